@@ -1,1 +1,4 @@
-console.log("hi" as string)
+#!/usr/bin/env node
+import { main } from './cli.ts';
+
+await main(process.argv);

@@ -1,0 +1,127 @@
+import { Command, CommanderError, Option } from 'commander';
+import { defaultConfig } from './config/default.ts';
+import { ConfigError, loadConfigFile } from './config/load.ts';
+import { SourceSetupError } from './collector/running-source.ts';
+import { startExporter, type Exporter } from './exporter.ts';
+import { parseListenAddress } from './http/listen-address.ts';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, routeDiagnostics, type LogFormat, type LogLevel, type Logger } from './logging.ts';
+import { builtinSources } from './sources/registry.ts';
+import { NAME, VERSION } from './version.ts';
+
+/** Exit code for bad input (flags, config file), as promtool and the Prometheus exporters use. */
+export const EXIT_INVALID = 2;
+
+interface Flags {
+  'web.listenAddress': string;
+  'web.telemetryPath': string;
+  'web.disableExporterMetrics': boolean;
+  'config.file'?: string;
+  'log.level': LogLevel;
+  'log.format': LogFormat;
+}
+
+function flag(name: string, description: string, env: string): Option {
+  return new Option(name, description).env(`CUSTOM_EXPORTER_${env}`);
+}
+
+function program(): Command {
+  const cli = new Command(NAME)
+    .description('Exposes the numbers a team cares about as Prometheus metrics, built on OpenTelemetry.')
+    .version(VERSION, '--version', 'print the version and exit')
+    .helpOption('-h, --help', 'show this help and exit')
+    .addOption(flag('--web.listen-address <[host]:port>', 'address to listen on', 'WEB_LISTEN_ADDRESS').default(':9000'))
+    .addOption(flag('--web.telemetry-path <path>', 'path under which to expose metrics', 'WEB_TELEMETRY_PATH').default('/metrics'))
+    .addOption(
+      flag('--web.disable-exporter-metrics', "exclude the exporter's own process_* and nodejs_* metrics", 'WEB_DISABLE_EXPORTER_METRICS').default(false),
+    )
+    .addOption(flag('--config.file <file>', 'YAML file listing the sources (default: the built-in demo source)', 'CONFIG_FILE'))
+    .addOption(flag('--log.level <level>', 'only log messages with this severity or above', 'LOG_LEVEL').choices(LOG_LEVELS).default('info'))
+    .addOption(flag('--log.format <format>', 'output format of log messages', 'LOG_FORMAT').choices(LOG_FORMATS).default('logfmt'))
+    .showHelpAfterError()
+    .exitOverride();
+  cli.command('check-config')
+    .description('validate a config file without starting (exit 0 when valid, 2 when not)')
+    .argument('<file>', 'the config file')
+    .action(async (file: string) => {
+      try {
+        const config = await loadConfigFile(file, builtinSources);
+        process.stdout.write(`${file}: valid (${config.sources.length} source${config.sources.length === 1 ? '' : 's'}: ${config.sources.map((s) => s.name).join(', ')})\n`);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = EXIT_INVALID;
+      }
+    });
+  cli.action(async () => {
+    await serve(cli.opts<Flags>());
+  });
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : EXIT_INVALID;
+      return;
+    }
+    throw err;
+  }
+}
+
+async function serve(flags: Flags): Promise<void> {
+  const logger = createLogger(flags['log.level'], flags['log.format']);
+  routeDiagnostics(logger);
+  let exporter: Exporter;
+  try {
+    const configFile = flags['config.file'];
+    exporter = await startExporter({
+      config: configFile ? await loadConfigFile(configFile, builtinSources) : defaultConfig(),
+      listen: parseListenAddress(flags['web.listenAddress']),
+      telemetryPath: telemetryPath(flags['web.telemetryPath']),
+      exporterMetrics: !flags['web.disableExporterMetrics'],
+      logger,
+    });
+  } catch (err) {
+    const invalid = err instanceof ConfigError || err instanceof SourceSetupError || err instanceof FlagError;
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, invalid ? 'invalid configuration' : 'failed to start');
+    process.exitCode = invalid ? EXIT_INVALID : 1;
+    return;
+  }
+  handleSignals(exporter, logger);
+}
+
+class FlagError extends Error {}
+
+function telemetryPath(path: string): string {
+  if (!path.startsWith('/') || path === '/' || ['/healthz', '/readyz'].includes(path)) {
+    throw new FlagError(`--web.telemetry-path: "${path}" must start with / and not be /, /healthz or /readyz`);
+  }
+  return path;
+}
+
+/** SIGTERM or SIGINT: graceful stop, then exit 0. A second signal exits at once. */
+function handleSignals(exporter: Exporter, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    exporter.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

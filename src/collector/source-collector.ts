@@ -1,0 +1,176 @@
+import { performance } from 'node:perf_hooks';
+import { ValueType, type Attributes } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type MetricCollectOptions,
+  type MetricData,
+  type MetricProducer,
+  type ScopeMetrics,
+} from '@opentelemetry/sdk-metrics';
+import type { Logger } from '../logging.ts';
+import type { RunningSource, SourceOutcome } from './running-source.ts';
+
+export interface SourceStatus {
+  readonly name: string;
+  readonly kind: string;
+  /** Undefined until the first collection. */
+  readonly up: boolean | undefined;
+  readonly lastError: string | undefined;
+  readonly lastSuccess: Date | undefined;
+}
+
+export interface CollectorOptions {
+  readonly seriesLimit: number;
+  /** Budget when the reader gives no timeout. */
+  readonly defaultTimeoutMs: number;
+  readonly logger: Logger;
+  readonly selfScope: { readonly name: string; readonly version: string };
+}
+
+interface SourceState {
+  up: boolean | undefined;
+  lastError: string | undefined;
+  lastSuccessMs: number | undefined;
+  lastSeconds: number;
+  readonly errors: Map<string, number>;
+}
+
+/**
+ * Collects every source's observable instruments for a metric reader (Prometheus pull or OTLP push), and
+ * reports how each source did as custom_exporter_source_* metrics in the same collection.
+ */
+export class SourceCollector implements MetricProducer {
+  #sources: readonly RunningSource[] = [];
+  readonly #options: CollectorOptions;
+  readonly #state = new Map<RunningSource, SourceState>();
+  readonly #startTime = Date.now();
+
+  constructor(options: CollectorOptions) {
+    this.#options = options;
+  }
+
+  /** The sources to collect from now on; a source kept from before keeps its counters and state. */
+  setSources(sources: readonly RunningSource[]): void {
+    for (const s of this.#state.keys()) if (!sources.includes(s)) this.#state.delete(s);
+    for (const s of sources) {
+      if (!this.#state.has(s)) {
+        this.#state.set(s, { up: undefined, lastError: undefined, lastSuccessMs: undefined, lastSeconds: 0, errors: new Map() });
+      }
+    }
+    this.#sources = sources;
+  }
+
+  async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
+    const deadline = performance.now() + (options?.timeoutMillis ?? this.#options.defaultTimeoutMs);
+    const sources = this.#sources;
+    const outcomes = await Promise.all(sources.map((s) => s.collect(deadline, this.#options.seriesLimit)));
+    const end = Date.now();
+    const scopeMetrics: ScopeMetrics[] = [];
+    sources.forEach((source, i) => {
+      const outcome = outcomes[i]!;
+      this.#record(source, outcome, end);
+      if (outcome.ok) scopeMetrics.push({ scope: { name: source.name }, metrics: roundMetrics(source, outcome, end) });
+    });
+    scopeMetrics.push({ scope: this.#options.selfScope, metrics: this.#selfMetrics(end) });
+    return { resourceMetrics: { resource: emptyResource(), scopeMetrics }, errors: [] };
+  }
+
+  status(): SourceStatus[] {
+    return this.#sources.map((s) => {
+      const state = this.#state.get(s)!;
+      const lastSuccess = state.lastSuccessMs === undefined ? undefined : new Date(state.lastSuccessMs);
+      return { name: s.name, kind: s.kind, up: state.up, lastError: state.lastError, lastSuccess };
+    });
+  }
+
+  #record(source: RunningSource, outcome: SourceOutcome, now: number): void {
+    const state = this.#state.get(source);
+    if (!state) return; // removed by a reload while it was being collected
+    const log = this.#options.logger;
+    state.lastSeconds = outcome.seconds;
+    if (outcome.ok) {
+      if (state.up === false) log.info({ source: source.name }, 'source recovered');
+      state.up = true;
+      state.lastError = undefined;
+      state.lastSuccessMs = now;
+      return;
+    }
+    state.errors.set(outcome.reason, (state.errors.get(outcome.reason) ?? 0) + 1);
+    // Warn when a source goes down or its failure changes; repeating the same failure every scrape is noise.
+    const fields = { source: source.name, reason: outcome.reason, err: outcome.message };
+    if (state.up !== false || state.lastError !== outcome.message) log.warn(fields, 'source collection failed');
+    else log.debug(fields, 'source collection failed');
+    state.up = false;
+    state.lastError = outcome.message;
+  }
+
+  #selfMetrics(now: number): MetricData[] {
+    const up: Point[] = [];
+    const seconds: Point[] = [];
+    const lastSuccess: Point[] = [];
+    const errors: Point[] = [];
+    for (const source of this.#sources) {
+      const state = this.#state.get(source)!;
+      const attributes = { source: source.name };
+      up.push([attributes, state.up ? 1 : 0]);
+      seconds.push([attributes, state.lastSeconds]);
+      if (state.lastSuccessMs !== undefined) lastSuccess.push([attributes, state.lastSuccessMs / 1000]);
+      for (const [reason, count] of state.errors) errors.push([{ source: source.name, reason }, count]);
+    }
+    const start = this.#startTime;
+    return [
+      gauge('custom_exporter_source_up', 'Whether the last collection of the source succeeded (1) or failed (0)', '', up, now),
+      gauge('custom_exporter_source_duration_seconds', 'How long the last collection of the source took', 's', seconds, now),
+      gauge('custom_exporter_source_last_success_timestamp_seconds', 'When the source was last collected successfully', 's', lastSuccess, now),
+      counter('custom_exporter_source_errors', 'Failed collections of the source, by reason', errors, start, now),
+    ].filter((m) => m.dataPoints.length > 0);
+  }
+}
+
+type Point = readonly [Attributes, number];
+
+function roundMetrics(source: RunningSource, outcome: SourceOutcome & { ok: true }, now: number): MetricData[] {
+  const metrics: MetricData[] = [];
+  for (const [instrument, series] of outcome.round.series) {
+    const points: Point[] = [];
+    for (const o of series.values()) points.push([o.attributes, o.value]);
+    const descriptor = { name: instrument.name, description: instrument.description, unit: instrument.unit, valueType: instrument.valueType };
+    if (instrument.kind === 'gauge') {
+      metrics.push({ ...base(descriptor), dataPointType: DataPointType.GAUGE, dataPoints: dataPoints(points, now, now) });
+    } else {
+      metrics.push({
+        ...base(descriptor),
+        dataPointType: DataPointType.SUM,
+        isMonotonic: instrument.kind === 'counter',
+        dataPoints: dataPoints(points, source.startTime, now),
+      });
+    }
+  }
+  return metrics;
+}
+
+type Descriptor = MetricData['descriptor'];
+
+function base(descriptor: Descriptor) {
+  return { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE };
+}
+
+function dataPoints(points: readonly Point[], start: number, end: number) {
+  const startTime = millisToHrTime(start);
+  const endTime = millisToHrTime(end);
+  return points.map(([attributes, value]) => ({ startTime, endTime, attributes, value }));
+}
+
+function gauge(name: string, description: string, unit: string, points: Point[], now: number): MetricData {
+  const descriptor = { name, description, unit, valueType: ValueType.DOUBLE };
+  return { ...base(descriptor), dataPointType: DataPointType.GAUGE, dataPoints: dataPoints(points, now, now) };
+}
+
+function counter(name: string, description: string, points: Point[], start: number, now: number): MetricData {
+  const descriptor = { name, description, unit: '', valueType: ValueType.INT };
+  return { ...base(descriptor), dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: dataPoints(points, start, now) };
+}

@@ -1,0 +1,17 @@
+import type { SourceDefinition } from '../sources/source.ts';
+import type { GlobalConfig } from './schema.ts';
+
+/** The validated configuration the rest of the exporter runs on. */
+export interface ResolvedConfig {
+  /** The file it came from, or undefined for the built-in default. */
+  readonly file: string | undefined;
+  readonly global: GlobalConfig;
+  readonly sources: readonly ResolvedSource[];
+}
+
+export interface ResolvedSource {
+  readonly name: string;
+  readonly definition: SourceDefinition;
+  readonly timeoutMs: number;
+  readonly options: Record<string, unknown>;
+}

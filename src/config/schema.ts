@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import type { SourceDefinition } from '../sources/source.ts';
+import { durationMs } from './duration.ts';
+
+const SOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+const globalSchema = z.strictObject({
+  /** Collection budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds header. */
+  scrapeTimeout: durationMs.prefault('10s'),
+  /** Subtracted from the scraper's own timeout so the answer arrives before it gives up. */
+  scrapeTimeoutOffset: durationMs.prefault('500ms'),
+  /** Default per-source collection timeout. */
+  sourceTimeout: durationMs.prefault('5s'),
+  /** Most series one instrument may have; a source over it fails that collection instead of being truncated. */
+  seriesLimit: z.int().positive().default(10_000),
+});
+
+const sourceBase = {
+  name: z.string().regex(SOURCE_NAME, 'must start with a letter or _ and contain only letters, digits, _ . -').optional(),
+  timeout: durationMs.optional(),
+};
+
+/** The config file's schema, with one `sources[]` variant per source kind. */
+export function configSchema(definitions: readonly SourceDefinition[]) {
+  const variants = definitions.map((d) => d.options.extend({ ...sourceBase, kind: z.literal(d.kind) }).strict());
+  const kinds = definitions.map((d) => d.kind);
+  const source = z.discriminatedUnion('kind', variants as [ (typeof variants)[number], ...(typeof variants)[number][] ], {
+    error: (issue) => {
+      if (issue.code !== 'invalid_union') return undefined;
+      const given = (issue.input as { kind?: unknown } | undefined)?.kind;
+      return given === undefined
+        ? `required field is missing (one of: ${kinds.join(', ')})`
+        : `unknown source kind ${JSON.stringify(given)} (expected one of: ${kinds.join(', ')})`;
+    },
+  });
+  return z.strictObject({
+    global: globalSchema.prefault({}),
+    sources: z.array(source).min(1, 'at least one source is required'),
+  });
+}
+
+export type GlobalConfig = z.output<typeof globalSchema>;
+/** One `sources[]` entry: the common fields, plus the fields its kind declares. */
+export type SourceEntry = z.output<z.ZodObject<typeof sourceBase>> & { kind: string } & Record<string, unknown>;
+export interface Config {
+  global: GlobalConfig;
+  sources: SourceEntry[];
+}

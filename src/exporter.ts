@@ -1,0 +1,88 @@
+import type { AddressInfo } from 'node:net';
+import type { ResolvedConfig } from './config/resolved.ts';
+import { RunningSource } from './collector/running-source.ts';
+import { SourceCollector, type SourceStatus } from './collector/source-collector.ts';
+import { createApp } from './http/app.ts';
+import type { ListenAddress } from './http/listen-address.ts';
+import { listen } from './http/server.ts';
+import type { Logger } from './logging.ts';
+import { createMeterProvider } from './telemetry/meter-provider.ts';
+import { registerProcessMetrics } from './telemetry/process-metrics.ts';
+import { PrometheusPull } from './telemetry/prometheus-pull.ts';
+import { registerBuildInfo, scrapeCounter } from './telemetry/self-metrics.ts';
+import { NAME, VERSION } from './version.ts';
+
+export interface ExporterSettings {
+  readonly config: ResolvedConfig;
+  readonly listen: ListenAddress;
+  readonly telemetryPath: string;
+  /** process_* and nodejs_* metrics about the exporter itself (--web.disable-exporter-metrics turns them off). */
+  readonly exporterMetrics: boolean;
+  readonly logger: Logger;
+}
+
+export interface Exporter {
+  readonly address: AddressInfo;
+  status(): SourceStatus[];
+  /** Graceful stop: no new connections, in-flight scrapes finish (bounded), telemetry shut down. */
+  stop(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/** Wires config → sources → OpenTelemetry → readers → HTTP, and starts serving. */
+export async function startExporter(settings: ExporterSettings): Promise<Exporter> {
+  const { config, logger } = settings;
+  const collector = new SourceCollector({
+    seriesLimit: config.global.seriesLimit,
+    defaultTimeoutMs: config.global.scrapeTimeout,
+    logger,
+    selfScope: { name: NAME, version: VERSION },
+  });
+  const pull = new PrometheusPull([collector], config.global.seriesLimit, logger);
+  const meterProvider = createMeterProvider([pull.reader], config.global.seriesLimit);
+  const selfMeter = meterProvider.getMeter(NAME, VERSION);
+  registerBuildInfo(selfMeter);
+  const stopProcessMetrics = settings.exporterMetrics ? registerProcessMetrics(selfMeter) : () => {};
+
+  const sources: RunningSource[] = [];
+  try {
+    for (const source of config.sources) sources.push(await RunningSource.start(source, meterProvider, logger));
+  } catch (err) {
+    for (const s of sources) s.stop();
+    await meterProvider.shutdown();
+    throw err;
+  }
+  collector.setSources(sources);
+
+  let ready = true;
+  const app = createApp({
+    name: NAME,
+    version: VERSION,
+    telemetryPath: settings.telemetryPath,
+    scrape: (timeoutMs) => pull.scrape(timeoutMs),
+    defaultTimeoutMs: config.global.scrapeTimeout,
+    timeoutOffsetMs: config.global.scrapeTimeoutOffset,
+    onScrape: scrapeCounter(selfMeter),
+    sources: () => collector.status(),
+    isReady: () => ready,
+    logger,
+  });
+  const server = await listen(app, settings.listen);
+  logger.info(
+    { address: `${server.address.address}:${server.address.port}`, sources: sources.map((s) => s.name).join(','), config: config.file ?? 'built-in demo' },
+    'listening',
+  );
+
+  return {
+    address: server.address,
+    status: () => collector.status(),
+    async stop() {
+      ready = false;
+      await server.close(SHUTDOWN_GRACE_MS);
+      for (const s of sources) s.stop();
+      stopProcessMetrics();
+      await meterProvider.shutdown();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// The public API for writing a source in TypeScript or JavaScript.
+export { defineSource, type SourceContext, type SourceDefinition } from './sources/source.ts';

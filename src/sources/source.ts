@@ -1,0 +1,30 @@
+import type { Meter } from '@opentelemetry/api';
+import type { z } from 'zod';
+import type { Logger } from '../logging.ts';
+
+/** What a source gets when it starts: a meter for its instruments and its validated options. */
+export interface SourceContext<Options> {
+  /** The source's name from the config (the `source` label on its self-metrics). */
+  readonly name: string;
+  /** Instruments created here belong to this source: its observable callbacks run with its timeout. */
+  readonly meter: Meter;
+  readonly options: Options;
+  readonly logger: Logger;
+  /** Aborted when the source is stopped (shutdown or reload): clear timers and connections then. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A kind of metric source. Its `options` schema describes the config fields beside `name`, `kind` and
+ * `timeout`; `setup` creates OpenTelemetry instruments on `context.meter` and registers their callbacks.
+ */
+export interface SourceDefinition<Options extends z.ZodObject = z.ZodObject> {
+  readonly kind: string;
+  readonly description: string;
+  readonly options: Options;
+  setup(context: SourceContext<z.output<Options>>): void | Promise<void>;
+}
+
+export function defineSource<Options extends z.ZodObject>(definition: SourceDefinition<Options>): SourceDefinition<Options> {
+  return definition;
+}
