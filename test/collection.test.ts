@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { family, samples } from './support/exposition.ts';
+import { startTestExporter } from './support/exporter.ts';
+
+async function timedScrape(url: string, headers: Record<string, string> = {}) {
+  const started = performance.now();
+  const res = await fetch(`${url}/metrics`, { headers });
+  const body = await res.text();
+  return { status: res.status, body, ms: performance.now() - started };
+}
+
+test('a hanging source loses only its own series, and the scrape returns within its timeout', async () => {
+  const exporter = await startTestExporter('sources: [{ kind: demo }, { kind: hang, name: stuck, timeout: 300ms }]');
+  try {
+    const { status, body, ms } = await timedScrape(exporter.url);
+    assert.equal(status, 200);
+    assert.ok(ms < 2000, `scrape took ${ms} ms with a 300 ms source timeout`);
+    const all = samples(body);
+    assert.ok(all.has('random_number'), 'the other source is still served');
+    assert.equal(all.get('custom_exporter_source_up{source="stuck"}'), 0);
+    assert.equal(all.get('custom_exporter_source_errors_total{source="stuck",reason="timeout"}'), 1);
+    assert.equal(family(body, 'hanging_value').length, 0);
+  } finally {
+    await exporter.stop();
+  }
+});
+
+test("the scraper's X-Prometheus-Scrape-Timeout-Seconds bounds a slow source", async () => {
+  const exporter = await startTestExporter('sources: [{ kind: demo }, { kind: hang, name: stuck, timeout: 1m }]');
+  try {
+    // 1.5 s minus the 0.5 s offset: the answer must come well before the scraper gives up at 1.5 s.
+    const { status, body, ms } = await timedScrape(exporter.url, { 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' });
+    assert.equal(status, 200);
+    assert.ok(ms >= 900 && ms < 1500, `scrape took ${ms} ms for a 1.5 s scrape timeout`);
+    assert.equal(samples(body).get('custom_exporter_source_up{source="stuck"}'), 0);
+    assert.ok(samples(body).has('random_number'));
+  } finally {
+    await exporter.stop();
+  }
+});
+
+test('a throwing source reports source_up 0 with status 200, the others intact', async () => {
+  const exporter = await startTestExporter('sources: [{ kind: demo }, { kind: throw, name: flaky }]');
+  try {
+    const { status, body } = await timedScrape(exporter.url);
+    assert.equal(status, 200);
+    const all = samples(body);
+    assert.equal(all.get('custom_exporter_source_up{source="flaky"}'), 0);
+    assert.equal(all.get('custom_exporter_source_up{source="demo"}'), 1);
+    assert.equal(all.get('custom_exporter_source_errors_total{source="flaky",reason="error"}'), 1);
+    assert.ok(all.has('random_number_2_total'));
+    assert.equal(family(body, 'throwing_value').length, 0);
+  } finally {
+    await exporter.stop();
+  }
+});
+
+test('10,000 series of one instrument are all present (the SDK alone would cap them at 2000)', async () => {
+  const exporter = await startTestExporter('sources: [{ kind: many, series: 10000 }]');
+  try {
+    const { status, body } = await timedScrape(exporter.url);
+    assert.equal(status, 200);
+    const series = family(body, 'many_series_value');
+    assert.equal(series.length, 10_000);
+    assert.equal(new Set(series.map(([name]) => name)).size, 10_000);
+    assert.ok(series.some(([name, value]) => name === 'many_series_value{a="a99",b="b9",c="c9999"}' && value === 9999));
+    assert.doesNotMatch(body, /otel_metric_overflow/);
+  } finally {
+    await exporter.stop();
+  }
+});
+
+test('a source over the series limit fails that collection visibly instead of being truncated', async () => {
+  const exporter = await startTestExporter('global: { seriesLimit: 100 }\nsources: [{ kind: demo }, { kind: many, name: wide, series: 150 }]');
+  try {
+    const { status, body } = await timedScrape(exporter.url);
+    assert.equal(status, 200);
+    const all = samples(body);
+    assert.equal(family(body, 'many_series_value').length, 0, 'no partial set of series');
+    assert.equal(all.get('custom_exporter_source_up{source="wide"}'), 0);
+    assert.equal(all.get('custom_exporter_source_errors_total{source="wide",reason="series_limit"}'), 1);
+    assert.equal(all.get('custom_exporter_source_up{source="demo"}'), 1);
+    assert.doesNotMatch(exporter.status().find((s) => s.name === 'wide')?.lastError ?? '', /^$/);
+  } finally {
+    await exporter.stop();
+  }
+});
+
+test('a source that fails to start names the source and kind, and nothing starts', async () => {
+  await assert.rejects(
+    startTestExporter('sources: [{ kind: demo }, { kind: broken, name: billing }]'),
+    /^SourceSetupError: source "billing" \(kind broken\) failed to start: missing credentials$/,
+  );
+});

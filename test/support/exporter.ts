@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { pino } from 'pino';
+import { parseConfig } from '../../src/config/load.ts';
+import { startExporter, type Exporter } from '../../src/exporter.ts';
+import { builtinSources } from '../../src/sources/registry.ts';
+import { testSources } from './test-sources.ts';
+
+export interface TestExporter extends Exporter {
+  readonly url: string;
+}
+
+/** The real exporter, in this process, on a free loopback port, with the test source kinds available. */
+export async function startTestExporter(configYaml: string, options: { exporterMetrics?: boolean } = {}): Promise<TestExporter> {
+  const exporter = await startExporter({
+    config: parseConfig(configYaml, 'test.yaml', [...builtinSources, ...testSources]),
+    listen: { host: '127.0.0.1', port: 0 },
+    telemetryPath: '/metrics',
+    exporterMetrics: options.exporterMetrics ?? true,
+    logger: pino({ level: 'silent' }),
+  });
+  return { ...exporter, url: `http://127.0.0.1:${exporter.address.port}` };
+}
+
+export const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI (dist/main.js, as `npm start` and the image do) to completion. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export interface ServingCli {
+  readonly url: string;
+  readonly pid: number;
+  /** Lines logged so far (JSON format). */
+  readonly logs: () => Record<string, unknown>[];
+  signal(name: NodeJS.Signals): void;
+  exited: Promise<number | null>;
+  /** Milliseconds from spawn to the first successful /metrics answer. */
+  readonly startupMs: number;
+}
+
+/** Starts the built CLI on a free port and waits until /metrics answers. */
+export async function serveCli(args: readonly string[] = []): Promise<ServingCli> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logs = () =>
+    stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`exporter exited with ${child.exitCode}: ${stderr}`);
+    const listening = logs().find((l) => l.msg === 'listening');
+    if (listening) {
+      const url = `http://${listening.address as string}`;
+      if ((await fetch(`${url}/metrics`)).ok) {
+        return { url, pid: child.pid!, logs, signal: (s) => child.kill(s), exited, startupMs: performance.now() - started };
+      }
+    }
+    if (performance.now() - started > 15_000) {
+      child.kill('SIGKILL');
+      throw new Error(`exporter did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort } from './ports.ts';
+
+export interface ScrapeConfig {
+  readonly job_name: string;
+  readonly static_configs: readonly { readonly targets: readonly string[] }[];
+  readonly [key: string]: unknown;
+}
+
+export interface RunningPrometheus {
+  readonly url: string;
+  /** Instant query; returns the result vector. */
+  query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /** Polls `expr` until it returns a sample that satisfies `accept`, or fails after `timeoutMs`. */
+  waitFor(expr: string, accept: (value: number) => boolean, timeoutMs?: number): Promise<number>;
+  targets(): Promise<{ health: string; lastError: string; scrapeUrl: string }[]>;
+  stop(): Promise<void>;
+}
+
+/** Runs the real Prometheus server (Debian's package) in the foreground on 127.0.0.1 with a temp dir. */
+export async function startPrometheus(binary: string, scrapeConfigs: readonly ScrapeConfig[]): Promise<RunningPrometheus> {
+  const dir = await mkdtemp(join(tmpdir(), 'prometheus-'));
+  const configFile = join(dir, 'prometheus.yml');
+  await writeFile(configFile, stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, scrape_configs: scrapeConfigs }));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    binary,
+    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const api = async <T>(path: string): Promise<T> => {
+    const response = await fetch(`${url}${path}`);
+    const body = (await response.json()) as { status: string; data: T; error?: string };
+    if (body.status !== 'success') throw new Error(`prometheus ${path}: ${body.error}`);
+    return body.data;
+  };
+  const query = async (expr: string) =>
+    (await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result;
+
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  // Ready when its API answers.
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${log}`);
+    try {
+      if ((await fetch(`${url}/-/ready`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 20_000) {
+      await stop();
+      throw new Error(`prometheus did not become ready: ${log}`);
+    }
+    await sleep(200);
+  }
+
+  return {
+    url,
+    query,
+    async waitFor(expr, accept, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = 'no result';
+      while (Date.now() < deadline) {
+        const [sample] = await query(expr);
+        if (sample) {
+          const value = Number(sample.value[1]);
+          if (accept(value)) return value;
+          last = String(value);
+        }
+        await sleep(250);
+      }
+      const targets = await api<{ activeTargets: unknown[] }>('/api/v1/targets');
+      throw new Error(`prometheus: ${expr} not satisfied within ${timeoutMs} ms (last: ${last}); targets: ${JSON.stringify(targets.activeTargets)}`);
+    },
+    async targets() {
+      return (await api<{ activeTargets: { health: string; lastError: string; scrapeUrl: string }[] }>('/api/v1/targets')).activeTargets;
+    },
+    stop,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { defineSource } from '../../src/index.ts';
+
+/** A source whose callback never finishes. */
+export const hangingSource = defineSource({
+  kind: 'hang',
+  description: 'never answers',
+  options: z.strictObject({}),
+  setup({ meter }) {
+    meter.createObservableGauge('hanging_value').addCallback(() => new Promise<void>(() => {}));
+  },
+});
+
+/** A source whose callback throws. */
+export const throwingSource = defineSource({
+  kind: 'throw',
+  description: 'always fails',
+  options: z.strictObject({}),
+  setup({ meter }) {
+    meter.createObservableGauge('throwing_value').addCallback(() => {
+      throw new Error('backend unreachable');
+    });
+  },
+});
+
+/** A source with one gauge of `series` series, labelled like the benchmark workload. */
+export const manySeriesSource = defineSource({
+  kind: 'many',
+  description: 'one gauge with many series',
+  options: z.strictObject({ series: z.int().positive() }),
+  setup({ meter, options }) {
+    meter.createObservableGauge('many_series_value').addCallback((result) => {
+      for (let i = 0; i < options.series; i++) result.observe(i, { a: `a${i % 100}`, b: `b${i % 10}`, c: `c${i}` });
+    });
+  },
+});
+
+/** A source that fails to start. */
+export const brokenSetupSource = defineSource({
+  kind: 'broken',
+  description: 'setup throws',
+  options: z.strictObject({}),
+  setup() {
+    throw new Error('missing credentials');
+  },
+});
+
+export const testSources = [hangingSource, throwingSource, manySeriesSource, brokenSetupSource];
