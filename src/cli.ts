@@ -1,9 +1,9 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig } from './config/default.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { SourceSetupError } from './collector/running-source.ts';
 import { startExporter, type Exporter } from './exporter.ts';
-import { parseListenAddress } from './http/listen-address.ts';
+import { parseListenAddress, type ListenAddress } from './http/listen-address.ts';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, routeDiagnostics, type LogFormat, type LogLevel, type Logger } from './logging.ts';
 import { builtinSources } from './sources/registry.ts';
 import { NAME, VERSION } from './version.ts';
@@ -12,7 +12,7 @@ import { NAME, VERSION } from './version.ts';
 export const EXIT_INVALID = 2;
 
 interface Flags {
-  'web.listenAddress': string;
+  'web.listenAddress': ListenAddress;
   'web.telemetryPath': string;
   'web.disableExporterMetrics': boolean;
   'config.file'?: string;
@@ -29,8 +29,16 @@ function program(): Command {
     .description('Exposes the numbers a team cares about as Prometheus metrics, built on OpenTelemetry.')
     .version(VERSION, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help and exit')
-    .addOption(flag('--web.listen-address <[host]:port>', 'address to listen on', 'WEB_LISTEN_ADDRESS').default(':9000'))
-    .addOption(flag('--web.telemetry-path <path>', 'path under which to expose metrics', 'WEB_TELEMETRY_PATH').default('/metrics'))
+    .addOption(
+      flag('--web.listen-address <[host]:port>', 'address to listen on', 'WEB_LISTEN_ADDRESS')
+        .default(parseListenAddress(':9000'), ':9000')
+        .argParser(usageError(parseListenAddress)),
+    )
+    .addOption(
+      flag('--web.telemetry-path <path>', 'path under which to expose metrics', 'WEB_TELEMETRY_PATH')
+        .default('/metrics')
+        .argParser(usageError(telemetryPath)),
+    )
     .addOption(
       flag('--web.disable-exporter-metrics', "exclude the exporter's own process_* and nodejs_* metrics", 'WEB_DISABLE_EXPORTER_METRICS').default(false),
     )
@@ -78,13 +86,13 @@ async function serve(flags: Flags): Promise<void> {
     const configFile = flags['config.file'];
     exporter = await startExporter({
       config: configFile ? await loadConfigFile(configFile, builtinSources) : defaultConfig(),
-      listen: parseListenAddress(flags['web.listenAddress']),
-      telemetryPath: telemetryPath(flags['web.telemetryPath']),
+      listen: flags['web.listenAddress'],
+      telemetryPath: flags['web.telemetryPath'],
       exporterMetrics: !flags['web.disableExporterMetrics'],
       logger,
     });
   } catch (err) {
-    const invalid = err instanceof ConfigError || err instanceof SourceSetupError || err instanceof FlagError;
+    const invalid = err instanceof ConfigError || err instanceof SourceSetupError;
     logger.error({ err: err instanceof Error ? err.message : String(err) }, invalid ? 'invalid configuration' : 'failed to start');
     process.exitCode = invalid ? EXIT_INVALID : 1;
     return;
@@ -92,13 +100,22 @@ async function serve(flags: Flags): Promise<void> {
   handleSignals(exporter, logger);
 }
 
-class FlagError extends Error {}
-
 function telemetryPath(path: string): string {
-  if (!path.startsWith('/') || path === '/' || ['/healthz', '/readyz'].includes(path)) {
-    throw new FlagError(`--web.telemetry-path: "${path}" must start with / and not be /, /healthz or /readyz`);
+  if (!path.startsWith('/') || ['/', '/healthz', '/readyz'].includes(path)) {
+    throw new Error(`"${path}" must start with / and not be /, /healthz or /readyz`);
   }
   return path;
+}
+
+/** Turns a parser's error into commander's usage error (message, help, exit 2). */
+function usageError<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
 }
 
 /** SIGTERM or SIGINT: graceful stop, then exit 0. A second signal exits at once. */

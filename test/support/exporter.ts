@@ -49,11 +49,11 @@ export interface ServingCli {
   readonly logs: () => Record<string, unknown>[];
   signal(name: NodeJS.Signals): void;
   exited: Promise<number | null>;
-  /** Milliseconds from spawn to the first successful /metrics answer. */
+  /** Milliseconds from spawn to the first answer. */
   readonly startupMs: number;
 }
 
-/** Starts the built CLI on a free port and waits until /metrics answers. */
+/** Starts the built CLI on a free port and waits until it answers. */
 export async function serveCli(args: readonly string[] = []): Promise<ServingCli> {
   const started = performance.now();
   const child = spawn(process.execPath, [MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
@@ -72,7 +72,7 @@ export async function serveCli(args: readonly string[] = []): Promise<ServingCli
     const listening = logs().find((l) => l.msg === 'listening');
     if (listening) {
       const url = `http://${listening.address as string}`;
-      if ((await fetch(`${url}/metrics`)).ok) {
+      if ((await fetch(`${url}/healthz`)).ok) {
         return { url, pid: child.pid!, logs, signal: (s) => child.kill(s), exited, startupMs: performance.now() - started };
       }
     }
