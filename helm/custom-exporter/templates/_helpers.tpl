@@ -1,0 +1,83 @@
+{{/* Chart name, or nameOverride; at most 63 characters (a DNS label). */}}
+{{- define "custom-exporter.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Name of every object: fullnameOverride, else "<release>-<name>", else just the release name
+when it already contains the chart name (so `helm install custom-exporter .` is not doubled).
+*/}}
+{{- define "custom-exporter.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := include "custom-exporter.name" . -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* "chart-version" for the helm.sh/chart label ('+' is not allowed in label values). */}}
+{{- define "custom-exporter.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The labels that select the pods; they never change after the first install. */}}
+{{- define "custom-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "custom-exporter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* Labels on every object. */}}
+{{- define "custom-exporter.labels" -}}
+helm.sh/chart: {{ include "custom-exporter.chart" . }}
+{{ include "custom-exporter.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "custom-exporter.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: custom-exporter
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "custom-exporter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "custom-exporter.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "custom-exporter.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag -}}
+{{- end -}}
+
+{{/* repository:tag, or repository:tag@digest when a digest pins the image. */}}
+{{- define "custom-exporter.image" -}}
+{{- $ref := printf "%s:%s" .Values.image.repository (include "custom-exporter.imageTag" .) -}}
+{{- if .Values.image.digest -}}
+{{- $ref = printf "%s@%s" $ref .Values.image.digest -}}
+{{- end -}}
+{{- $ref -}}
+{{- end -}}
+
+{{/* Name of the ConfigMap holding config.yaml, or "" when the exporter runs without a config file. */}}
+{{- define "custom-exporter.configMapName" -}}
+{{- if .Values.existingConfigMap -}}
+{{- .Values.existingConfigMap -}}
+{{- else if .Values.config -}}
+{{- include "custom-exporter.fullname" . -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "custom-exporter.configPath" -}}
+/etc/custom-exporter/config.yaml
+{{- end -}}
+
+{{/* In-cluster URL of the metrics, used by the helm test. */}}
+{{- define "custom-exporter.metricsUrl" -}}
+{{- printf "http://%s.%s.svc:%d%s" (include "custom-exporter.fullname" .) .Release.Namespace (int .Values.service.port) .Values.web.telemetryPath -}}
+{{- end -}}
