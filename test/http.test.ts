@@ -77,7 +77,7 @@ describe('HTTP endpoints', () => {
     const html = res.body.toString();
     assert.match(html, /<h1>custom-exporter<\/h1>/);
     assert.match(html, /Version \d+\.\d+\.\d+/);
-    assert.match(html, /<a href="\/metrics">/);
+    assert.match(html, /<a href="metrics">/);
     assert.match(html, /<a href="healthz">/);
     assert.match(html, /<td>demo<\/td><td>demo<\/td><td class="up">up<\/td>/);
     assert.match(html, /<td>flaky<\/td><td>throw<\/td><td class="down">down<br><small>backend unreachable<\/small><\/td>/);

@@ -45,7 +45,7 @@ table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .
 <h1>${escapeHtml(name)}</h1>
 <p>Version ${escapeHtml(version)}: exposes the numbers a team cares about as Prometheus metrics, built on OpenTelemetry.</p>
 <ul>
-<li><a href="${escapeHtml(telemetryPath)}">Metrics</a></li>
+<li><a href="${escapeHtml(telemetryPath.slice(1))}">Metrics</a></li>
 <li><a href="healthz">Health</a></li>
 <li><a href="readyz">Readiness</a></li>
 </ul>
