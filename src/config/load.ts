@@ -103,5 +103,5 @@ function resolve(
     const definition = definitions.find((d) => d.kind === kind)!;
     return { name, definition, timeoutMs: timeout ?? config.global.sourceTimeout, options };
   });
-  return { file, global: config.global, sources };
+  return { file, global: config.global, telemetry: config.telemetry, sources };
 }

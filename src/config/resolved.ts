@@ -1,11 +1,13 @@
 import type { SourceDefinition } from '../sources/source.ts';
-import type { GlobalConfig } from './schema.ts';
+import type { GlobalConfig, TelemetryConfig } from './schema.ts';
 
 /** The validated configuration the rest of the exporter runs on. */
 export interface ResolvedConfig {
   /** The file it came from, or undefined for the built-in default. */
   readonly file: string | undefined;
   readonly global: GlobalConfig;
+  /** The config file's telemetry section; the OTEL_* environment overrides it. */
+  readonly telemetry: TelemetryConfig | undefined;
   readonly sources: readonly ResolvedSource[];
 }
 

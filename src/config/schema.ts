@@ -15,6 +15,25 @@ const globalSchema = z.strictObject({
   seriesLimit: z.int().positive().default(10_000),
 });
 
+/** Where metrics go besides /metrics; every field can be overridden by the standard OTEL_* variables. */
+const telemetrySchema = z.strictObject({
+  /** Like OTEL_METRICS_EXPORTER. */
+  exporters: z.array(z.enum(['prometheus', 'otlp', 'console', 'none'])).min(1).optional(),
+  otlp: z
+    .strictObject({
+      protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+      endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      compression: z.enum(['gzip', 'none']).optional(),
+      /** Like OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT. */
+      interval: durationMs.optional(),
+      exportTimeout: durationMs.optional(),
+      /** Like OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: one request to the collector. */
+      requestTimeout: durationMs.optional(),
+    })
+    .optional(),
+});
+
 const sourceBase = {
   name: z.string().regex(SOURCE_NAME, 'must start with a letter or _ and contain only letters, digits, _ . -').optional(),
   timeout: durationMs.optional(),
@@ -35,6 +54,7 @@ export function configSchema(definitions: readonly SourceDefinition[]) {
   });
   return z.strictObject({
     global: globalSchema.prefault({}),
+    telemetry: telemetrySchema.optional(),
     sources: z.array(source).min(1, 'at least one source is required'),
   });
 }
@@ -42,7 +62,9 @@ export function configSchema(definitions: readonly SourceDefinition[]) {
 export type GlobalConfig = z.output<typeof globalSchema>;
 /** One `sources[]` entry: the common fields, plus the fields its kind declares. */
 export type SourceEntry = z.output<z.ZodObject<typeof sourceBase>> & { kind: string } & Record<string, unknown>;
+export type TelemetryConfig = z.output<typeof telemetrySchema>;
 export interface Config {
   global: GlobalConfig;
+  telemetry?: TelemetryConfig;
   sources: SourceEntry[];
 }

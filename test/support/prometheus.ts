@@ -7,7 +7,7 @@ import { freePort } from './ports.ts';
 
 export interface ScrapeConfig {
   readonly job_name: string;
-  readonly static_configs: readonly { readonly targets: readonly string[] }[];
+  readonly static_configs: readonly { readonly targets: readonly string[]; readonly labels?: Readonly<Record<string, string>> }[];
   readonly [key: string]: unknown;
 }
 

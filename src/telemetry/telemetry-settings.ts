@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { TelemetryConfig } from '../config/schema.ts';
+
+export const METRIC_EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
+export type MetricExporterName = Exclude<(typeof METRIC_EXPORTERS)[number], 'none'>;
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/** Where metrics go and how often they are pushed: the OTEL_* environment over the config file over defaults. */
+export interface TelemetrySettings {
+  readonly exporters: ReadonlySet<MetricExporterName>;
+  readonly protocol: OtlpProtocol;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Options for the OTLP exporter that the config file sets and the environment does not. */
+  readonly otlp: {
+    readonly url?: string;
+    readonly headers?: Readonly<Record<string, string>>;
+    readonly compression?: 'gzip' | 'none';
+    readonly timeoutMs?: number;
+  };
+}
+
+/** An OTEL_* variable (or the config file's telemetry section) that cannot be used. */
+export class TelemetrySettingsError extends Error {
+  override name = 'TelemetrySettingsError';
+}
+
+const DEFAULT_INTERVAL_MS = 60_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * Honours the variables the OpenTelemetry JS packages leave to the application (OTEL_METRICS_EXPORTER,
+ * OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL, OTEL_METRIC_EXPORT_INTERVAL/_TIMEOUT, OTEL_SDK_DISABLED). The
+ * exporters read endpoint, headers, compression, timeout and certificates themselves: the config file's
+ * values for those are passed on only where the environment sets nothing.
+ */
+export function resolveTelemetrySettings(env: NodeJS.ProcessEnv, config: TelemetryConfig | undefined): TelemetrySettings {
+  const read = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const first = (...names: string[]) => names.map(read).find((v) => v !== undefined);
+
+  const disabled = read('OTEL_SDK_DISABLED');
+  if (disabled !== undefined && !['true', 'false'].includes(disabled.toLowerCase())) {
+    throw new TelemetrySettingsError(`OTEL_SDK_DISABLED: "${disabled}" is not true or false`);
+  }
+  const exporters = disabled?.toLowerCase() === 'true' ? new Set<MetricExporterName>() : exporterSet(read('OTEL_METRICS_EXPORTER'), config?.exporters);
+
+  const protocolText = first('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL');
+  const protocol = protocolText === undefined ? (config?.otlp?.protocol ?? 'http/protobuf') : oneOf(protocolText, OTLP_PROTOCOLS, 'OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL');
+
+  const intervalMs = millis(read('OTEL_METRIC_EXPORT_INTERVAL'), 'OTEL_METRIC_EXPORT_INTERVAL') ?? config?.otlp?.interval ?? DEFAULT_INTERVAL_MS;
+  const timeoutMs = millis(read('OTEL_METRIC_EXPORT_TIMEOUT'), 'OTEL_METRIC_EXPORT_TIMEOUT') ?? config?.otlp?.exportTimeout ?? DEFAULT_TIMEOUT_MS;
+  if (timeoutMs > intervalMs) {
+    throw new TelemetrySettingsError(`the export timeout (${timeoutMs} ms) must not be longer than the export interval (${intervalMs} ms)`);
+  }
+
+  const unset = (...names: string[]) => first(...names) === undefined;
+  const fromConfig = config?.otlp;
+  return {
+    exporters,
+    protocol,
+    intervalMs,
+    timeoutMs,
+    otlp: {
+      url: unset('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT') && fromConfig?.endpoint ? metricsUrl(fromConfig.endpoint, protocol) : undefined,
+      headers: unset('OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS') ? fromConfig?.headers : undefined,
+      compression: unset('OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION') ? fromConfig?.compression : undefined,
+      timeoutMs: unset('OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT') ? fromConfig?.requestTimeout : undefined,
+    },
+  };
+}
+
+function exporterSet(text: string | undefined, fromConfig: readonly string[] | undefined): Set<MetricExporterName> {
+  const names = text === undefined ? (fromConfig ?? ['prometheus']) : text.split(',').map((n) => n.trim().toLowerCase());
+  const where = text === undefined ? 'telemetry.exporters' : 'OTEL_METRICS_EXPORTER';
+  for (const name of names) oneOf(name, METRIC_EXPORTERS, where);
+  if (names.includes('none') && names.length > 1) throw new TelemetrySettingsError(`${where}: "none" cannot be combined with other exporters`);
+  return new Set(names.filter((n): n is MetricExporterName => n !== 'none'));
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], where: string): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new TelemetrySettingsError(`${where}: "${value}" is not one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+function millis(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const parsed = z.coerce.number().int().positive().safeParse(text);
+  if (!parsed.success) throw new TelemetrySettingsError(`${name}: "${text}" is not a positive whole number of milliseconds`);
+  return parsed.data;
+}
+
+/** Like OTEL_EXPORTER_OTLP_ENDPOINT: a bare base URL gets the metrics path for HTTP; a URL with a path is kept. */
+function metricsUrl(endpoint: string, protocol: OtlpProtocol): string {
+  const url = new URL(endpoint);
+  if (protocol !== 'grpc' && (url.pathname === '/' || url.pathname === '')) url.pathname = '/v1/metrics';
+  return url.toString();
+}
