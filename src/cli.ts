@@ -6,6 +6,7 @@ import { startExporter, type Exporter } from './exporter.ts';
 import { parseListenAddress, type ListenAddress } from './http/listen-address.ts';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, routeDiagnostics, type LogFormat, type LogLevel, type Logger } from './logging.ts';
 import { builtinSources } from './sources/registry.ts';
+import { resolveTelemetrySettings, TelemetrySettingsError } from './telemetry/telemetry-settings.ts';
 import { NAME, VERSION } from './version.ts';
 
 /** Exit code for bad input (flags, config file), as promtool and the Prometheus exporters use. */
@@ -84,15 +85,17 @@ async function serve(flags: Flags): Promise<void> {
   let exporter: Exporter;
   try {
     const configFile = flags['config.file'];
+    const config = configFile ? await loadConfigFile(configFile, builtinSources) : defaultConfig();
     exporter = await startExporter({
-      config: configFile ? await loadConfigFile(configFile, builtinSources) : defaultConfig(),
+      config,
+      telemetry: resolveTelemetrySettings(process.env, config.telemetry),
       listen: flags['web.listenAddress'],
       telemetryPath: flags['web.telemetryPath'],
       exporterMetrics: !flags['web.disableExporterMetrics'],
       logger,
     });
   } catch (err) {
-    const invalid = err instanceof ConfigError || err instanceof SourceSetupError;
+    const invalid = err instanceof ConfigError || err instanceof SourceSetupError || err instanceof TelemetrySettingsError;
     logger.error({ err: err instanceof Error ? err.message : String(err) }, invalid ? 'invalid configuration' : 'failed to start');
     process.exitCode = invalid ? EXIT_INVALID : 1;
     return;

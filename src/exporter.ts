@@ -9,7 +9,9 @@ import type { Logger } from './logging.ts';
 import { createMeterProvider } from './telemetry/meter-provider.ts';
 import { registerProcessMetrics } from './telemetry/process-metrics.ts';
 import { PrometheusPull } from './telemetry/prometheus-pull.ts';
-import { registerBuildInfo, scrapeCounter } from './telemetry/self-metrics.ts';
+import { createPushReaders } from './telemetry/push-readers.ts';
+import { exportCounter, registerBuildInfo, scrapeCounter } from './telemetry/self-metrics.ts';
+import type { TelemetrySettings } from './telemetry/telemetry-settings.ts';
 import { NAME, VERSION } from './version.ts';
 
 export interface ExporterSettings {
@@ -18,6 +20,8 @@ export interface ExporterSettings {
   readonly telemetryPath: string;
   /** process_* and nodejs_* metrics about the exporter itself (--web.disable-exporter-metrics turns them off). */
   readonly exporterMetrics: boolean;
+  /** Which readers run (Prometheus pull, OTLP or console push) and how pushes are made. */
+  readonly telemetry: TelemetrySettings;
   readonly logger: Logger;
 }
 
@@ -39,10 +43,14 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     logger,
     selfScope: { name: NAME, version: VERSION },
   });
-  const pull = new PrometheusPull([collector], config.global.seriesLimit, logger);
-  const meterProvider = createMeterProvider([pull.reader], config.global.seriesLimit);
+  // Every reader collects the same sources through the same collector: pulled and pushed values agree.
+  const pull = settings.telemetry.exporters.has('prometheus') ? new PrometheusPull([collector], config.global.seriesLimit, logger) : undefined;
+  let countExport: ReturnType<typeof exportCounter> = () => {};
+  const pushReaders = createPushReaders(settings.telemetry, [collector], (exporter, outcome) => countExport(exporter, outcome), logger);
+  const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders], config.global.seriesLimit);
   const selfMeter = meterProvider.getMeter(NAME, VERSION);
   registerBuildInfo(selfMeter);
+  if (pushReaders.length > 0) countExport = exportCounter(selfMeter);
   const stopProcessMetrics = settings.exporterMetrics ? registerProcessMetrics(selfMeter) : () => {};
 
   const sources: RunningSource[] = [];
@@ -50,7 +58,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     for (const source of config.sources) sources.push(await RunningSource.start(source, meterProvider, logger));
   } catch (err) {
     for (const s of sources) s.stop();
-    await meterProvider.shutdown();
+    await meterProvider.shutdown({ timeoutMillis: settings.telemetry.timeoutMs });
     throw err;
   }
   collector.setSources(sources);
@@ -60,19 +68,28 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     name: NAME,
     version: VERSION,
     telemetryPath: settings.telemetryPath,
-    scrape: (timeoutMs) => pull.scrape(timeoutMs),
-    defaultTimeoutMs: config.global.scrapeTimeout,
-    timeoutOffsetMs: config.global.scrapeTimeoutOffset,
-    onScrape: scrapeCounter(selfMeter),
+    metrics: pull && {
+      scrape: (timeoutMs) => pull.scrape(timeoutMs),
+      defaultTimeoutMs: config.global.scrapeTimeout,
+      timeoutOffsetMs: config.global.scrapeTimeoutOffset,
+      onScrape: scrapeCounter(selfMeter),
+    },
     sources: () => collector.status(),
     isReady: () => ready,
     logger,
   });
   const server = await listen(app, settings.listen);
+  const exporters = [...settings.telemetry.exporters].join(',');
   logger.info(
-    { address: `${server.address.address}:${server.address.port}`, sources: sources.map((s) => s.name).join(','), config: config.file ?? 'built-in demo' },
+    {
+      address: `${server.address.address}:${server.address.port}`,
+      sources: sources.map((s) => s.name).join(','),
+      config: config.file ?? 'built-in demo',
+      exporters,
+    },
     'listening',
   );
+  if (exporters === '') logger.warn('no metric exporter enabled (OTEL_METRICS_EXPORTER=none or OTEL_SDK_DISABLED=true): metrics are neither served nor pushed');
 
   return {
     address: server.address,
@@ -82,7 +99,8 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
       await server.close(SHUTDOWN_GRACE_MS);
       for (const s of sources) s.stop();
       stopProcessMetrics();
-      await meterProvider.shutdown();
+      // Push readers export once more on shutdown, bounded by the export timeout.
+      await meterProvider.shutdown({ timeoutMillis: settings.telemetry.timeoutMs });
     },
   };
 }

@@ -5,7 +5,10 @@ import { landingPage, type LandingPageOptions } from './landing-page.ts';
 import { metricsRoute, type MetricsRouteOptions } from './metrics-route.ts';
 import { routes } from './router.ts';
 
-export interface AppOptions extends MetricsRouteOptions, LandingPageOptions {
+export interface AppOptions extends Omit<LandingPageOptions, 'telemetryPath'> {
+  readonly telemetryPath: string;
+  /** The metrics endpoint at `telemetryPath`; absent when Prometheus is not among the exporters. */
+  readonly metrics: MetricsRouteOptions | undefined;
   readonly isReady: () => boolean;
   readonly logger: Logger;
 }
@@ -21,8 +24,8 @@ export function createApp(options: AppOptions): Koa {
   app.use(
     routes(
       new Map([
-        ['/', landingPage(options)],
-        [options.telemetryPath, metricsRoute(options)],
+        ['/', landingPage({ ...options, telemetryPath: options.metrics && options.telemetryPath })],
+        ...(options.metrics ? [[options.telemetryPath, metricsRoute(options.metrics)] as const] : []),
         ['/healthz', healthz],
         ['/readyz', readyz(options.isReady)],
       ]),

@@ -10,7 +10,8 @@ export interface SourceSummary {
 export interface LandingPageOptions {
   readonly name: string;
   readonly version: string;
-  readonly telemetryPath: string;
+  /** Undefined when metrics are only pushed. */
+  readonly telemetryPath: string | undefined;
   readonly sources: () => readonly SourceSummary[];
 }
 
@@ -45,8 +46,7 @@ table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .
 <h1>${escapeHtml(name)}</h1>
 <p>Version ${escapeHtml(version)}: exposes the numbers a team cares about as Prometheus metrics, built on OpenTelemetry.</p>
 <ul>
-<li><a href="${escapeHtml(telemetryPath.slice(1))}">Metrics</a></li>
-<li><a href="healthz">Health</a></li>
+${telemetryPath ? `<li><a href="${escapeHtml(telemetryPath.slice(1))}">Metrics</a></li>\n` : ''}<li><a href="healthz">Health</a></li>
 <li><a href="readyz">Readiness</a></li>
 </ul>
 <h2>Sources</h2>

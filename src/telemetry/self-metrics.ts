@@ -19,3 +19,12 @@ export function scrapeCounter(meter: Meter): (code: number) => void {
   });
   return (code) => counter.add(1, { code: String(code) });
 }
+
+/** Returns a function that counts one push export by exporter and outcome. */
+export function exportCounter(meter: Meter): (exporter: string, outcome: 'success' | 'failure') => void {
+  const counter = meter.createCounter('custom_exporter_exports', {
+    description: 'Pushes of all metrics to an exporter (otlp, console), by outcome',
+    valueType: ValueType.INT,
+  });
+  return (exporter, outcome) => counter.add(1, { exporter, outcome });
+}

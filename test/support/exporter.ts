@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.ts';
 import { startExporter, type Exporter } from '../../src/exporter.ts';
 import { builtinSources } from '../../src/sources/registry.ts';
+import { resolveTelemetrySettings } from '../../src/telemetry/telemetry-settings.ts';
 import { testSources } from './test-sources.ts';
 
 export interface TestExporter extends Exporter {
@@ -10,9 +11,14 @@ export interface TestExporter extends Exporter {
 }
 
 /** The real exporter, in this process, on a free loopback port, with the test source kinds available. */
-export async function startTestExporter(configYaml: string, options: { exporterMetrics?: boolean } = {}): Promise<TestExporter> {
+export async function startTestExporter(
+  configYaml: string,
+  options: { exporterMetrics?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestExporter> {
+  const config = parseConfig(configYaml, 'test.yaml', [...builtinSources, ...testSources]);
   const exporter = await startExporter({
-    config: parseConfig(configYaml, 'test.yaml', [...builtinSources, ...testSources]),
+    config,
+    telemetry: resolveTelemetrySettings(options.env ?? {}, config.telemetry),
     listen: { host: '127.0.0.1', port: 0 },
     telemetryPath: '/metrics',
     exporterMetrics: options.exporterMetrics ?? true,
