@@ -30,7 +30,7 @@ export function createPushReaders(
     const exporter = name === 'otlp' ? otlpExporter(settings) : new ConsoleMetricExporter();
     readers.push(
       new PeriodicExportingMetricReader({
-        exporter: new CountingExporter(exporter, name, onExport, logger),
+        exporter: new CountingExporter(exporter, name, settings.timeoutMs, onExport, logger),
         exportIntervalMillis: settings.intervalMs,
         exportTimeoutMillis: settings.timeoutMs,
         metricProducers: producers,
@@ -57,18 +57,29 @@ function otlpExporter(settings: TelemetrySettings): PushMetricExporter {
   }
 }
 
-/** Counts and logs each export's outcome; otherwise the exporter's own behaviour (retries, temporality) is kept. */
+/**
+ * Counts and logs each export's outcome, including exports still retrying when the export timeout is up
+ * (the reader gives up on those silently); otherwise the exporter's own behaviour is kept.
+ */
 class CountingExporter implements PushMetricExporter {
   readonly #inner: PushMetricExporter;
   readonly #name: string;
+  readonly #timeoutMs: number;
   readonly #onExport: (exporter: string, outcome: ExportOutcome) => void;
   readonly #logger: Logger;
   readonly selectAggregationTemporality?: (type: InstrumentType) => ReturnType<NonNullable<PushMetricExporter['selectAggregationTemporality']>>;
   readonly selectAggregation?: (type: InstrumentType) => ReturnType<NonNullable<PushMetricExporter['selectAggregation']>>;
 
-  constructor(inner: PushMetricExporter, name: string, onExport: (exporter: string, outcome: ExportOutcome) => void, logger: Logger) {
+  constructor(
+    inner: PushMetricExporter,
+    name: string,
+    timeoutMs: number,
+    onExport: (exporter: string, outcome: ExportOutcome) => void,
+    logger: Logger,
+  ) {
     this.#inner = inner;
     this.#name = name;
+    this.#timeoutMs = timeoutMs;
     this.#onExport = onExport;
     this.#logger = logger;
     if (inner.selectAggregationTemporality) this.selectAggregationTemporality = (type) => inner.selectAggregationTemporality!(type);
@@ -76,12 +87,21 @@ class CountingExporter implements PushMetricExporter {
   }
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    this.#inner.export(metrics, (result) => {
+    let settled = false;
+    const settle = (result: ExportResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       const ok = result.code === ExportResultCode.SUCCESS;
       this.#onExport(this.#name, ok ? 'success' : 'failure');
       if (!ok) this.#logger.warn({ exporter: this.#name, err: result.error?.message ?? 'unknown error' }, 'metrics export failed');
       resultCallback(result);
-    });
+    };
+    const timer = setTimeout(
+      () => settle({ code: ExportResultCode.FAILED, error: new Error(`no answer within the export timeout of ${this.#timeoutMs} ms`) }),
+      this.#timeoutMs,
+    );
+    this.#inner.export(metrics, settle);
   }
 
   forceFlush(): Promise<void> {

@@ -65,7 +65,9 @@ export function resolveTelemetrySettings(env: NodeJS.ProcessEnv, config: Telemet
       url: unset('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT') && fromConfig?.endpoint ? metricsUrl(fromConfig.endpoint, protocol) : undefined,
       headers: unset('OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS') ? fromConfig?.headers : undefined,
       compression: unset('OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION') ? fromConfig?.compression : undefined,
-      timeoutMs: unset('OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT') ? fromConfig?.requestTimeout : undefined,
+      // Unless set, a request and its retries get the export timeout rather than the SDK's 10 s, which would
+      // outlive the reader's own timeout.
+      timeoutMs: unset('OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT') ? (fromConfig?.requestTimeout ?? timeoutMs) : undefined,
     },
   };
 }

@@ -60,10 +60,11 @@ export interface ServingCli {
 }
 
 /** Starts the built CLI on a free port and waits until it answers. */
-export async function serveCli(args: readonly string[] = []): Promise<ServingCli> {
+export async function serveCli(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServingCli> {
   const started = performance.now();
   const child = spawn(process.execPath, [MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
