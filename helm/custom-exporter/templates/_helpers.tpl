@@ -81,3 +81,46 @@ app.kubernetes.io/part-of: custom-exporter
 {{- define "custom-exporter.metricsUrl" -}}
 {{- printf "http://%s.%s.svc:%d%s" (include "custom-exporter.fullname" .) .Release.Namespace (int .Values.service.port) .Values.web.telemetryPath -}}
 {{- end -}}
+
+{{/* The OTEL_* environment that turns on the OTLP push (values.otlp). */}}
+{{- define "custom-exporter.otlpEnv" -}}
+{{- with .Values.otlp }}
+{{- if gt (int .timeoutSeconds) (int .intervalSeconds) }}
+{{- fail "otlp.timeoutSeconds must not be greater than otlp.intervalSeconds" }}
+{{- end }}
+- name: OTEL_METRICS_EXPORTER
+  value: prometheus,otlp
+{{- with .endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ .protocol | quote }}
+- name: OTEL_METRIC_EXPORT_INTERVAL
+  value: {{ mul .intervalSeconds 1000 | quote }}
+- name: OTEL_METRIC_EXPORT_TIMEOUT
+  value: {{ mul .timeoutSeconds 1000 | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ .serviceName | default (include "custom-exporter.fullname" $) | quote }}
+{{- with .resourceAttributes }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ include "custom-exporter.keyValueList" . | quote }}
+{{- end }}
+{{- if .headersSecret.name }}
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .headersSecret.name }}
+      key: {{ .headersSecret.key }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A map as `k1=v1,k2=v2`, sorted by key. */}}
+{{- define "custom-exporter.keyValueList" -}}
+{{- $pairs := list }}
+{{- range $key, $value := . }}
+{{- $pairs = append $pairs (printf "%s=%s" $key $value) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end }}
