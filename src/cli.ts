@@ -2,7 +2,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { defaultConfig } from './config/default.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { SourceSetupError } from './collector/running-source.ts';
-import { startExporter, type Exporter } from './exporter.ts';
+import { DEFAULT_MAX_REQUESTS, startExporter, type Exporter } from './exporter.ts';
+import { loadWebConfig } from './http/web-config.ts';
 import { parseListenAddress, type ListenAddress } from './http/listen-address.ts';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, routeDiagnostics, type LogFormat, type LogLevel, type Logger } from './logging.ts';
 import { builtinSources } from './sources/registry.ts';
@@ -16,6 +17,9 @@ interface Flags {
   'web.listenAddress': ListenAddress;
   'web.telemetryPath': string;
   'web.disableExporterMetrics': boolean;
+  'web.config.file'?: string;
+  'web.maxRequests': number;
+  'web.protectHealthEndpoints': boolean;
   'config.file'?: string;
   'log.level': LogLevel;
   'log.format': LogFormat;
@@ -42,6 +46,17 @@ function program(): Command {
     )
     .addOption(
       flag('--web.disable-exporter-metrics', "exclude the exporter's own process_* and nodejs_* metrics", 'WEB_DISABLE_EXPORTER_METRICS').default(false),
+    )
+    .addOption(
+      flag('--web.config.file <file>', 'exporter-toolkit web config: TLS, basic auth, response headers (reloaded on change)', 'WEB_CONFIG_FILE'),
+    )
+    .addOption(
+      flag('--web.max-requests <n>', 'most concurrent metrics requests; more get 503 (0: no limit)', 'WEB_MAX_REQUESTS')
+        .default(DEFAULT_MAX_REQUESTS)
+        .argParser(usageError(wholeNumber)),
+    )
+    .addOption(
+      flag('--web.protect-health-endpoints', 'require basic auth on /healthz and /readyz too (kubelet probes send none)', 'WEB_PROTECT_HEALTH_ENDPOINTS').default(false),
     )
     .addOption(flag('--config.file <file>', 'YAML file listing the sources (default: the built-in demo source)', 'CONFIG_FILE'))
     .addOption(flag('--log.level <level>', 'only log messages with this severity or above', 'LOG_LEVEL').choices(LOG_LEVELS).default('info'))
@@ -91,6 +106,11 @@ async function serve(flags: Flags): Promise<void> {
       telemetry: resolveTelemetrySettings(process.env, config.telemetry),
       listen: flags['web.listenAddress'],
       telemetryPath: flags['web.telemetryPath'],
+      web: {
+        config: flags['web.config.file'] === undefined ? undefined : loadWebConfig(flags['web.config.file']),
+        maxRequests: flags['web.maxRequests'],
+        protectHealth: flags['web.protectHealthEndpoints'],
+      },
       exporterMetrics: !flags['web.disableExporterMetrics'],
       logger,
     });
@@ -108,6 +128,11 @@ function telemetryPath(path: string): string {
     throw new Error(`"${path}" must start with / and not be /, /healthz or /readyz`);
   }
   return path;
+}
+
+function wholeNumber(text: string): number {
+  if (!/^\d+$/.test(text)) throw new Error(`"${text}" is not a whole number`);
+  return Number(text);
 }
 
 /** Turns a parser's error into commander's usage error (message, help, exit 2). */

@@ -5,6 +5,8 @@ import { SourceCollector, type SourceStatus } from './collector/source-collector
 import { createApp } from './http/app.ts';
 import type { ListenAddress } from './http/listen-address.ts';
 import { listen } from './http/server.ts';
+import type { WebConfig } from './http/web-config.ts';
+import { WebConfigWatcher } from './http/web-config-watcher.ts';
 import type { Logger } from './logging.ts';
 import { createMeterProvider } from './telemetry/meter-provider.ts';
 import { registerProcessMetrics } from './telemetry/process-metrics.ts';
@@ -18,12 +20,26 @@ export interface ExporterSettings {
   readonly config: ResolvedConfig;
   readonly listen: ListenAddress;
   readonly telemetryPath: string;
+  /** Defaults to plain HTTP, no users, 40 concurrent scrapes. */
+  readonly web?: WebSettings;
   /** process_* and nodejs_* metrics about the exporter itself (--web.disable-exporter-metrics turns them off). */
   readonly exporterMetrics: boolean;
   /** Which readers run (Prometheus pull, OTLP or console push) and how pushes are made. */
   readonly telemetry: TelemetrySettings;
   readonly logger: Logger;
 }
+
+/** How the HTTP side is protected (--web.* flags and the web config file). */
+export interface WebSettings {
+  /** TLS, basic auth users and response headers; undefined serves plain HTTP to everyone. */
+  readonly config: WebConfig | undefined;
+  readonly maxRequests: number;
+  readonly protectHealth: boolean;
+}
+
+export const DEFAULT_MAX_REQUESTS = 40;
+const PLAIN_WEB: WebSettings = { config: undefined, maxRequests: DEFAULT_MAX_REQUESTS, protectHealth: false };
+const NO_WEB_CONFIG = { headers: {}, users: new Map<string, string>() };
 
 export interface Exporter {
   readonly address: AddressInfo;
@@ -37,6 +53,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** Wires config → sources → OpenTelemetry → readers → HTTP, and starts serving. */
 export async function startExporter(settings: ExporterSettings): Promise<Exporter> {
   const { config, logger } = settings;
+  const web = settings.web ?? PLAIN_WEB;
   const collector = new SourceCollector({
     seriesLimit: config.global.seriesLimit,
     defaultTimeoutMs: config.global.scrapeTimeout,
@@ -76,13 +93,23 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     },
     sources: () => collector.status(),
     isReady: () => ready,
+    maxRequests: web.maxRequests,
+    protectHealth: web.protectHealth,
+    web: () => webConfig?.current ?? NO_WEB_CONFIG,
     logger,
   });
-  const server = await listen(app, settings.listen);
+  const server = await listen(app, settings.listen, web.config?.tls);
+  const webConfig =
+    web.config &&
+    new WebConfigWatcher(web.config, logger, (next) => {
+      if (next.tls && server.tls) server.updateTls(next.tls);
+    });
+  webConfig?.start();
   const exporters = [...settings.telemetry.exporters].join(',');
   logger.info(
     {
       address: `${server.address.address}:${server.address.port}`,
+      tls: server.tls,
       sources: sources.map((s) => s.name).join(','),
       config: config.file ?? 'built-in demo',
       exporters,
@@ -96,6 +123,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     status: () => collector.status(),
     async stop() {
       ready = false;
+      webConfig?.stop();
       await server.close(SHUTDOWN_GRACE_MS);
       for (const s of sources) s.stop();
       stopProcessMetrics();

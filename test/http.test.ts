@@ -122,9 +122,12 @@ test('when collection fails as a whole, /metrics answers 503 with a one-line rea
     },
     sources: () => [],
     isReady: () => true,
+    maxRequests: 40,
+    protectHealth: false,
+    web: () => ({ headers: {}, users: new Map() }),
     logger: pino({ level: 'silent' }),
   });
-  const server = await listen(app, { host: '127.0.0.1', port: 0 });
+  const server = await listen(app, { host: '127.0.0.1', port: 0 }, undefined);
   try {
     const res = await raw(`http://127.0.0.1:${server.address.port}/metrics`);
     assert.equal(res.status, 503);
