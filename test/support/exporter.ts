@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.ts';
-import { startExporter, type Exporter } from '../../src/exporter.ts';
+import { startExporter, type Exporter, type WebSettings } from '../../src/exporter.ts';
 import { builtinSources } from '../../src/sources/registry.ts';
 import { resolveTelemetrySettings } from '../../src/telemetry/telemetry-settings.ts';
 import { testSources } from './test-sources.ts';
@@ -13,7 +13,7 @@ export interface TestExporter extends Exporter {
 /** The real exporter, in this process, on a free loopback port, with the test source kinds available. */
 export async function startTestExporter(
   configYaml: string,
-  options: { exporterMetrics?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: { exporterMetrics?: boolean; env?: NodeJS.ProcessEnv; web?: WebSettings } = {},
 ): Promise<TestExporter> {
   const config = parseConfig(configYaml, 'test.yaml', [...builtinSources, ...testSources]);
   const exporter = await startExporter({
@@ -22,9 +22,11 @@ export async function startTestExporter(
     listen: { host: '127.0.0.1', port: 0 },
     telemetryPath: '/metrics',
     exporterMetrics: options.exporterMetrics ?? true,
+    ...(options.web ? { web: options.web } : {}),
     logger: pino({ level: 'silent' }),
   });
-  return { ...exporter, url: `http://127.0.0.1:${exporter.address.port}` };
+  const scheme = options.web?.config?.tls ? 'https' : 'http';
+  return { ...exporter, url: `${scheme}://127.0.0.1:${exporter.address.port}` };
 }
 
 export const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { request, type RequestOptions } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { loadWebConfig } from '../src/http/web-config.ts';
+import { makeTestPki, type TestPki } from './support/certs.ts';
+import { startTestExporter, type TestExporter } from './support/exporter.ts';
+import { requireTool, toolPath } from './support/tools.ts';
+
+const run = promisify(execFile);
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function get(url: string, options: RequestOptions = {}): Promise<Answer> {
+  const send = url.startsWith('https:') ? request : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, options, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+
+function webConfigFile(pki: TestPki, yaml: string): string {
+  const file = join(pki.dir, `web-${Math.random().toString(36).slice(2)}.yml`);
+  writeFileSync(file, yaml);
+  return file;
+}
+
+const OPENSSL = toolPath('openssl');
+let pki: TestPki | undefined;
+/** The shared test PKI; undefined (and the tests skip, or fail under CI) without openssl. */
+function testPki(): TestPki | undefined {
+  if (OPENSSL) pki ??= makeTestPki(OPENSSL);
+  return pki;
+}
+const needOpenssl = (t: TestContext) => requireTool(t, 'openssl', 'apt-get install openssl') !== undefined;
+
+describe('TLS', () => {
+  let exporter: TestExporter;
+  let certs: TestPki;
+  before(async () => {
+    const p = testPki();
+    if (!p) return;
+    certs = p;
+    // Relative paths resolve against the web config file's folder, as in exporter-toolkit.
+    const file = webConfigFile(certs, 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
+    exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: false } });
+  });
+  after(() => exporter?.stop());
+
+  test('a client trusting the CA gets the metrics over https', async (t) => {
+    if (!needOpenssl(t)) return;
+    const res = await get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert) });
+    assert.equal(res.status, 200);
+    assert.match(res.body, /^random_number \d+$/m);
+  });
+
+  test('a client with the wrong CA is refused', async (t) => {
+    if (!needOpenssl(t)) return;
+    await assert.rejects(get(`${exporter.url}/metrics`, { ca: readFileSync(certs.otherCaCert) }), /self.signed|unable to verify|certificate/i);
+  });
+
+  test('curl: right CA works, wrong CA fails verification', async (t) => {
+    const curl = requireTool(t, 'curl', 'apt-get install curl');
+    if (!curl || !needOpenssl(t)) return;
+    const ok = await run(curl, ['-sS', '--cacert', certs.caCert, `${exporter.url}/metrics`]);
+    assert.match(ok.stdout, /^random_number \d+$/m);
+    await assert.rejects(run(curl, ['-sS', '--cacert', certs.otherCaCert, `${exporter.url}/metrics`]), (err: { code: number }) => err.code === 60);
+  });
+
+  test('plain HTTP on the TLS port gets no metrics', async (t) => {
+    if (!needOpenssl(t)) return;
+    const res = await get(exporter.url.replace('https:', 'http:') + '/metrics').catch((e: Error) => e);
+    assert.ok(res instanceof Error || res.status === 400, 'refused or 400');
+  });
+
+  test('TLS below the configured min_version (TLS 1.2 by default) is refused', async (t) => {
+    if (!needOpenssl(t)) return;
+    await assert.rejects(get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }));
+  });
+});
+
+describe('mutual TLS (RequireAndVerifyClientCert)', () => {
+  let exporter: TestExporter;
+  let certs: TestPki;
+  before(async () => {
+    const p = testPki();
+    if (!p) return;
+    certs = p;
+    const file = webConfigFile(
+      certs,
+      `tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.serverKey}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${certs.caCert}\n`,
+    );
+    exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: false } });
+  });
+  after(() => exporter?.stop());
+
+  test('a client certificate from the CA is accepted', async (t) => {
+    if (!needOpenssl(t)) return;
+    const res = await get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) });
+    assert.equal(res.status, 200);
+  });
+
+  test('no client certificate, or one from another CA, is refused', async (t) => {
+    if (!needOpenssl(t)) return;
+    await assert.rejects(get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert) }));
+    await assert.rejects(get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert), cert: readFileSync(certs.strangerCert), key: readFileSync(certs.strangerKey) }));
+  });
+
+  test('curl with the client certificate works', async (t) => {
+    const curl = requireTool(t, 'curl', 'apt-get install curl');
+    if (!curl || !needOpenssl(t)) return;
+    const ok = await run(curl, ['-sS', '--cacert', certs.caCert, '--cert', certs.clientCert, '--key', certs.clientKey, `${exporter.url}/metrics`]);
+    assert.match(ok.stdout, /random_number/);
+    await assert.rejects(run(curl, ['-sS', '--cacert', certs.caCert, `${exporter.url}/metrics`]));
+  });
+});
+
+describe('basic auth', () => {
+  let exporter: TestExporter;
+  let file: string;
+  before(async () => {
+    const p = testPki();
+    if (!p) return;
+    file = webConfigFile(p, `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 4)}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`);
+    exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: false } });
+  });
+  after(() => exporter?.stop());
+
+  test('right user and password: 200; wrong password or unknown user: 401 with WWW-Authenticate', async (t) => {
+    if (!needOpenssl(t)) return;
+    assert.equal((await get(`${exporter.url}/metrics`, { headers: basic('prometheus', 's3cret') })).status, 200);
+    for (const headers of [basic('prometheus', 'wrong'), basic('mallory', 's3cret'), {}, { Authorization: 'Bearer abc' }]) {
+      const res = await get(`${exporter.url}/metrics`, { headers });
+      assert.equal(res.status, 401);
+      assert.match(String(res.headers['www-authenticate']), /^Basic realm=/);
+      assert.doesNotMatch(res.body, /random_number/);
+    }
+    assert.equal((await get(`${exporter.url}/`, {})).status, 401, 'the landing page is protected too');
+  });
+
+  test('health endpoints answer without credentials (kubelet probes)', async (t) => {
+    if (!needOpenssl(t)) return;
+    assert.equal((await get(`${exporter.url}/healthz`)).status, 200);
+    assert.equal((await get(`${exporter.url}/readyz`)).status, 200);
+  });
+
+  test('configured security headers and nosniff are on every answer, 401 included', async (t) => {
+    if (!needOpenssl(t)) return;
+    for (const res of [await get(`${exporter.url}/metrics`), await get(`${exporter.url}/healthz`), await get(`${exporter.url}/nope`, { headers: basic('prometheus', 's3cret') })]) {
+      assert.equal(res.headers['x-frame-options'], 'deny');
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    }
+  });
+
+  test('changed users are picked up without a restart', async (t) => {
+    if (!needOpenssl(t)) return;
+    writeFileSync(file, `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('rotated', 4)}\n`);
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await get(`${exporter.url}/metrics`, { headers: basic('prometheus', 'rotated') })).status;
+    }
+    assert.equal(status, 200, 'the new password works');
+    assert.equal((await get(`${exporter.url}/metrics`, { headers: basic('prometheus', 's3cret') })).status, 401, 'the old one no longer does');
+  });
+});
+
+test('--web.protect-health-endpoints puts /healthz behind auth as well', async (t) => {
+  const p = testPki();
+  if (!needOpenssl(t) || !p) return;
+  const file = webConfigFile(p, `basic_auth_users:\n  ops: ${bcrypt.hashSync('pw', 4)}\n`);
+  const exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: true } });
+  try {
+    assert.equal((await get(`${exporter.url}/healthz`)).status, 401);
+    assert.equal((await get(`${exporter.url}/healthz`, { headers: basic('ops', 'pw') })).status, 200);
+  } finally {
+    await exporter.stop();
+  }
+});
+
+test('a renewed certificate is served without a restart', async (t) => {
+  const openssl = requireTool(t, 'openssl', 'apt-get install openssl');
+  if (!openssl) return;
+  const first = makeTestPki(openssl);
+  const second = makeTestPki(openssl);
+  copyFileSync(first.serverCert, join(first.dir, 'live.crt'));
+  copyFileSync(first.serverKey, join(first.dir, 'live.key'));
+  const file = webConfigFile(first, 'tls_server_config:\n  cert_file: live.crt\n  key_file: live.key\n');
+  const exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: false } });
+  try {
+    assert.equal((await get(`${exporter.url}/healthz`, { ca: readFileSync(first.caCert), agent: false })).status, 200);
+    // Renewal by another CA: only clients trusting the new CA can connect afterwards.
+    copyFileSync(second.serverCert, join(first.dir, 'live.crt'));
+    copyFileSync(second.serverKey, join(first.dir, 'live.key'));
+    let renewed = false;
+    for (let i = 0; i < 40 && !renewed; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      renewed = await get(`${exporter.url}/healthz`, { ca: readFileSync(second.caCert), agent: false }).then(() => true, () => false);
+    }
+    assert.ok(renewed, 'the new certificate is served');
+    await assert.rejects(get(`${exporter.url}/healthz`, { ca: readFileSync(first.caCert), agent: false }));
+  } finally {
+    await exporter.stop();
+  }
+});
