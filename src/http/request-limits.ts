@@ -10,6 +10,8 @@ export const SERVER_LIMITS = {
   requestTimeout: 30_000,
   /** A socket with no traffic at all is closed after this. */
   socketTimeout: 120_000,
+  /** How often Node checks the two timeouts above (its default of 30 s would let them run long). */
+  connectionsCheckingInterval: 1000,
 } as const;
 
 const MAX_URL_LENGTH = 2048;

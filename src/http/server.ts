@@ -18,11 +18,11 @@ export interface HttpServer {
 }
 
 export async function listen(app: Koa, at: ListenAddress, tls: WebTls | undefined): Promise<HttpServer> {
-  const limits = { maxHeaderSize: SERVER_LIMITS.maxHeaderSize, headersTimeout: SERVER_LIMITS.headersTimeout, requestTimeout: SERVER_LIMITS.requestTimeout };
+  const { socketTimeout, ...limits } = SERVER_LIMITS;
   const server: Server = tls
     ? createHttpsServer({ ...limits, ...tls.context, requestCert: tls.clientAuth !== 'NoClientCert', rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert' }, app.callback())
     : createHttpServer(limits, app.callback());
-  server.setTimeout(SERVER_LIMITS.socketTimeout);
+  server.setTimeout(socketTimeout);
   if (tls) server.on('secureConnection', (socket: TLSSocket) => enforceClientAuth(socket, tls));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
