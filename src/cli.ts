@@ -20,6 +20,7 @@ interface Flags {
   'web.config.file'?: string;
   'web.maxRequests': number;
   'web.protectHealthEndpoints': boolean;
+  'web.enableLifecycle': boolean;
   'config.file'?: string;
   'log.level': LogLevel;
   'log.format': LogFormat;
@@ -58,6 +59,7 @@ function program(): Command {
     .addOption(
       flag('--web.protect-health-endpoints', 'require basic auth on /healthz and /readyz too (kubelet probes send none)', 'WEB_PROTECT_HEALTH_ENDPOINTS').default(false),
     )
+    .addOption(flag('--web.enable-lifecycle', 'reload the config file on POST /-/reload', 'WEB_ENABLE_LIFECYCLE').default(false))
     .addOption(flag('--config.file <file>', 'YAML file listing the sources (default: the built-in demo source)', 'CONFIG_FILE'))
     .addOption(flag('--log.level <level>', 'only log messages with this severity or above', 'LOG_LEVEL').choices(LOG_LEVELS).default('info'))
     .addOption(flag('--log.format <format>', 'output format of log messages', 'LOG_FORMAT').choices(LOG_FORMATS).default('logfmt'))
@@ -100,9 +102,12 @@ async function serve(flags: Flags): Promise<void> {
   let exporter: Exporter;
   try {
     const configFile = flags['config.file'];
-    const config = configFile ? await loadConfigFile(configFile, builtinSources) : defaultConfig();
+    const loadConfig = async () => (configFile ? loadConfigFile(configFile, builtinSources) : defaultConfig());
+    const config = await loadConfig();
     exporter = await startExporter({
       config,
+      loadConfig,
+      enableLifecycle: flags['web.enableLifecycle'],
       telemetry: resolveTelemetrySettings(process.env, config.telemetry),
       listen: flags['web.listenAddress'],
       telemetryPath: flags['web.telemetryPath'],
@@ -124,8 +129,8 @@ async function serve(flags: Flags): Promise<void> {
 }
 
 function telemetryPath(path: string): string {
-  if (!path.startsWith('/') || ['/', '/healthz', '/readyz'].includes(path)) {
-    throw new Error(`"${path}" must start with / and not be /, /healthz or /readyz`);
+  if (!path.startsWith('/') || ['/', '/healthz', '/readyz', '/-/reload'].includes(path)) {
+    throw new Error(`"${path}" must start with / and not be /, /healthz, /readyz or /-/reload`);
   }
   return path;
 }
@@ -146,7 +151,7 @@ function usageError<T>(parse: (text: string) => T): (text: string) => T {
   };
 }
 
-/** SIGTERM or SIGINT: graceful stop, then exit 0. A second signal exits at once. */
+/** SIGTERM or SIGINT: graceful stop, then exit 0. A second signal exits at once. SIGHUP: reload the config file. */
 function handleSignals(exporter: Exporter, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -169,4 +174,8 @@ function handleSignals(exporter: Exporter, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading config');
+    void exporter.reload();
+  });
 }

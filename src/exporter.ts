@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import type { ResolvedConfig } from './config/resolved.ts';
-import { RunningSource } from './collector/running-source.ts';
 import { SourceCollector, type SourceStatus } from './collector/source-collector.ts';
 import { createApp } from './http/app.ts';
 import type { ListenAddress } from './http/listen-address.ts';
@@ -8,6 +7,7 @@ import { listen } from './http/server.ts';
 import type { WebConfig } from './http/web-config.ts';
 import { WebConfigWatcher } from './http/web-config-watcher.ts';
 import type { Logger } from './logging.ts';
+import { SourceSet } from './reload.ts';
 import { createMeterProvider } from './telemetry/meter-provider.ts';
 import { registerProcessMetrics } from './telemetry/process-metrics.ts';
 import { PrometheusPull } from './telemetry/prometheus-pull.ts';
@@ -26,6 +26,10 @@ export interface ExporterSettings {
   readonly exporterMetrics: boolean;
   /** Which readers run (Prometheus pull, OTLP or console push) and how pushes are made. */
   readonly telemetry: TelemetrySettings;
+  /** Reads the config again for a reload (SIGHUP, POST /-/reload); without it a reload re-applies `config`. */
+  readonly loadConfig?: () => Promise<ResolvedConfig>;
+  /** Serve POST /-/reload (--web.enable-lifecycle). */
+  readonly enableLifecycle?: boolean;
   readonly logger: Logger;
 }
 
@@ -44,6 +48,8 @@ const NO_WEB_CONFIG = { headers: {}, users: new Map<string, string>() };
 export interface Exporter {
   readonly address: AddressInfo;
   status(): SourceStatus[];
+  /** Loads the config again and applies it; false when it could not be (the old config stays). */
+  reload(): Promise<boolean>;
   /** Graceful stop: no new connections, in-flight scrapes finish (bounded), telemetry shut down. */
   stop(): Promise<void>;
 }
@@ -55,7 +61,6 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   const { config, logger } = settings;
   const web = settings.web ?? PLAIN_WEB;
   const collector = new SourceCollector({
-    seriesLimit: config.global.seriesLimit,
     defaultTimeoutMs: config.global.scrapeTimeout,
     logger,
     selfScope: { name: NAME, version: VERSION },
@@ -70,15 +75,15 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   if (pushReaders.length > 0) countExport = exportCounter(selfMeter);
   const stopProcessMetrics = settings.exporterMetrics ? registerProcessMetrics(selfMeter) : () => {};
 
-  const sources: RunningSource[] = [];
+  let sources: SourceSet;
   try {
-    for (const source of config.sources) sources.push(await RunningSource.start(source, meterProvider, logger));
+    sources = await SourceSet.start(config, { collector, meterProvider, selfMeter, logger });
   } catch (err) {
-    for (const s of sources) s.stop();
     await meterProvider.shutdown({ timeoutMillis: settings.telemetry.timeoutMs });
     throw err;
   }
-  collector.setSources(sources);
+  const loadConfig = settings.loadConfig ?? (async () => config);
+  const reload = () => sources.reload(loadConfig);
 
   let ready = true;
   const app = createApp({
@@ -93,6 +98,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     },
     sources: () => collector.status(),
     isReady: () => ready,
+    reload: settings.enableLifecycle ? reload : undefined,
     maxRequests: web.maxRequests,
     protectHealth: web.protectHealth,
     web: () => webConfig?.current ?? NO_WEB_CONFIG,
@@ -110,7 +116,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     {
       address: `${server.address.address}:${server.address.port}`,
       tls: server.tls,
-      sources: sources.map((s) => s.name).join(','),
+      sources: sources.sources.map((s) => s.name).join(','),
       config: config.file ?? 'built-in demo',
       exporters,
     },
@@ -121,11 +127,12 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   return {
     address: server.address,
     status: () => collector.status(),
+    reload,
     async stop() {
       ready = false;
       webConfig?.stop();
       await server.close(SHUTDOWN_GRACE_MS);
-      for (const s of sources) s.stop();
+      sources.stop();
       stopProcessMetrics();
       // Push readers export once more on shutdown, bounded by the export timeout.
       await meterProvider.shutdown({ timeoutMillis: settings.telemetry.timeoutMs });

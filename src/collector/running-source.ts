@@ -1,85 +1,202 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import type { MeterProvider } from '@opentelemetry/api';
-import type { ResolvedSource } from '../config/resolved.ts';
+import type { CollectionPolicy, ResolvedSource } from '../config/resolved.ts';
 import type { Logger } from '../logging.ts';
+import { FAILURE_REASONS, type FailureReason } from '../sources/collection-error.ts';
 import { ObservableRegistry } from './observable-registry.ts';
 import { ObservationRound } from './observation-round.ts';
 import { sourceMeter } from './source-meter.ts';
 
-/** Why a collection of a source produced no series; the `reason` label of custom_exporter_source_errors_total. */
-export type FailureReason = 'error' | 'timeout' | 'series_limit';
+export type { FailureReason };
 
 export type SourceOutcome =
-  | { readonly ok: true; readonly round: ObservationRound; readonly seconds: number }
-  | { readonly ok: false; readonly reason: FailureReason; readonly message: string; readonly seconds: number };
+  | { readonly ok: true; readonly round: ObservationRound; readonly seconds: number; readonly at: number }
+  | { readonly ok: false; readonly reason: FailureReason; readonly message: string; readonly seconds: number; readonly at: number };
 
 /** A source that failed to start; at startup this is a configuration error. */
 export class SourceSetupError extends Error {
   override name = 'SourceSetupError';
 }
 
-/** A configured source after its setup ran: its instruments, callbacks and timeout. */
+export interface StartOptions {
+  readonly meterProvider: MeterProvider;
+  readonly logger: Logger;
+  /** Most series one instrument may observe in one collection. */
+  readonly seriesLimit: number;
+}
+
+// The abort signal of the collection whose callbacks are running, for context.collectionSignal().
+const currentCollection = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * A configured source after its setup ran: its instruments, callbacks, timeout and collection policy. It counts
+ * its own failed attempts, so a result shared by several scrapes (minInterval, interval mode) counts once.
+ */
 export class RunningSource {
   readonly name: string;
   readonly kind: string;
   readonly timeoutMs: number;
+  readonly config: ResolvedSource;
   /** When the source started: the start of its cumulative counters. */
   readonly startTime = Date.now();
   readonly registry = new ObservableRegistry();
+  /** Failed attempts since the source started, by reason. */
+  readonly errors = new Map<FailureReason, number>();
+  #lastSuccessMs: number | undefined;
+  /** Most series one instrument may observe in one collection. */
+  readonly seriesLimit: number;
+  readonly #policy: CollectionPolicy;
   readonly #stop = new AbortController();
+  #latest: SourceOutcome | undefined;
+  #inFlight: Promise<SourceOutcome> | undefined;
+  // The successful result last reported as stale, so one stale episode counts as one error.
+  #staleOf: SourceOutcome | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
 
-  private constructor(config: ResolvedSource) {
+  private constructor(config: ResolvedSource, seriesLimit: number) {
+    this.config = config;
     this.name = config.name;
     this.kind = config.definition.kind;
     this.timeoutMs = config.timeoutMs;
+    this.#policy = config.collection;
+    this.seriesLimit = seriesLimit;
   }
 
-  static async start(config: ResolvedSource, meterProvider: MeterProvider, logger: Logger): Promise<RunningSource> {
-    const source = new RunningSource(config);
-    const sdkMeter = meterProvider.getMeter(config.name);
+  static async start(config: ResolvedSource, options: StartOptions): Promise<RunningSource> {
+    const source = new RunningSource(config, options.seriesLimit);
+    const stopSignal = source.#stop.signal;
     try {
       await config.definition.setup({
         name: config.name,
-        meter: sourceMeter(sdkMeter, source.registry),
+        meter: sourceMeter(options.meterProvider.getMeter(config.name), source.registry),
         options: config.options,
-        logger: logger.child({ source: config.name }),
-        signal: source.#stop.signal,
+        logger: options.logger.child({ source: config.name }),
+        signal: stopSignal,
+        collectionSignal: () => currentCollection.getStore() ?? stopSignal,
       });
     } catch (err) {
       source.stop();
-      throw new SourceSetupError(`source "${config.name}" (kind ${config.definition.kind}) failed to start: ${errorMessage(err)}`);
+      const origin = config.module ? `module ${config.module}` : `kind ${config.definition.kind}`;
+      throw new SourceSetupError(`source "${config.name}" (${origin}) failed to start: ${errorMessage(err)}`);
     }
+    if (source.#policy.mode === 'interval') source.#poll(source.#policy.intervalMs);
     return source;
   }
 
+  /** When an attempt last succeeded (epoch ms). */
+  get lastSuccessMs(): number | undefined {
+    return this.#lastSuccessMs;
+  }
+
+  /** The source's result for a collection that must finish by `deadline` (performance.now() time). */
+  async collect(deadline: number): Promise<SourceOutcome> {
+    const policy = this.#policy;
+    if (policy.mode === 'interval') return this.#latestPoll(deadline, policy.staleAfterMs);
+    if (policy.minIntervalMs > 0) {
+      if (this.#inFlight) return this.#inFlight;
+      const latest = this.#latest;
+      // Only successes are reused: after a failure the next collection tries again.
+      if (latest?.ok && Date.now() - latest.at < policy.minIntervalMs) return latest;
+    }
+    return this.#attempt(deadline);
+  }
+
+  stop(): void {
+    clearTimeout(this.#pollTimer);
+    this.#stop.abort();
+  }
+
+  // Interval mode: polls now, then every interval after each poll started (never two at once).
+  #poll(intervalMs: number): void {
+    const started = performance.now();
+    void this.#attempt(started + this.timeoutMs).then(() => {
+      if (this.#stop.signal.aborted) return;
+      this.#pollTimer = setTimeout(() => this.#poll(intervalMs), Math.max(0, started + intervalMs - performance.now()));
+      this.#pollTimer.unref();
+    });
+  }
+
+  async #latestPoll(deadline: number, staleAfterMs: number): Promise<SourceOutcome> {
+    const latest = this.#latest ?? (await this.#firstPoll(deadline));
+    if (!latest.ok || Date.now() - latest.at <= staleAfterMs) return latest;
+    if (this.#staleOf !== latest) {
+      this.#staleOf = latest;
+      this.#count('stale');
+    }
+    const age = Math.round((Date.now() - latest.at) / 1000);
+    return { ok: false, reason: 'stale', message: `the latest successful poll is ${age} s old (staleAfter ${staleAfterMs} ms)`, seconds: 0, at: Date.now() };
+  }
+
+  async #firstPoll(deadline: number): Promise<SourceOutcome> {
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<SourceOutcome>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ ok: false, reason: 'timeout', message: 'the first poll has not finished yet', seconds: 0, at: Date.now() }),
+        Math.max(0, deadline - performance.now()),
+      );
+    });
+    try {
+      return await Promise.race([this.#inFlight!, waited]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #attempt(deadline: number): Promise<SourceOutcome> {
+    const attempt = this.#observe(deadline).then((outcome) => {
+      if (outcome.ok) this.#lastSuccessMs = outcome.at;
+      else this.#count(outcome.reason);
+      this.#latest = outcome;
+      if (this.#inFlight === attempt) this.#inFlight = undefined;
+      return outcome;
+    });
+    this.#inFlight = attempt;
+    return attempt;
+  }
+
   /** Runs every callback once, bounded by the source's timeout and the collection's deadline. */
-  async collect(deadline: number, seriesLimit: number): Promise<SourceOutcome> {
+  async #observe(deadline: number): Promise<SourceOutcome> {
     const started = performance.now();
     const budget = Math.max(0, Math.min(this.timeoutMs, deadline - started));
-    const round = new ObservationRound(seriesLimit);
+    const round = new ObservationRound(this.seriesLimit);
+    // Aborted when this collection ends, so callbacks can cancel requests and kill commands that outlive it.
+    const collection = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), budget);
     });
-    const seconds = () => (performance.now() - started) / 1000;
+    const signal = AbortSignal.any([collection.signal, this.#stop.signal]);
+    const end = (fields: { ok: true; round: ObservationRound } | { ok: false; reason: FailureReason; message: string }): SourceOutcome => ({
+      ...fields,
+      seconds: (performance.now() - started) / 1000,
+      at: Date.now(),
+    });
     try {
-      const finished = await Promise.race([this.registry.observe(round).then(() => 'done' as const), timedOut]);
-      if (finished === 'timeout') {
-        return { ok: false, reason: 'timeout', message: `collection timed out after ${budget} ms`, seconds: seconds() };
-      }
-      if (round.overflow) return { ok: false, reason: 'series_limit', message: round.overflow.message, seconds: seconds() };
-      return { ok: true, round, seconds: seconds() };
+      const observed = currentCollection.run(signal, () => this.registry.observe(round));
+      const finished = await Promise.race([observed.then(() => 'done' as const), timedOut]);
+      if (finished === 'timeout') return end({ ok: false, reason: 'timeout', message: `collection timed out after ${budget} ms` });
+      if (round.overflow) return end({ ok: false, reason: 'series_limit', message: round.overflow.message });
+      return end({ ok: true, round });
     } catch (err) {
-      return { ok: false, reason: 'error', message: errorMessage(err), seconds: seconds() };
+      return end({ ok: false, reason: failureReason(err), message: errorMessage(err) });
     } finally {
       clearTimeout(timer);
       round.close();
+      collection.abort(new Error('the collection ended'));
     }
   }
 
-  stop(): void {
-    this.#stop.abort();
+  #count(reason: FailureReason): void {
+    this.errors.set(reason, (this.errors.get(reason) ?? 0) + 1);
   }
+}
+
+// A CollectionError names its reason; matched by shape, since a module may bring its own copy of the class.
+function failureReason(err: unknown): FailureReason {
+  const reason = (err as { name?: unknown; reason?: unknown } | undefined)?.reason;
+  const named = (err as { name?: unknown } | undefined)?.name === 'CollectionError';
+  return named && FAILURE_REASONS.includes(reason as FailureReason) ? (reason as FailureReason) : 'error';
 }
 
 export function errorMessage(err: unknown): string {

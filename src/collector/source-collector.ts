@@ -24,19 +24,17 @@ export interface SourceStatus {
 }
 
 export interface CollectorOptions {
-  readonly seriesLimit: number;
   /** Budget when the reader gives no timeout. */
   readonly defaultTimeoutMs: number;
   readonly logger: Logger;
   readonly selfScope: { readonly name: string; readonly version: string };
 }
 
+// What the collections so far reported about a source; its error counts and last success live in the source.
 interface SourceState {
   up: boolean | undefined;
   lastError: string | undefined;
-  lastSuccessMs: number | undefined;
   lastSeconds: number;
-  readonly errors: Map<string, number>;
 }
 
 /**
@@ -58,7 +56,7 @@ export class SourceCollector implements MetricProducer {
     for (const s of this.#state.keys()) if (!sources.includes(s)) this.#state.delete(s);
     for (const s of sources) {
       if (!this.#state.has(s)) {
-        this.#state.set(s, { up: undefined, lastError: undefined, lastSuccessMs: undefined, lastSeconds: 0, errors: new Map() });
+        this.#state.set(s, { up: undefined, lastError: undefined, lastSeconds: 0 });
       }
     }
     this.#sources = sources;
@@ -67,12 +65,12 @@ export class SourceCollector implements MetricProducer {
   async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
     const deadline = performance.now() + (options?.timeoutMillis ?? this.#options.defaultTimeoutMs);
     const sources = this.#sources;
-    const outcomes = await Promise.all(sources.map((s) => s.collect(deadline, this.#options.seriesLimit)));
+    const outcomes = await Promise.all(sources.map((s) => s.collect(deadline)));
     const end = Date.now();
     const scopeMetrics: ScopeMetrics[] = [];
     sources.forEach((source, i) => {
       const outcome = outcomes[i]!;
-      this.#record(source, outcome, end);
+      this.#record(source, outcome);
       if (outcome.ok) scopeMetrics.push({ scope: { name: source.name }, metrics: roundMetrics(source, outcome, end) });
     });
     scopeMetrics.push({ scope: this.#options.selfScope, metrics: this.#selfMetrics(end) });
@@ -82,12 +80,12 @@ export class SourceCollector implements MetricProducer {
   status(): SourceStatus[] {
     return this.#sources.map((s) => {
       const state = this.#state.get(s)!;
-      const lastSuccess = state.lastSuccessMs === undefined ? undefined : new Date(state.lastSuccessMs);
+      const lastSuccess = s.lastSuccessMs === undefined ? undefined : new Date(s.lastSuccessMs);
       return { name: s.name, kind: s.kind, up: state.up, lastError: state.lastError, lastSuccess };
     });
   }
 
-  #record(source: RunningSource, outcome: SourceOutcome, now: number): void {
+  #record(source: RunningSource, outcome: SourceOutcome): void {
     const state = this.#state.get(source);
     if (!state) return; // removed by a reload while it was being collected
     const log = this.#options.logger;
@@ -96,10 +94,8 @@ export class SourceCollector implements MetricProducer {
       if (state.up === false) log.info({ source: source.name }, 'source recovered');
       state.up = true;
       state.lastError = undefined;
-      state.lastSuccessMs = now;
       return;
     }
-    state.errors.set(outcome.reason, (state.errors.get(outcome.reason) ?? 0) + 1);
     // Warn when a source goes down or its failure changes; repeating the same failure every scrape is noise.
     const fields = { source: source.name, reason: outcome.reason, err: outcome.message };
     if (state.up !== false || state.lastError !== outcome.message) log.warn(fields, 'source collection failed');
@@ -118,8 +114,8 @@ export class SourceCollector implements MetricProducer {
       const attributes = { source: source.name };
       up.push([attributes, state.up ? 1 : 0]);
       seconds.push([attributes, state.lastSeconds]);
-      if (state.lastSuccessMs !== undefined) lastSuccess.push([attributes, state.lastSuccessMs / 1000]);
-      for (const [reason, count] of state.errors) errors.push([{ source: source.name, reason }, count]);
+      if (source.lastSuccessMs !== undefined) lastSuccess.push([attributes, source.lastSuccessMs / 1000]);
+      for (const [reason, count] of source.errors) errors.push([{ source: source.name, reason }, count]);
     }
     const start = this.#startTime;
     return [

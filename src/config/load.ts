@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises';
+import { importSourceModule, MODULE_KIND } from '../sources/module.ts';
 import type { SourceDefinition } from '../sources/source.ts';
-import { configSchema, type Config } from './schema.ts';
-import type { ResolvedConfig, ResolvedSource } from './resolved.ts';
-import { ConfigError, fieldName, parseYaml, type Locate } from './yaml-document.ts';
+import { relativeTo } from './config-path.ts';
+import { configSchema, type Config, type SourceEntry } from './schema.ts';
+import type { CollectionPolicy, ResolvedConfig, ResolvedSource } from './resolved.ts';
+import { ConfigError, describeIssues, fieldName, parseYaml, type FieldPath, type Locate } from './yaml-document.ts';
 
 export { ConfigError };
 
+/** Reads, validates and resolves a config file, loading the files of its `kind: module` sources. */
 export async function loadConfigFile(file: string, definitions: readonly SourceDefinition[]): Promise<ResolvedConfig> {
-  return parseConfig(await readConfigFile(file), file, definitions);
+  return resolveConfig(await readConfigFile(file), file, definitions);
 }
 
 /** The text of a config file, or a ConfigError naming the file. */
@@ -19,25 +22,89 @@ export async function readConfigFile(file: string): Promise<string> {
   }
 }
 
-export function parseConfig(text: string, file: string, definitions: readonly SourceDefinition[]): ResolvedConfig {
-  const { data, locate } = parseYaml(text, file, configSchema(definitions));
-  return resolve(data as Config, definitions, file, locate);
+/** Validates config text; `kind: module` sources have their file imported and their options checked by its schema. */
+export async function resolveConfig(text: string, file: string, definitions: readonly SourceDefinition[]): Promise<ResolvedConfig> {
+  const { config, locate } = validate(text, file, definitions);
+  const problems: string[] = [];
+  const sources = await Promise.all(
+    config.sources.map(async (entry, index) => {
+      try {
+        return entry.kind === MODULE_KIND ? await resolveModule(entry, index, config, locate) : resolveBuiltin(entry, index, config, definitions, locate);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        problems.push(err.message);
+        return undefined;
+      }
+    }),
+  );
+  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  return { file, global: config.global, telemetry: config.telemetry, sources: sources as ResolvedSource[] };
 }
 
-function resolve(config: Config, definitions: readonly SourceDefinition[], file: string, locate: Locate): ResolvedConfig {
+/** Validates config text whose sources are all built-in kinds (no `kind: module`, which needs resolveConfig). */
+export function parseConfig(text: string, file: string, definitions: readonly SourceDefinition[]): ResolvedConfig {
+  const { config, locate } = validate(text, file, definitions);
+  const sources = config.sources.map((entry, index) => {
+    if (entry.kind === MODULE_KIND) throw new ConfigError(`${file}: module sources are loaded by resolveConfig, not parseConfig`);
+    return resolveBuiltin(entry, index, config, definitions, locate);
+  });
+  return { file, global: config.global, telemetry: config.telemetry, sources };
+}
+
+function validate(text: string, file: string, definitions: readonly SourceDefinition[]): { config: Config; locate: Locate } {
+  const { data, locate } = relativeTo(file, () => parseYaml(text, file, configSchema(definitions)));
+  const config = data as Config;
   const seen = new Map<string, number>();
-  const sources: ResolvedSource[] = config.sources.map((entry, index) => {
-    const { kind, name = kind, timeout, ...options } = entry;
+  config.sources.forEach((entry, index) => {
+    const name = entry.name ?? entry.kind;
     const earlier = seen.get(name);
     if (earlier !== undefined) {
       const field = ['sources', index, entry.name === undefined ? 'kind' : 'name'];
-      throw new ConfigError(
-        `${locate(field)}: ${fieldName(field)}: duplicate source name "${name}" (also sources[${earlier}]; give each source a unique name)`,
-      );
+      fail(locate, field, `duplicate source name "${name}" (also sources[${earlier}]; give each source a unique name)`);
     }
     seen.set(name, index);
-    const definition = definitions.find((d) => d.kind === kind)!;
-    return { name, definition, timeoutMs: timeout ?? config.global.sourceTimeout, options };
   });
-  return { file, global: config.global, telemetry: config.telemetry, sources };
+  return { config, locate };
+}
+
+function resolveBuiltin(entry: SourceEntry, index: number, config: Config, definitions: readonly SourceDefinition[], locate: Locate): ResolvedSource {
+  const { kind, name, timeout, mode, minInterval, interval, staleAfter, ...options } = entry;
+  const definition = definitions.find((d) => d.kind === kind)!;
+  return { ...common(entry, index, config, locate), definition, options };
+}
+
+async function resolveModule(entry: SourceEntry, index: number, config: Config, locate: Locate): Promise<ResolvedSource> {
+  const file = entry.module as string;
+  let definition: SourceDefinition;
+  try {
+    definition = await importSourceModule(file);
+  } catch (err) {
+    fail(locate, ['sources', index, 'module'], `cannot load source module ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const parsed = definition.options.safeParse(entry.options, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, locate, ['sources', index, 'options']));
+  return { ...common(entry, index, config, locate), definition, options: parsed.data, module: file };
+}
+
+function common(entry: SourceEntry, index: number, config: Config, locate: Locate) {
+  const timeoutMs = entry.timeout ?? config.global.sourceTimeout;
+  return { name: entry.name ?? entry.kind, timeoutMs, collection: collectionPolicy(entry, index, timeoutMs, locate) };
+}
+
+function collectionPolicy(entry: SourceEntry, index: number, timeoutMs: number, locate: Locate): CollectionPolicy {
+  const only = (field: string, mode: string) => fail(locate, ['sources', index, field], `only applies to mode: ${mode}`);
+  if (entry.mode === 'scrape') {
+    if (entry.interval !== undefined) only('interval', 'interval');
+    if (entry.staleAfter !== undefined) only('staleAfter', 'interval');
+    return { mode: 'scrape', minIntervalMs: entry.minInterval ?? 0 };
+  }
+  if (entry.minInterval !== undefined) only('minInterval', 'scrape');
+  if (entry.interval === undefined) fail(locate, ['sources', index, 'mode'], 'mode: interval needs an interval (such as 30s)');
+  // A poll starts every interval and may take up to the timeout; twice the interval on top means two polls were missed.
+  const staleAfterMs = entry.staleAfter ?? 2 * entry.interval + timeoutMs;
+  return { mode: 'interval', intervalMs: entry.interval, staleAfterMs };
+}
+
+function fail(locate: Locate, field: FieldPath, reason: string): never {
+  throw new ConfigError(`${locate(field)}: ${fieldName(field)}: ${reason}`);
 }

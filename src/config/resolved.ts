@@ -15,5 +15,13 @@ export interface ResolvedSource {
   readonly name: string;
   readonly definition: SourceDefinition;
   readonly timeoutMs: number;
+  readonly collection: CollectionPolicy;
   readonly options: Record<string, unknown>;
+  /** For `kind: module`: the file the definition was loaded from. */
+  readonly module?: string;
 }
+
+/** When a source is collected: by each scrape (results reused within minInterval) or by a background poll. */
+export type CollectionPolicy =
+  | { readonly mode: 'scrape'; readonly minIntervalMs: number }
+  | { readonly mode: 'interval'; readonly intervalMs: number; readonly staleAfterMs: number };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MODULE_KIND, moduleOptions } from '../sources/module.ts';
 import type { SourceDefinition } from '../sources/source.ts';
 import { durationMs } from './duration.ts';
 
@@ -37,12 +38,23 @@ const telemetrySchema = z.strictObject({
 const sourceBase = {
   name: z.string().regex(SOURCE_NAME, 'must start with a letter or _ and contain only letters, digits, _ . -').optional(),
   timeout: durationMs.optional(),
+  /** scrape: collected by each scrape or push; interval: polled in the background, scrapes read the latest result. */
+  mode: z.enum(['scrape', 'interval']).default('scrape'),
+  /** Scrape mode: a successful result younger than this is reused, and concurrent collections share one. */
+  minInterval: durationMs.optional(),
+  /** Interval mode: time between polls. */
+  interval: durationMs.optional(),
+  /** Interval mode: the latest successful poll counts as failed (`stale`) once older than this. */
+  staleAfter: durationMs.optional(),
 };
 
 /** The config file's schema, with one `sources[]` variant per source kind. */
 export function configSchema(definitions: readonly SourceDefinition[]) {
-  const variants = definitions.map((d) => d.options.extend({ ...sourceBase, kind: z.literal(d.kind) }).strict());
-  const kinds = definitions.map((d) => d.kind);
+  const variants = [
+    ...definitions.map((d) => d.options.extend({ ...sourceBase, kind: z.literal(d.kind) }).strict()),
+    moduleOptions.extend({ ...sourceBase, kind: z.literal(MODULE_KIND) }).strict(),
+  ];
+  const kinds = [...definitions.map((d) => d.kind), MODULE_KIND];
   const source = z.discriminatedUnion('kind', variants as [ (typeof variants)[number], ...(typeof variants)[number][] ], {
     error: (issue) => {
       if (issue.code !== 'invalid_union') return undefined;

@@ -37,10 +37,11 @@ export function fieldName(path: FieldPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-function describeIssues(issues: z.core.$ZodIssue[], locate: Locate): string {
+/** One `file:line:col: field: reason` line per issue; `prefix` places the validated value inside the file. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], locate: Locate, prefix: FieldPath = []): string {
   return issues
     .map((issue) => {
-      const path = issue.path.filter((p) => typeof p !== 'symbol') as (string | number)[];
+      const path = [...prefix, ...(issue.path.filter((p) => typeof p !== 'symbol') as (string | number)[])];
       const field = issue.code === 'unrecognized_keys' ? [...path, issue.keys[0] ?? ''] : path;
       return `${locate(field)}: ${fieldName(field) || '(top level)'}: ${reason(issue)}`;
     })

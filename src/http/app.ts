@@ -3,9 +3,10 @@ import type { Logger } from '../logging.ts';
 import { basicAuth } from './basic-auth.ts';
 import { healthz, readyz } from './health-routes.ts';
 import { landingPage, type LandingPageOptions } from './landing-page.ts';
+import { reloadRoute } from './lifecycle-routes.ts';
 import { metricsRoute, type MetricsRouteOptions } from './metrics-route.ts';
 import { inFlightLimit, urlLimit } from './request-limits.ts';
-import { routes } from './router.ts';
+import { routes, type Route } from './router.ts';
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
@@ -14,6 +15,8 @@ export interface AppOptions extends Omit<LandingPageOptions, 'telemetryPath'> {
   /** The metrics endpoint at `telemetryPath`; absent when Prometheus is not among the exporters. */
   readonly metrics: MetricsRouteOptions | undefined;
   readonly isReady: () => boolean;
+  /** Reloads the config file for POST /-/reload; undefined unless --web.enable-lifecycle (then 403). */
+  readonly reload?: (() => Promise<boolean>) | undefined;
   /** Concurrent metrics requests allowed (0: unlimited). */
   readonly maxRequests: number;
   /** The web config's response headers and users, read per request (they reload). */
@@ -43,11 +46,12 @@ export function createApp(options: AppOptions): Koa {
   app.use(basicAuth(() => options.web().users, (path) => !options.protectHealth && HEALTH_PATHS.has(path)));
   app.use(
     routes(
-      new Map([
+      new Map<string, Route>([
         ['/', landingPage({ ...options, telemetryPath: options.metrics && options.telemetryPath })],
         ...(options.metrics ? [[options.telemetryPath, inFlightLimit(options.maxRequests, metricsRoute(options.metrics))] as const] : []),
         ['/healthz', healthz],
         ['/readyz', readyz(options.isReady)],
+        ['/-/reload', { post: reloadRoute(options.reload) }],
       ]),
     ),
   );

@@ -1,20 +1,21 @@
 import type { Middleware } from 'koa';
 
-/**
- * Exact-path routing for a handful of read-only endpoints: GET and HEAD are served (koa drops the body of
- * a HEAD answer), other methods get 405 with Allow, unknown paths 404.
- */
-export function routes(table: ReadonlyMap<string, Middleware>): Middleware {
+/** A read-only endpoint (GET and HEAD; koa drops the body of a HEAD answer), or one that acts on POST. */
+export type Route = Middleware | { readonly post: Middleware };
+
+/** Exact-path routing for a handful of endpoints: other methods get 405 with Allow, unknown paths 404. */
+export function routes(table: ReadonlyMap<string, Route>): Middleware {
   return async (ctx, next) => {
-    const handler = table.get(ctx.path);
-    if (!handler) {
+    const route = table.get(ctx.path);
+    if (!route) {
       ctx.status = 404;
       ctx.body = 'not found\n';
       return;
     }
-    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+    const [allowed, handler] = typeof route === 'function' ? [['GET', 'HEAD'], route] : [['POST'], route.post];
+    if (!allowed.includes(ctx.method)) {
       ctx.status = 405;
-      ctx.set('Allow', 'GET, HEAD');
+      ctx.set('Allow', allowed.join(', '));
       ctx.body = 'method not allowed\n';
       return;
     }

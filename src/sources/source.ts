@@ -12,6 +12,11 @@ export interface SourceContext<Options> {
   readonly logger: Logger;
   /** Aborted when the source is stopped (shutdown or reload): clear timers and connections then. */
   readonly signal: AbortSignal;
+  /**
+   * Inside an observable callback: a signal aborted when the collection it serves ends (timed out, or done),
+   * to cancel requests and processes that would outlive it. Elsewhere: `signal`.
+   */
+  readonly collectionSignal: () => AbortSignal;
 }
 
 /**

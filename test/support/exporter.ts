@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { pino } from 'pino';
-import { parseConfig } from '../../src/config/load.ts';
+import { loadConfigFile, parseConfig } from '../../src/config/load.ts';
+import type { ResolvedConfig } from '../../src/config/resolved.ts';
 import { startExporter, type Exporter, type WebSettings } from '../../src/exporter.ts';
 import { builtinSources } from '../../src/sources/registry.ts';
 import { resolveTelemetrySettings } from '../../src/telemetry/telemetry-settings.ts';
@@ -15,9 +16,23 @@ export async function startTestExporter(
   configYaml: string,
   options: { exporterMetrics?: boolean; env?: NodeJS.ProcessEnv; web?: WebSettings } = {},
 ): Promise<TestExporter> {
-  const config = parseConfig(configYaml, 'test.yaml', [...builtinSources, ...testSources]);
+  return serve(parseConfig(configYaml, 'test.yaml', [...builtinSources, ...testSources]), undefined, options);
+}
+
+/** Like startTestExporter, from a config file (so `kind: module` works); `reload()` reads the file again. */
+export async function startTestExporterFromFile(file: string, options: { env?: NodeJS.ProcessEnv } = {}): Promise<TestExporter> {
+  const load = () => loadConfigFile(file, [...builtinSources, ...testSources]);
+  return serve(await load(), load, options);
+}
+
+async function serve(
+  config: ResolvedConfig,
+  loadConfig: (() => Promise<ResolvedConfig>) | undefined,
+  options: { exporterMetrics?: boolean; env?: NodeJS.ProcessEnv; web?: WebSettings },
+): Promise<TestExporter> {
   const exporter = await startExporter({
     config,
+    loadConfig,
     telemetry: resolveTelemetrySettings(options.env ?? {}, config.telemetry),
     listen: { host: '127.0.0.1', port: 0 },
     telemetryPath: '/metrics',

@@ -45,4 +45,28 @@ export const brokenSetupSource = defineSource({
   },
 });
 
-export const testSources = [hangingSource, throwingSource, manySeriesSource, brokenSetupSource];
+/**
+ * Counts how often its callback runs (`calls_seen`); fails the first `failFirst` calls; each call takes `delayMs`;
+ * calls after the first `hangAfter` never finish.
+ */
+export const countingSource = defineSource({
+  kind: 'count',
+  description: 'counts its collections',
+  options: z.strictObject({
+    failFirst: z.int().nonnegative().default(0),
+    delayMs: z.int().nonnegative().default(0),
+    hangAfter: z.int().positive().optional(),
+  }),
+  setup({ meter, options }) {
+    let calls = 0;
+    meter.createObservableGauge('calls_seen').addCallback(async (result) => {
+      calls++;
+      if (options.hangAfter !== undefined && calls > options.hangAfter) await new Promise(() => {});
+      await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+      if (calls <= options.failFirst) throw new Error(`call ${calls} fails`);
+      result.observe(calls);
+    });
+  },
+});
+
+export const testSources = [hangingSource, throwingSource, manySeriesSource, brokenSetupSource, countingSource];
