@@ -88,7 +88,7 @@ export function loadWebConfig(file: string): WebConfig {
   } catch (err) {
     throw new ConfigError(`${file}: cannot read web config file: ${(err as NodeJS.ErrnoException).message}`);
   }
-  const { data, locate } = parseYaml(text, file, webConfigSchema);
+  const { data, locate } = parseWebConfig(text, file);
   const base = dirname(resolve(file));
   return {
     file,
@@ -96,6 +96,11 @@ export function loadWebConfig(file: string): WebConfig {
     headers: { ...data.http_server_config?.headers },
     users: new Map(Object.entries(data.basic_auth_users ?? {})),
   };
+}
+
+/** Validates a web config's text without reading the files it names. Throws a ConfigError. */
+export function parseWebConfig(text: string, file: string) {
+  return parseYaml(text, file, webConfigSchema);
 }
 
 function tlsOf(tls: NonNullable<z.output<typeof webConfigSchema>['tls_server_config']>, base: string, locate: Locate): WebTls {

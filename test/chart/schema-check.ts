@@ -6,7 +6,7 @@
 // free-form maps (labels, annotations, ConfigMap data). Running a validator over a Proxy that records
 // those reads leaves the misspelled keys as the ones it never looked at.
 import type { Model } from '@kubernetes-models/base';
-import { ConfigMap, Pod, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -22,6 +22,7 @@ interface ModelClass {
 /** Every kind the chart may render; anything else is a test failure. */
 export const models: readonly ModelClass[] = [
   ConfigMap,
+  Secret,
   Deployment,
   NetworkPolicy,
   Pod,

@@ -1,6 +1,7 @@
 // The objects point at each other correctly: ServiceMonitor → Service → pod port, probes → exporter routes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parse } from 'yaml';
 import type { Manifest } from '../support/helm.ts';
 import { exporterContainer, flag, podSpecOf, podTemplate, selects } from './k8s.ts';
 import { find, renderVariant, variants } from './variants.ts';
@@ -14,11 +15,18 @@ interface ServiceMonitorView {
   spec: {
     selector: { matchLabels: Record<string, string> };
     namespaceSelector?: { matchNames?: string[] };
-    endpoints: { port?: string; path?: string }[];
+    endpoints: { port?: string; path?: string; scheme?: string }[];
   };
 }
 
 const service = (m: Manifest[]) => find(m, 'Service') as unknown as ServiceView;
+
+/** Whether the exporter serves TLS, read from the web config the chart renders into its Secret. */
+function servesTls(manifests: Manifest[]): boolean {
+  const secret = manifests.find((m) => m.kind === 'Secret' && (m as { stringData?: Record<string, string> }).stringData?.['web.yml']);
+  const webYml = (secret as { stringData?: Record<string, string> } | undefined)?.stringData?.['web.yml'];
+  return webYml !== undefined && (parse(webYml) as Record<string, unknown>).tls_server_config !== undefined;
+}
 
 for (const variant of variants) {
   test(`${variant.name}: the Service selects the exporter pods and targets the container port`, async () => {
@@ -44,8 +52,10 @@ for (const variant of variants) {
     const deployment = find(await renderVariant(variant), 'Deployment');
     assert.ok(deployment);
     const container = exporterContainer(deployment);
-    assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'web' });
-    assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'web' });
+    // kubelet does not verify certificates, but it must speak TLS to a TLS port.
+    const scheme = servesTls(await renderVariant(variant)) ? { scheme: 'HTTPS' } : {};
+    assert.deepEqual(container.livenessProbe?.httpGet, { path: '/healthz', port: 'web', ...scheme });
+    assert.deepEqual(container.readinessProbe?.httpGet, { path: '/readyz', port: 'web', ...scheme });
   });
 
   test(`${variant.name}: the ServiceMonitor finds the Service and scrapes the exporter's metrics path`, async (t) => {
@@ -64,6 +74,7 @@ for (const variant of variants) {
     for (const endpoint of monitor.spec.endpoints) {
       assert.ok(svc.spec.ports.some((p) => p.name === endpoint.port), `endpoint port ${endpoint.port} exists on the Service`);
       assert.equal(endpoint.path, telemetryPath, 'endpoint path is the exporter telemetry path');
+      assert.equal(endpoint.scheme, servesTls(manifests) ? 'https' : 'http', 'endpoint scheme matches what the exporter serves');
     }
   });
 
@@ -82,7 +93,7 @@ for (const variant of variants) {
     assert.ok(deployment);
     const path = flag(exporterContainer(deployment).args ?? [], '--web.telemetry-path');
     const port = svc.spec.ports.find((p) => p.name === 'web')?.port;
-    assert.equal(url, `http://${svc.metadata.name}.observability.svc:${port}${path}`);
+    assert.equal(url, `${servesTls(manifests) ? 'https' : 'http'}://${svc.metadata.name}.observability.svc:${port}${path}`);
   });
 }
 

@@ -79,7 +79,53 @@ app.kubernetes.io/part-of: custom-exporter
 
 {{/* In-cluster URL of the metrics, used by the helm test. */}}
 {{- define "custom-exporter.metricsUrl" -}}
-{{- printf "http://%s.%s.svc:%d%s" (include "custom-exporter.fullname" .) .Release.Namespace (int .Values.service.port) .Values.web.telemetryPath -}}
+{{- printf "%s://%s.%s.svc:%d%s" (include "custom-exporter.webScheme" .) (include "custom-exporter.fullname" .) .Release.Namespace (int .Values.service.port) .Values.web.telemetryPath -}}
+{{- end -}}
+
+{{/* The web config file's content (web.config, plus TLS from web.tlsSecret), or "" when there is none. */}}
+{{- define "custom-exporter.webConfig" -}}
+{{- $config := deepCopy .Values.web.config -}}
+{{- if and .Values.web.tlsSecret (not (hasKey $config "tls_server_config")) -}}
+{{- $_ := set $config "tls_server_config" (dict "cert_file" "/etc/custom-exporter/tls/tls.crt" "key_file" "/etc/custom-exporter/tls/tls.key") -}}
+{{- end -}}
+{{- if $config -}}
+{{- toYaml $config -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the Secret holding web.yml, or "" when the exporter runs without a web config. */}}
+{{- define "custom-exporter.webConfigSecretName" -}}
+{{- if .Values.web.existingConfigSecret -}}
+{{- .Values.web.existingConfigSecret -}}
+{{- else if include "custom-exporter.webConfig" . -}}
+{{- printf "%s-web" (include "custom-exporter.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* https when the exporter serves TLS (known from web.config or web.tlsSecret), else http. */}}
+{{- define "custom-exporter.webScheme" -}}
+{{- if or .Values.web.tlsSecret (hasKey .Values.web.config "tls_server_config") -}}https{{- else -}}http{{- end -}}
+{{- end -}}
+
+{{/* "true" when every client must present a certificate: kubelet probes and the helm test cannot. */}}
+{{- define "custom-exporter.clientCertRequired" -}}
+{{- $tls := .Values.web.config.tls_server_config | default dict -}}
+{{- if has ($tls.client_auth_type | default "NoClientCert") (list "RequireAnyClientCert" "RequireAndVerifyClientCert") -}}true{{- end -}}
+{{- end -}}
+
+{{/* A probe of `path`: HTTP(S) GET, or a TCP check when the endpoint needs a client certificate or credentials. */}}
+{{- define "custom-exporter.probe" -}}
+{{- if or (include "custom-exporter.clientCertRequired" .root) .root.Values.web.protectHealthEndpoints -}}
+tcpSocket:
+  port: web
+{{- else -}}
+httpGet:
+  path: {{ .path }}
+  port: web
+  {{- if eq (include "custom-exporter.webScheme" .root) "https" }}
+  scheme: HTTPS
+  {{- end }}
+{{- end -}}
 {{- end -}}
 
 {{/* The OTEL_* environment that turns on the OTLP push (values.otlp). */}}
