@@ -1,0 +1,325 @@
+// npm run bench [-- --quick] [--sizes=1000,10000] [--peers=custom-exporter,prom-client] [--out=FILE]
+//
+// Starts each peer in its own process for each N, scrapes them interleaved over loopback, and prints a
+// markdown table of figures and ratios to prom-client. See bench/README.md.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync } from 'node:zlib';
+// Must match bench/workload.mjs.
+const GAUGE = 'bench_gauge';
+const COUNTER = 'bench_counter';
+
+interface Ready {
+  readonly port: number;
+}
+
+const PEERS = {
+  'custom-exporter': new URL('./peers/custom-exporter.mjs', import.meta.url).pathname,
+  'prom-client': new URL('./peers/prom-client.mjs', import.meta.url).pathname,
+  'otel-stock': new URL('./peers/otel-stock.mjs', import.meta.url).pathname,
+} as const;
+type PeerName = keyof typeof PEERS;
+const BASELINE: PeerName = 'prom-client';
+const CONCURRENCY = 8;
+
+interface Plan {
+  readonly warmup: number;
+  /** Sequential scrapes per peer, in `rounds` interleaved batches. */
+  readonly sequential: number;
+  readonly rounds: number;
+  /** Seconds each concurrent run issues new scrapes; the ones in flight then finish (bounded by drainS). */
+  readonly windowS: number;
+  readonly drainS: number;
+}
+
+function plan(series: number, quick: boolean): Plan {
+  if (quick) {
+    if (series <= 1_000) return { warmup: 20, sequential: 40, rounds: 2, windowS: 1, drainS: 5 };
+    if (series <= 10_000) return { warmup: 3, sequential: 10, rounds: 2, windowS: 2, drainS: 10 };
+    return { warmup: 1, sequential: 3, rounds: 1, windowS: 3, drainS: 30 };
+  }
+  if (series <= 1_000) return { warmup: 50, sequential: 200, rounds: 4, windowS: 3, drainS: 10 };
+  if (series <= 10_000) return { warmup: 5, sequential: 30, rounds: 3, windowS: 5, drainS: 20 };
+  return { warmup: 2, sequential: 8, rounds: 2, windowS: 8, drainS: 45 };
+}
+
+interface Options {
+  readonly quick: boolean;
+  readonly sizes: number[];
+  readonly peers: PeerName[];
+  readonly out: string | undefined;
+}
+
+function parseArgs(argv: string[]): Options {
+  let quick = false;
+  let sizes = [1_000, 10_000, 100_000];
+  let peers = Object.keys(PEERS) as PeerName[];
+  let out: string | undefined;
+  for (const arg of argv) {
+    const [key, value = ''] = arg.split('=', 2) as [string, string?];
+    if (key === '--quick') quick = true;
+    else if (key === '--sizes') sizes = value.split(',').map((s) => Number(s.replace(/k$/i, '000')));
+    else if (key === '--peers') peers = value.split(',') as PeerName[];
+    else if (key === '--out') out = value;
+    else throw new Error(`unknown argument ${arg} (--quick, --sizes=1000,10000, --peers=${Object.keys(PEERS).join(',')}, --out=FILE)`);
+  }
+  for (const p of peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}`);
+  for (const n of sizes) if (!Number.isInteger(n) || n <= 0) throw new Error(`bad size ${n}`);
+  return { quick, sizes, peers, out };
+}
+
+interface Peer {
+  readonly name: PeerName;
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly agent: Agent;
+}
+
+async function startPeer(name: PeerName, series: number): Promise<Peer> {
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', PEERS[name], String(series)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const ready = await new Promise<Ready>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
+    lines.once('line', (line) => resolve(JSON.parse(line) as Ready));
+  });
+  return { name, child, port: ready.port, agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
+}
+
+async function stopPeer(peer: Peer): Promise<void> {
+  peer.agent.destroy();
+  if (peer.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => peer.child.once('exit', resolve));
+  peer.child.kill('SIGTERM');
+  const timer = setTimeout(() => peer.child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** /proc/<pid>/status fields in MiB (VmRSS: now, VmHWM: peak). */
+function memory(pid: number): { rss: number; hwm: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, hwm: kib('VmHWM') / 1024 };
+}
+
+interface Scrape {
+  readonly ms: number;
+  readonly bytes: number;
+  readonly body?: Buffer;
+}
+
+/** One GET /metrics, reading the whole body. */
+function scrape(peer: Peer, gzip: boolean, keep = false, signal?: AbortSignal): Promise<Scrape> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const req = request(
+      { host: '127.0.0.1', port: peer.port, path: '/metrics', agent: peer.agent, signal, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} },
+      (res) => {
+        let bytes = 0;
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (keep) chunks.push(chunk);
+        });
+        res.once('error', reject);
+        res.once('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`${peer.name}: HTTP ${res.statusCode}`));
+          else {
+            const body = keep ? Buffer.concat(chunks) : undefined;
+            const encoded = res.headers['content-encoding'] === 'gzip';
+            resolve({ ms: performance.now() - started, bytes, ...(body && { body: encoded ? gunzipSync(body) : body }) });
+          }
+        });
+      },
+    );
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+/** The body must hold exactly N series of each family (guards against caps such as the SDK's 2000). */
+function checkBody(peer: Peer, body: Buffer, series: number): void {
+  let gauges = 0;
+  let counters = 0;
+  for (const line of body.toString('utf8').split('\n')) {
+    if (line.startsWith(`${GAUGE}{`)) gauges++;
+    else if (line.startsWith(`${COUNTER}_total{`)) counters++;
+  }
+  if (gauges !== series || counters !== series) {
+    throw new Error(`${peer.name}: expected ${series} series of each family, got ${gauges} gauges and ${counters} counters`);
+  }
+}
+
+/** CONCURRENCY scrapers issue scrapes for windowS seconds; the ones in flight then finish. Returns scrapes/s. */
+async function concurrent(peer: Peer, gzip: boolean, p: Plan): Promise<{ rate: number; errors: number }> {
+  const started = performance.now();
+  const stopIssuing = started + p.windowS * 1000;
+  const abort = AbortSignal.timeout((p.windowS + p.drainS) * 1000);
+  let done = 0;
+  let errors = 0;
+  let last = started;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < stopIssuing && !abort.aborted) {
+        try {
+          await scrape(peer, gzip, false, abort);
+          done++;
+          last = performance.now();
+        } catch {
+          if (!abort.aborted) errors++;
+        }
+      }
+    }),
+  );
+  return { rate: done === 0 ? 0 : done / ((last - started) / 1000), errors };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+interface Row {
+  peer: PeerName;
+  series: number;
+  p50: number;
+  p95: number;
+  samples: number;
+  rate: number;
+  rateGzip: number;
+  bytes: number;
+  bytesGzip: number;
+  idleRss: number;
+  peakRss: number;
+  errors: number;
+}
+
+async function measure(series: number, options: Options): Promise<Row[]> {
+  const p = plan(series, options.quick);
+  const peers: Peer[] = [];
+  const idle = new Map<PeerName, number>();
+  try {
+    for (const name of options.peers) {
+      const peer = await startPeer(name, series);
+      peers.push(peer);
+    }
+    await sleep(1000);
+    for (const peer of peers) idle.set(peer.name, memory(peer.child.pid!).rss);
+
+    const bytes = new Map<PeerName, [number, number]>();
+    for (const peer of peers) {
+      const plain = await scrape(peer, false, true);
+      checkBody(peer, plain.body!, series);
+      const zipped = await scrape(peer, true);
+      bytes.set(peer.name, [plain.bytes, zipped.bytes]);
+      for (let i = 0; i < p.warmup; i++) await scrape(peer, false);
+    }
+
+    // Sequential scrapes, interleaved: each round gives every peer a batch, starting with a different peer.
+    const latencies = new Map<PeerName, number[]>(peers.map((peer) => [peer.name, []]));
+    const perRound = Math.ceil(p.sequential / p.rounds);
+    for (let r = 0; r < p.rounds; r++) {
+      for (let k = 0; k < peers.length; k++) {
+        const peer = peers[(r + k) % peers.length]!;
+        const list = latencies.get(peer.name)!;
+        for (let i = 0; i < perRound && list.length < p.sequential; i++) list.push((await scrape(peer, false)).ms);
+      }
+    }
+
+    const rates = new Map<PeerName, { rate: number; rateGzip: number; errors: number }>();
+    for (const peer of peers) rates.set(peer.name, { rate: 0, rateGzip: 0, errors: 0 });
+    for (const gzip of [false, true]) {
+      for (const peer of peers) {
+        const { rate, errors } = await concurrent(peer, gzip, p);
+        const r = rates.get(peer.name)!;
+        if (gzip) r.rateGzip = rate;
+        else r.rate = rate;
+        r.errors += errors;
+      }
+    }
+
+    return peers.map((peer) => {
+      const sorted = [...latencies.get(peer.name)!].sort((a, b) => a - b);
+      const [plain, zipped] = bytes.get(peer.name)!;
+      const r = rates.get(peer.name)!;
+      return {
+        peer: peer.name,
+        series,
+        p50: percentile(sorted, 50),
+        p95: percentile(sorted, 95),
+        samples: sorted.length,
+        rate: r.rate,
+        rateGzip: r.rateGzip,
+        bytes: plain,
+        bytesGzip: zipped,
+        idleRss: idle.get(peer.name)!,
+        peakRss: memory(peer.child.pid!).hwm,
+        errors: r.errors,
+      };
+    });
+  } finally {
+    await Promise.all(peers.map(stopPeer));
+  }
+}
+
+const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const ms = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const ratio = (n: number, base: number | undefined) => (base && Number.isFinite(n) && n > 0 ? `${(n / base).toFixed(2)}×` : '–');
+const size = (n: number) => (n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`);
+const seriesLabel = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
+
+function table(rows: Row[]): string {
+  const out = [
+    '| N | peer | p50 ms | p95 ms | p50 vs prom-client | scrapes/s ×8 | vs prom-client | scrapes/s ×8 gzip | vs prom-client | body | gzip body | peak RSS MiB | vs prom-client | idle RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const base = rows.find((r) => r.series === row.series && r.peer === BASELINE);
+    const gzipNote = row.bytesGzip >= row.bytes ? ' (not compressed)' : '';
+    out.push(
+      `| ${seriesLabel(row.series)} | ${row.peer} | ${ms(row.p50)} | ${ms(row.p95)} | ${ratio(row.p50, base?.p50)} | ${fmt(row.rate)} | ${ratio(row.rate, base?.rate)} | ${fmt(row.rateGzip)} | ${ratio(row.rateGzip, base?.rateGzip)} | ${size(row.bytes)} | ${size(row.bytesGzip)}${gzipNote} | ${fmt(row.peakRss, 0)} | ${ratio(row.peakRss, base?.peakRss)} | ${fmt(row.idleRss, 0)} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`;
+}
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const began = performance.now();
+  const header = [`machine: ${machine()}`, `load average before: ${load()}`, `mode: ${options.quick ? 'quick' : 'full'}`];
+  process.stderr.write(header.join('\n') + '\n');
+  const rows: Row[] = [];
+  for (const series of options.sizes) {
+    const t = performance.now();
+    const measured = await measure(series, options);
+    rows.push(...measured);
+    process.stderr.write(`N=${series}: ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
+    for (const r of measured) if (r.errors > 0) process.stderr.write(`  ${r.peer}: ${r.errors} failed scrapes\n`);
+  }
+  const footer = [
+    `load average after: ${load()}`,
+    `total time: ${((performance.now() - began) / 1000).toFixed(0)} s`,
+    'p50/p95: sequential scrapes with the full body read (no Accept-Encoding); scrapes/s: 8 concurrent scrapers;',
+    'peak RSS: VmHWM over the whole run of that N; idle RSS: VmRSS 1 s after start, before the first scrape.',
+  ];
+  const report = [...header, '', table(rows), '', ...footer, ''].join('\n');
+  process.stdout.write(report);
+  if (options.out) writeFileSync(options.out, report);
+}
+
+await main();
