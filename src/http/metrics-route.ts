@@ -1,14 +1,20 @@
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { constants, gzip } from 'node:zlib';
 import type { Middleware } from 'koa';
 
 const gzipAsync = promisify(gzip);
+
+/** A serialized collection that may be shared by concurrent scrapes, compressed at most once. */
+export interface SharedExposition {
+  readonly body: Buffer;
+  gzip(): Promise<Buffer>;
+}
 
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface MetricsRouteOptions {
   /** Collects and serializes every metric within the budget; rejects when collection fails as a whole. */
-  readonly scrape: (timeoutMs: number) => Promise<string>;
+  readonly scrape: (timeoutMs: number) => Promise<string | SharedExposition>;
   /** Budget when the scraper does not send X-Prometheus-Scrape-Timeout-Seconds. */
   readonly defaultTimeoutMs: number;
   /** Taken off the scraper's timeout so the answer arrives before it gives up. */
@@ -19,14 +25,14 @@ export interface MetricsRouteOptions {
 export function metricsRoute(options: MetricsRouteOptions): Middleware {
   return async (ctx) => {
     try {
-      const body = await options.scrape(scrapeBudget(ctx.get('X-Prometheus-Scrape-Timeout-Seconds'), options));
+      const exposition = await options.scrape(scrapeBudget(ctx.get('X-Prometheus-Scrape-Timeout-Seconds'), options));
       ctx.status = 200;
       ctx.vary('Accept-Encoding');
       if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-        ctx.body = await gzipAsync(body);
+        ctx.body = typeof exposition === 'string' ? await gzipAsync(exposition, { level: constants.Z_BEST_SPEED }) : await exposition.gzip();
         ctx.set('Content-Encoding', 'gzip');
       } else {
-        ctx.body = body;
+        ctx.body = typeof exposition === 'string' ? exposition : exposition.body;
       }
     } catch (err) {
       ctx.status = 503;

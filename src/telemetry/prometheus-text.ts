@@ -1,0 +1,281 @@
+import { diag, type Attributes, type AttributeValue } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+
+/**
+ * Prometheus text exposition (0.0.4) of the SDK's ResourceMetrics, written straight into one Buffer.
+ *
+ * The output is the same, byte for byte, as the SDK's stock PrometheusSerializer with the same options (the
+ * test suite compares them): same names (`_total` on monotonic sums, invalid characters as `_`), families
+ * merged across scopes in first-seen order, HELP/UNIT/TYPE, label escaping, histogram lines, `target_info`.
+ * What makes it fast:
+ * - the label text of an attribute set is built once and kept while that attribute set lives, when the set is
+ *   frozen (the source collector freezes the sets it keeps from one collection to the next, so unchanged
+ *   series cost a lookup, not a rebuild); unfrozen sets may still change, so they are formatted every time;
+ * - names, HELP/TYPE headers and the scope labels are built once per metric, not per point;
+ * - lines go into one growing Buffer instead of a concatenated string that is encoded again later.
+ */
+export interface PrometheusTextOptions {
+  /** `otel_scope_name` / `otel_scope_version` / `otel_scope_schema_url` labels on every series. */
+  readonly scopeLabels: boolean;
+  /** The resource as a `target_info` series. */
+  readonly targetInfo: boolean;
+}
+
+type PromType = 'counter' | 'gauge' | 'histogram' | 'untyped';
+
+interface Family {
+  help: string;
+  unit: string;
+  type: PromType;
+  dropped: boolean;
+  readonly members: { readonly metric: MetricData; readonly scopeLabels: string }[];
+}
+
+const NO_METRICS = '# no registered metrics';
+
+export class PrometheusText {
+  readonly #options: PrometheusTextOptions;
+  // Label text (`a="1",b="2"`, no braces) of frozen attribute sets.
+  #labels = new WeakMap<Attributes, string>();
+  readonly #labelNames = new Map<string, string>();
+  #conflicts = new Set<string>();
+  #buffer = Buffer.allocUnsafe(64 * 1024);
+  #offset = 0;
+
+  constructor(options: PrometheusTextOptions) {
+    this.#options = options;
+  }
+
+  /** The exposition as a new Buffer (it is not reused by later calls). */
+  serialize(resourceMetrics: ResourceMetrics): Buffer {
+    this.#offset = 0;
+    const families = this.#families(resourceMetrics);
+    // A metric of another type named target_info drops the family, the resource included.
+    const info = families.get('target_info');
+    if (this.#options.targetInfo && info && !info.dropped) this.#resource(resourceMetrics.resource, info);
+    const start = this.#offset;
+    for (const [name, family] of families) {
+      if (family.dropped) continue;
+      let writeHeader = !(name === 'target_info' && this.#options.targetInfo);
+      for (const { metric, scopeLabels } of family.members) {
+        if (this.#metric(name, family, metric, scopeLabels, writeHeader)) writeHeader = false;
+      }
+    }
+    if (this.#offset === start) this.#write(NO_METRICS);
+    const out = Buffer.allocUnsafe(this.#offset);
+    this.#buffer.copy(out, 0, 0, this.#offset);
+    // Keep the scratch buffer for the next scrape unless it is very large.
+    if (this.#buffer.length > 64 * 1024 * 1024) this.#buffer = Buffer.allocUnsafe(64 * 1024);
+    return out;
+  }
+
+  #families(resourceMetrics: ResourceMetrics): Map<string, Family> {
+    const families = new Map<string, Family>();
+    const conflicts = new Set<string>();
+    if (this.#options.targetInfo) families.set('target_info', { help: 'Target metadata', unit: '', type: 'gauge', dropped: false, members: [] });
+    for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
+      let scopeLabels = '';
+      if (this.#options.scopeLabels) {
+        scopeLabels = `otel_scope_name="${escapeLabelValue(scope.name)}"`;
+        if (scope.schemaUrl) scopeLabels += `,otel_scope_schema_url="${escapeLabelValue(scope.schemaUrl)}"`;
+        if (scope.version) scopeLabels += `,otel_scope_version="${escapeLabelValue(scope.version)}"`;
+      }
+      for (const metric of metrics) {
+        const name = metricName(metric);
+        if (name === undefined) continue;
+        const type = promType(metric);
+        const family = families.get(name);
+        if (family === undefined) {
+          families.set(name, { help: metric.descriptor.description, unit: metric.descriptor.unit, type, dropped: false, members: [{ metric, scopeLabels }] });
+        } else if (!family.dropped) {
+          if (family.type !== type) {
+            this.#conflict(conflicts, 'TYPE', name, family.type, type, undefined);
+            family.dropped = true;
+            family.members.length = 0;
+          } else {
+            family.members.push({ metric, scopeLabels });
+          }
+        }
+      }
+    }
+    // HELP and UNIT: the first non-empty one wins; the first family member's counts as seen already.
+    for (const [name, family] of families) {
+      if (family.dropped) continue;
+      for (const { metric } of family.members) {
+        const { description: help, unit } = metric.descriptor;
+        if (help) {
+          if (!family.help) family.help = help;
+          else if (family.help !== help) this.#conflict(conflicts, 'HELP', name, family.help, help, family.help);
+        }
+        if (unit) {
+          if (!family.unit) family.unit = unit;
+          else if (family.unit !== unit) this.#conflict(conflicts, 'UNIT', name, family.unit, unit, family.unit);
+        }
+      }
+    }
+    this.#conflicts = conflicts;
+    return families;
+  }
+
+  // Warned once per episode: a conflict already reported by the previous serialization is not repeated.
+  #conflict(current: Set<string>, kind: string, name: string, first: string, second: string, kept: string | undefined): void {
+    const key = `${kind}:${name}:${kept ?? ''}`;
+    if (current.has(key)) return;
+    current.add(key);
+    if (this.#conflicts.has(key)) return;
+    const values = `${JSON.stringify(first)}, ${JSON.stringify(second)}`;
+    diag.warn(
+      kept === undefined
+        ? `Conflicting ${kind} comments for metric "${name}": ${values}; dropping the metric.`
+        : `Conflicting ${kind} comments for metric "${name}": ${values}; exporting ${JSON.stringify(kept)}.`,
+    );
+  }
+
+  #header(name: string, family: Family): string {
+    const unit = family.unit ? `# UNIT ${name} ${escapeText(family.unit)}\n` : '';
+    return `# HELP ${name} ${escapeText(family.help || 'description missing')}\n${unit}# TYPE ${name} ${family.type}\n`;
+  }
+
+  #resource(resource: Resource, family: Family): void {
+    this.#write(this.#header('target_info', family));
+    const labels = this.#labelText(resource.attributes);
+    this.#write(labels ? `target_info{${labels}} 1\n` : 'target_info 1\n');
+  }
+
+  /** Writes one metric; false when it wrote nothing. */
+  #metric(name: string, family: Family, metric: MetricData, scopeLabels: string, writeHeader: boolean): boolean {
+    const points = metric.dataPoints;
+    if (!writeHeader && points.length === 0) return false;
+    if (writeHeader) this.#write(this.#header(name, family));
+    if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
+      const bare = `${name} `;
+      const open = `${name}{`;
+      const extra = scopeLabels === '' ? '' : `,${scopeLabels}`;
+      const onlyExtra = `${name}{${scopeLabels}} `;
+      for (const point of points) {
+        const labels = this.#labelText(point.attributes);
+        const value = numberText(point.value as number);
+        if (labels !== '') this.#write(`${open}${labels}${extra}} ${value}\n`);
+        else if (scopeLabels !== '') this.#write(`${onlyExtra}${value}\n`);
+        else this.#write(`${bare}${value}\n`);
+      }
+    } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
+      for (const point of points) this.#histogram(name, this.#labelText(point.attributes), scopeLabels, point.value as Histogram);
+    } else {
+      diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
+    }
+    return true;
+  }
+
+  #histogram(name: string, labels: string, scopeLabels: string, histogram: Histogram): void {
+    const all = labels === '' ? scopeLabels : scopeLabels === '' ? labels : `${labels},${scopeLabels}`;
+    const braces = all === '' ? ' ' : `{${all}} `;
+    if (histogram.count != null) this.#write(`${name}_count${braces}${numberText(histogram.count)}\n`);
+    if (histogram.sum != null) this.#write(`${name}_sum${braces}${numberText(histogram.sum)}\n`);
+    const bucket = all === '' ? `${name}_bucket{le="` : `${name}_bucket{${all},le="`;
+    const { boundaries, counts } = histogram.buckets;
+    let cumulative = 0;
+    let infinityDefined = false;
+    for (let i = 0; i < counts.length; i++) {
+      cumulative += counts[i]!;
+      const upper = boundaries[i];
+      if (upper === undefined && infinityDefined) break;
+      if (upper === Infinity) infinityDefined = true;
+      const le = upper === undefined || upper === Infinity ? '+Inf' : String(upper);
+      this.#write(`${bucket}${le}"} ${numberText(cumulative)}\n`);
+    }
+  }
+
+  #labelText(attributes: Attributes): string {
+    let text = this.#labels.get(attributes);
+    if (text !== undefined) return text;
+    text = '';
+    for (const key in attributes) {
+      if (!Object.hasOwn(attributes, key)) continue;
+      text += `${text === '' ? '' : ','}${this.#labelName(key)}="${attributeText(attributes[key])}"`;
+    }
+    if (Object.isFrozen(attributes)) this.#labels.set(attributes, text);
+    return text;
+  }
+
+  #labelName(key: string): string {
+    let name = this.#labelNames.get(key);
+    if (name === undefined) {
+      name = sanitize(key);
+      if (this.#labelNames.size < 10_000) this.#labelNames.set(key, name);
+    }
+    return name;
+  }
+
+  #write(text: string): void {
+    // Three bytes per UTF-16 unit covers any UTF-8 encoding of the text.
+    const needed = this.#offset + text.length * 3;
+    if (needed > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
+      this.#buffer.copy(grown, 0, 0, this.#offset);
+      this.#buffer = grown;
+    }
+    this.#offset += this.#buffer.write(text, this.#offset);
+  }
+}
+
+const INVALID = /[^a-zA-Z0-9_]/g;
+const UNDERSCORES = /_{2,}/g;
+const NEEDS_NAME_FIX = /[^a-zA-Z0-9_]|__/;
+
+function sanitize(name: string): string {
+  return NEEDS_NAME_FIX.test(name) ? name.replace(INVALID, '_').replace(UNDERSCORES, '_') : name;
+}
+
+function metricName(metric: MetricData): string | undefined {
+  let name = sanitize(escapeText(metric.descriptor.name));
+  if (name === '') {
+    diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in empty name`);
+    return undefined;
+  }
+  if (name === '_') {
+    diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in an invalid name: "_"`);
+    return undefined;
+  }
+  if (name[0]! >= '0' && name[0]! <= '9') name = `_${name}`;
+  if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic && !name.endsWith('_total')) name += '_total';
+  return name;
+}
+
+function promType(metric: MetricData): PromType {
+  switch (metric.dataPointType) {
+    case DataPointType.SUM:
+      return metric.isMonotonic ? 'counter' : 'gauge';
+    case DataPointType.GAUGE:
+      return 'gauge';
+    case DataPointType.HISTOGRAM:
+      return 'histogram';
+    default:
+      return 'untyped';
+  }
+}
+
+function numberText(value: number): string {
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return `${value}`;
+}
+
+const TEXT_SPECIAL = /[\\\n]/;
+const LABEL_SPECIAL = /[\\\n"]/;
+
+/** HELP and UNIT text: backslash and newline escaped. */
+function escapeText(text: string): string {
+  return TEXT_SPECIAL.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text;
+}
+
+/** A label value: backslash, newline and double quote escaped; non-strings JSON-encoded. */
+function attributeText(value: AttributeValue | undefined): string {
+  const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+  return escapeLabelValue(text);
+}
+
+function escapeLabelValue(text: string): string {
+  return LABEL_SPECIAL.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : text;
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { test } from 'node:test';
+import { ValueType, type Attributes } from '@opentelemetry/api';
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { PrometheusText } from '../src/telemetry/prometheus-text.ts';
+import { requireTool } from './support/tools.ts';
+
+const T0: [number, number] = [1_700_000_000, 0];
+const T1: [number, number] = [1_700_000_060, 0];
+
+function descriptor(name: string, description = '', unit = '', valueType = ValueType.DOUBLE) {
+  return { name, description, unit, valueType };
+}
+
+function gauge(name: string, points: [Attributes, number][], description = '', unit = ''): MetricData {
+  return {
+    descriptor: descriptor(name, description, unit),
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.GAUGE,
+    dataPoints: points.map(([attributes, value]) => ({ startTime: T1, endTime: T1, attributes, value })),
+  };
+}
+
+function sum(name: string, monotonic: boolean, points: [Attributes, number][], description = ''): MetricData {
+  return {
+    descriptor: descriptor(name, description, '', ValueType.INT),
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.SUM,
+    isMonotonic: monotonic,
+    dataPoints: points.map(([attributes, value]) => ({ startTime: T0, endTime: T1, attributes, value })),
+  };
+}
+
+function histogram(name: string, attributes: Attributes, boundaries: number[], counts: number[], unit = 's'): MetricData {
+  const count = counts.reduce((a, b) => a + b, 0);
+  return {
+    descriptor: descriptor(name, 'Time taken', unit),
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.HISTOGRAM,
+    dataPoints: [
+      {
+        startTime: T0,
+        endTime: T1,
+        attributes,
+        value: { buckets: { boundaries, counts }, count, sum: count * 0.25, min: 0.001, max: 2 },
+      },
+    ],
+  };
+}
+
+/** Every shape the exporter can emit, and the awkward cases of the format. */
+function sample(frozen: boolean): ResourceMetrics {
+  const a = (attributes: Attributes) => (frozen ? Object.freeze({ ...attributes }) : attributes);
+  return {
+    resource: resourceFromAttributes({ 'service.name': 'shop "metrics"', 'service.version': '1.2.3', 'host.id': 'a\\b\nc' }),
+    scopeMetrics: [
+      {
+        scope: { name: 'orders' },
+        metrics: [
+          gauge('queue_depth', [
+            [a({ queue: 'in' }), 3],
+            [a({ queue: 'out', region: 'eu-1' }), 0.5],
+            [a({}), -7],
+          ], 'Jobs waiting'),
+          sum('orders', true, [[a({ shop: 'a"b', note: 'line\nbreak', path: 'C:\\temp\\x' }), 42]], 'Orders placed'),
+          sum('refunds_total', true, [[a({ 'http.status': 200, ok: true, ids: [1, 2], names: ['x', 'y"z'] }), 1]]),
+          sum('balance', false, [[a({ 'weird-key.name': 'v', 'a__b': 'w', '0lead': 'x' }), -3]], 'Up and down'),
+          gauge('special_values', [
+            [a({ v: 'inf' }), Infinity],
+            [a({ v: 'minf' }), -Infinity],
+            [a({ v: 'nan' }), NaN],
+            [a({ v: 'tiny' }), 1e-300],
+            [a({ v: 'huge' }), 1.5e21],
+          ]),
+          gauge('empty_metric', [], 'Nothing observed'),
+          gauge('unicode_labels', [[a({ city: 'Zürich', emoji: '📈' }), 1]], 'Ünïcode help\\ with backslash\nand newline'),
+          histogram('request_seconds', a({ route: '/x' }), [0.1, 0.5, 1], [1, 2, 3, 4]),
+          histogram('bare_histogram', a({}), [0, 5], [0, 1, 0], ''),
+          histogram('inf_histogram', a({ k: 'v' }), [1, Infinity], [2, 3, 4]),
+          gauge('3d_name.with-dots', [[a({ x: '1' }), 1]]),
+        ],
+      },
+      {
+        // The same metric names from another scope (another source): one family, metadata from the first.
+        scope: { name: 'payments', version: '2.0.0', schemaUrl: 'https://example.com/schema' },
+        metrics: [
+          gauge('queue_depth', [[a({ queue: 'payments' }), 9]], 'Jobs waiting'),
+          sum('orders', true, [[a({ shop: 'p' }), 1]], 'A different help text'),
+          gauge('empty_metric', []),
+          gauge('empty_then_filled', []),
+          gauge('unit_conflict', [[a({ u: '1' }), 1]], '', 'ms'),
+        ],
+      },
+      {
+        scope: { name: 'later' },
+        metrics: [
+          gauge('empty_then_filled', [[a({ z: '1' }), 1]]),
+          gauge('unit_conflict', [[a({ u: '2' }), 2]], '', 's'),
+          // A counter named like the gauge family: the type conflict drops the family.
+          sum('queue_depth', true, [[a({ queue: 'conflict' }), 1]]),
+          sum('queue_depth_total', true, [[a({ x: 'y' }), 1]]),
+        ],
+      },
+    ],
+  };
+}
+
+const variants = [
+  { scopeLabels: false, targetInfo: true },
+  { scopeLabels: true, targetInfo: true },
+  { scopeLabels: false, targetInfo: false },
+  { scopeLabels: true, targetInfo: false },
+];
+
+function stock(options: { scopeLabels: boolean; targetInfo: boolean }): PrometheusSerializer {
+  return new PrometheusSerializer(undefined, false, undefined, !options.targetInfo, !options.scopeLabels);
+}
+
+for (const options of variants) {
+  test(`same exposition as the stock PrometheusSerializer (scope labels ${options.scopeLabels ? 'on' : 'off'}, target_info ${options.targetInfo ? 'on' : 'off'})`, () => {
+    const fast = new PrometheusText(options);
+    for (const frozen of [false, true]) {
+      const data = sample(frozen);
+      const expected = stock(options).serialize(data);
+      // Twice: the second run reads the label text kept from the first.
+      assert.equal(fast.serialize(data).toString('utf8'), expected, `first run, frozen attributes: ${frozen}`);
+      assert.equal(fast.serialize(data).toString('utf8'), expected, `second run, frozen attributes: ${frozen}`);
+    }
+  });
+}
+
+test('nothing to export: the stock placeholder, with and without target_info', () => {
+  for (const options of variants) {
+    const data: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [{ scope: { name: 's' }, metrics: [] }] };
+    assert.equal(new PrometheusText(options).serialize(data).toString(), stock(options).serialize(data));
+    const none: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [] };
+    assert.equal(new PrometheusText(options).serialize(none).toString(), stock(options).serialize(none));
+  }
+});
+
+test('label text is kept only for frozen attribute sets: a mutable set is read afresh every time', () => {
+  const fast = new PrometheusText({ scopeLabels: false, targetInfo: false });
+  const mutable: Attributes = { k: 'before' };
+  const frozen = Object.freeze({ k: 'fixed' });
+  const data: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [{ scope: { name: 's' }, metrics: [gauge('g', [[mutable, 1], [frozen, 2]])] }] };
+  assert.match(fast.serialize(data).toString(), /g\{k="before"\} 1/);
+  mutable['k'] = 'after';
+  const second = fast.serialize(data).toString();
+  assert.match(second, /g\{k="after"\} 1/);
+  assert.match(second, /g\{k="fixed"\} 2/);
+});
+
+test('a large exposition grows the buffer and stays identical to the stock one', () => {
+  const points: [Attributes, number][] = [];
+  for (let i = 0; i < 20_000; i++) points.push([Object.freeze({ a: `a${i % 100}`, b: `b${i % 10}`, c: `c${i}` }), i]);
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [{ scope: { name: 'bench' }, metrics: [gauge('bench_gauge', points, 'g'), sum('bench_counter', true, points, 'c')] }],
+  };
+  const fast = new PrometheusText({ scopeLabels: false, targetInfo: true });
+  const expected = stock({ scopeLabels: false, targetInfo: true }).serialize(data);
+  assert.equal(fast.serialize(data).toString(), expected);
+  assert.equal(fast.serialize(data).toString(), expected);
+});
+
+test('promtool check metrics accepts the fast exposition', (t) => {
+  const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
+  if (!promtool) return;
+  // Without the deliberate conflicts and duplicate series of the comparison sample.
+  const data: ResourceMetrics = {
+    resource: resourceFromAttributes({ 'service.name': 'x' }),
+    scopeMetrics: [
+      {
+        scope: { name: 'orders' },
+        metrics: [
+          gauge('queue_depth', [[{ queue: 'in "q"\\\n' }, 3], [{}, 1]], 'Jobs waiting'),
+          sum('orders', true, [[{ shop: 'a', code: 200 }, 42]], 'Orders placed'),
+          histogram('request_seconds', { route: '/x' }, [0.1, 0.5, 1], [1, 2, 3, 4]),
+        ],
+      },
+    ],
+  };
+  for (const options of variants) {
+    const body = new PrometheusText(options).serialize(data).toString();
+    const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
+  }
+});
