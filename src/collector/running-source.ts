@@ -12,7 +12,15 @@ export type { FailureReason };
 
 export type SourceOutcome =
   | { readonly ok: true; readonly round: ObservationRound; readonly seconds: number; readonly at: number }
-  | { readonly ok: false; readonly reason: FailureReason; readonly message: string; readonly seconds: number; readonly at: number };
+  | {
+      readonly ok: false;
+      readonly reason: FailureReason;
+      readonly message: string;
+      readonly seconds: number;
+      readonly at: number;
+      /** What the callbacks observed before failing, when they finished in time. */
+      readonly round?: ObservationRound;
+    };
 
 /** A source that failed to start; at startup this is a configuration error. */
 export class SourceSetupError extends Error {
@@ -167,7 +175,7 @@ export class RunningSource {
       timer = setTimeout(() => resolve('timeout'), budget);
     });
     const signal = AbortSignal.any([collection.signal, this.#stop.signal]);
-    const end = (fields: { ok: true; round: ObservationRound } | { ok: false; reason: FailureReason; message: string }): SourceOutcome => ({
+    const end = (fields: { ok: true; round: ObservationRound } | { ok: false; reason: FailureReason; message: string; round?: ObservationRound }): SourceOutcome => ({
       ...fields,
       seconds: (performance.now() - started) / 1000,
       at: Date.now(),
@@ -176,10 +184,10 @@ export class RunningSource {
       const observed = currentCollection.run(signal, () => this.registry.observe(round));
       const finished = await Promise.race([observed.then(() => 'done' as const), timedOut]);
       if (finished === 'timeout') return end({ ok: false, reason: 'timeout', message: `collection timed out after ${budget} ms` });
-      if (round.overflow) return end({ ok: false, reason: 'series_limit', message: round.overflow.message });
+      if (round.overflow) return end({ ok: false, reason: 'series_limit', message: round.overflow.message, round });
       return end({ ok: true, round });
     } catch (err) {
-      return end({ ok: false, reason: failureReason(err), message: errorMessage(err) });
+      return end({ ok: false, reason: failureReason(err), message: errorMessage(err), round });
     } finally {
       clearTimeout(timer);
       round.close();

@@ -12,6 +12,8 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../logging.ts';
+import type { ObservableInstrument } from './observable-registry.ts';
+import type { ObservationRound } from './observation-round.ts';
 import type { RunningSource, SourceOutcome } from './running-source.ts';
 
 export interface SourceStatus {
@@ -71,7 +73,10 @@ export class SourceCollector implements MetricProducer {
     sources.forEach((source, i) => {
       const outcome = outcomes[i]!;
       this.#record(source, outcome);
-      if (outcome.ok) scopeMetrics.push({ scope: { name: source.name }, metrics: roundMetrics(source, outcome, end) });
+      // A failed collection exports only what the source reports about itself (custom_exporter_*, e.g. the
+      // target's status code), so the reason for the failure stays visible.
+      const metrics = outcome.ok ? roundMetrics(source, outcome.round, end) : outcome.round ? roundMetrics(source, outcome.round, end, isSelfReport) : [];
+      if (metrics.length > 0) scopeMetrics.push({ scope: { name: source.name }, metrics });
     });
     scopeMetrics.push({ scope: this.#options.selfScope, metrics: this.#selfMetrics(end) });
     return { resourceMetrics: { resource: emptyResource(), scopeMetrics }, errors: [] };
@@ -129,9 +134,12 @@ export class SourceCollector implements MetricProducer {
 
 type Point = readonly [Attributes, number];
 
-function roundMetrics(source: RunningSource, outcome: SourceOutcome & { ok: true }, now: number): MetricData[] {
+const isSelfReport = (instrument: ObservableInstrument) => instrument.name.startsWith('custom_exporter_');
+
+function roundMetrics(source: RunningSource, round: ObservationRound, now: number, include = (_: ObservableInstrument) => true): MetricData[] {
   const metrics: MetricData[] = [];
-  for (const [instrument, series] of outcome.round.series) {
+  for (const [instrument, series] of round.series) {
+    if (!include(instrument)) continue;
     const points: Point[] = [];
     for (const o of series.values()) points.push([o.attributes, o.value]);
     const descriptor = { name: instrument.name, description: instrument.description, unit: instrument.unit, valueType: instrument.valueType };
