@@ -53,11 +53,11 @@ describe('config file', () => {
   });
 
   test('an unknown kind lists the known ones', () => {
-    rejects('sources:\n  - kind: nope\n', 'sources.yaml:2:5: sources[0].kind: unknown source kind "nope" (expected one of: demo, http, module)');
+    rejects('sources:\n  - kind: nope\n', 'sources.yaml:2:5: sources[0].kind: unknown source kind "nope" (expected one of: demo, http, command, file, module)');
   });
 
   test('a missing kind is reported as missing', () => {
-    rejects('sources:\n  - name: x\n', 'sources.yaml:2:5: sources[0].kind: required field is missing (one of: demo, http, module)');
+    rejects('sources:\n  - name: x\n', 'sources.yaml:2:5: sources[0].kind: required field is missing (one of: demo, http, command, file, module)');
   });
 
   test('unknown fields are rejected, not ignored', () => {
