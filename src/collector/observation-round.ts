@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, AttributeValue } from '@opentelemetry/api';
 import type { ObservableInstrument } from './observable-registry.ts';
 
 export interface Observation {
@@ -6,64 +6,176 @@ export interface Observation {
   value: number;
 }
 
+/** One instrument's observations in one round, in the order their attribute sets were first observed. */
+export interface InstrumentObservations {
+  readonly size: number;
+  values(): Iterable<Observation>;
+}
+
 /** Raised when an instrument observes more distinct attribute sets in one collection than the limit allows. */
 export class SeriesLimitError extends Error {
   override name = 'SeriesLimitError';
 }
+
+// An attribute set an instrument has observed: a frozen copy, kept from one round to the next so that the same
+// series does not allocate again and the Prometheus writer can keep its label text (see prometheus-text.ts).
+interface Known {
+  readonly attributes: Attributes;
+  /** The round that last observed it, and where in that round's observations. */
+  round: number;
+  slot: number;
+}
+
+// Per instrument: every attribute set observed by the latest round, by key. One round at a time owns it.
+interface Index {
+  readonly known: Map<string, Known>;
+  owner: number;
+}
+
+const indexes = new WeakMap<ObservableInstrument, Index>();
+let rounds = 0;
+
+class InstrumentRound implements InstrumentObservations {
+  readonly observations: Observation[] = [];
+  readonly index: Index;
+  /** Set when another round owns the index: this round then dedupes with its own map and only reads the index. */
+  readonly own: Map<string, number> | undefined;
+
+  constructor(index: Index, own: Map<string, number> | undefined) {
+    this.index = index;
+    this.own = own;
+  }
+
+  get size(): number {
+    return this.observations.length;
+  }
+
+  values(): Iterable<Observation> {
+    return this.observations;
+  }
+}
+
+const EMPTY: Attributes = Object.freeze({});
 
 /**
  * The values observed during one collection of one source. A new round per collection means a series
  * that is no longer observed disappears, and a round that failed is simply not exported.
  */
 export class ObservationRound {
-  readonly series = new Map<ObservableInstrument, Map<string, Observation>>();
+  readonly series = new Map<ObservableInstrument, InstrumentObservations>();
+  readonly #id = ++rounds;
   readonly #limit: number;
   #closed = false;
   #overflow: SeriesLimitError | undefined;
+  #lastInstrument: ObservableInstrument | undefined;
+  #last: InstrumentRound | undefined;
 
   constructor(seriesLimit: number) {
     this.#limit = seriesLimit;
   }
 
-  record(instrument: ObservableInstrument, value: number, attributes: Attributes = {}): void {
+  record(instrument: ObservableInstrument, value: number, attributes: Attributes = EMPTY): void {
     if (this.#closed || Number.isNaN(value)) return;
-    let byKey = this.series.get(instrument);
-    if (!byKey) {
-      byKey = new Map();
-      this.series.set(instrument, byKey);
-    }
+    const round = instrument === this.#lastInstrument ? this.#last! : this.#instrumentRound(instrument);
     const key = attributesKey(attributes);
-    const existing = byKey.get(key);
-    if (existing) {
-      existing.value = value;
-    } else if (byKey.size < this.#limit) {
-      byKey.set(key, { attributes: { ...attributes }, value });
+    const observations = round.observations;
+    if (round.own === undefined) {
+      const known = round.index.known.get(key);
+      if (known !== undefined && known.round === this.#id) {
+        observations[known.slot]!.value = value;
+      } else if (observations.length < this.#limit) {
+        const entry = known ?? { attributes: frozenCopy(attributes), round: 0, slot: 0 };
+        if (known === undefined) round.index.known.set(key, entry);
+        entry.round = this.#id;
+        entry.slot = observations.length;
+        observations.push({ attributes: entry.attributes, value });
+      } else {
+        this.#overLimit(instrument);
+      }
     } else {
-      this.#overflow ??= new SeriesLimitError(
-        `instrument "${instrument.name}" exceeded the series limit of ${this.#limit} (raise global.seriesLimit or reduce its labels)`,
-      );
+      const slot = round.own.get(key);
+      if (slot !== undefined) {
+        observations[slot]!.value = value;
+      } else if (observations.length < this.#limit) {
+        round.own.set(key, observations.length);
+        observations.push({ attributes: round.index.known.get(key)?.attributes ?? frozenCopy(attributes), value });
+      } else {
+        this.#overLimit(instrument);
+      }
     }
   }
 
   /** Late observations from callbacks that outlived the collection are ignored. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    for (const round of this.series.values()) {
+      const { index, observations, own } = round as InstrumentRound;
+      if (own !== undefined) continue;
+      // Forget the attribute sets this round did not observe, so series that come and go do not pile up.
+      if (index.known.size > observations.length) {
+        for (const [key, known] of index.known) if (known.round !== this.#id) index.known.delete(key);
+      }
+      index.owner = 0;
+    }
   }
 
   get overflow(): SeriesLimitError | undefined {
     return this.#overflow;
+  }
+
+  #instrumentRound(instrument: ObservableInstrument): InstrumentRound {
+    let round = this.series.get(instrument) as InstrumentRound | undefined;
+    if (round === undefined) {
+      let index = indexes.get(instrument);
+      if (index === undefined) {
+        index = { known: new Map(), owner: 0 };
+        indexes.set(instrument, index);
+      }
+      // Two rounds of one source can overlap (a scrape and a push); only one may stamp the shared index.
+      const owned = index.owner === 0;
+      if (owned) index.owner = this.#id;
+      round = new InstrumentRound(index, owned ? undefined : new Map());
+      this.series.set(instrument, round);
+    }
+    this.#lastInstrument = instrument;
+    this.#last = round;
+    return round;
+  }
+
+  #overLimit(instrument: ObservableInstrument): void {
+    this.#overflow ??= new SeriesLimitError(
+      `instrument "${instrument.name}" exceeded the series limit of ${this.#limit} (raise global.seriesLimit or reduce its labels)`,
+    );
   }
 }
 
 // Attribute sets are unordered: key them by sorted names so {a,b} and {b,a} are one series.
 function attributesKey(attributes: Attributes): string {
   const names = Object.keys(attributes);
-  if (names.length === 0) return '';
-  if (names.length > 1) names.sort();
+  const count = names.length;
+  if (count === 0) return '';
+  for (let i = 1; i < count; i++) {
+    if (names[i - 1]! > names[i]!) {
+      names.sort();
+      break;
+    }
+  }
   let key = '';
-  for (const name of names) {
+  for (let i = 0; i < count; i++) {
+    const name = names[i]!;
     const value = attributes[name];
     key += `${name}\u0000${typeof value === 'string' ? value : JSON.stringify(value)}\u0001`;
   }
   return key;
+}
+
+// Frozen, so the caller changing its object later cannot change a kept series (arrays are copied too).
+function frozenCopy(attributes: Attributes): Attributes {
+  const copy: Attributes = {};
+  for (const name of Object.keys(attributes)) {
+    const value: AttributeValue | undefined = attributes[name];
+    copy[name] = Array.isArray(value) ? (Object.freeze([...value]) as AttributeValue) : value;
+  }
+  return Object.freeze(copy);
 }

@@ -111,7 +111,8 @@ export class PrometheusPull {
   #warnOverflow(resourceMetrics: ResourceMetrics): void {
     for (const { metrics } of resourceMetrics.scopeMetrics) {
       for (const metric of metrics) {
-        if (metric.dataPoints.length < this.#seriesLimit) continue;
+        // The SDK keeps seriesLimit series plus the overflow one; the source collector never exports more than the limit.
+        if (metric.dataPoints.length <= this.#seriesLimit) continue;
         if (!metric.dataPoints.some((p) => 'otel.metric.overflow' in p.attributes)) continue;
         const name = metric.descriptor.name;
         if (this.#overflowing.has(name)) continue;
