@@ -16,6 +16,8 @@ const COUNTER = 'bench_counter';
 
 interface Ready {
   readonly port: number;
+  /** The process that serves (custom-exporter's peer is a wrapper around the CLI). */
+  readonly pid: number;
 }
 
 const PEERS = {
@@ -77,6 +79,7 @@ interface Peer {
   readonly name: PeerName;
   readonly child: ChildProcess;
   readonly port: number;
+  readonly pid: number;
   readonly agent: Agent;
 }
 
@@ -90,7 +93,7 @@ async function startPeer(name: PeerName, series: number): Promise<Peer> {
     child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
     lines.once('line', (line) => resolve(JSON.parse(line) as Ready));
   });
-  return { name, child, port: ready.port, agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
+  return { name, child, port: ready.port, pid: ready.pid, agent: new Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
 }
 
 async function stopPeer(peer: Peer): Promise<void> {
@@ -212,7 +215,7 @@ async function measure(series: number, options: Options): Promise<Row[]> {
       peers.push(peer);
     }
     await sleep(1000);
-    for (const peer of peers) idle.set(peer.name, memory(peer.child.pid!).rss);
+    for (const peer of peers) idle.set(peer.name, memory(peer.pid).rss);
 
     const bytes = new Map<PeerName, [number, number]>();
     for (const peer of peers) {
@@ -261,7 +264,7 @@ async function measure(series: number, options: Options): Promise<Row[]> {
         bytes: plain,
         bytesGzip: zipped,
         idleRss: idle.get(peer.name)!,
-        peakRss: memory(peer.child.pid!).hwm,
+        peakRss: memory(peer.pid).hwm,
         errors: r.errors,
       };
     });

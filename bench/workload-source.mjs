@@ -1,10 +1,10 @@
-// The workload as a custom-exporter source, written as a user would: two observable instruments through the
-// public source API (the built package's defineSource).
+// The workload as a custom-exporter source, written as a user would: a module (`kind: module` in the config)
+// whose default export defines two observable instruments through the public source API.
 import { z } from 'zod';
 import { defineSource } from '../dist/index.js';
 import { COUNTER, COUNTER_HELP, GAUGE, GAUGE_HELP, labels } from './workload.mjs';
 
-export const benchWorkloadSource = defineSource({
+export default defineSource({
   kind: 'bench_workload',
   description: 'Issue 6 benchmark: a gauge and a counter family of `series` series each',
   options: z.strictObject({ series: z.int().positive() }),

@@ -13,9 +13,14 @@ export function labels(i) {
   return { a: `a${i % 100}`, b: `b${i % 10}`, c: `c${i}` };
 }
 
-/** How a peer tells the runner it is ready: one JSON line on stdout. @param {number} port */
-export function announce(port) {
-  process.stdout.write(`${JSON.stringify({ port })}\n`);
+/**
+ * How a peer tells the runner it is ready: one JSON line on stdout with the port and the serving process's pid
+ * (whose memory the runner reads).
+ * @param {number} port
+ * @param {number} [pid]
+ */
+export function announce(port, pid = process.pid) {
+  process.stdout.write(`${JSON.stringify({ port, pid })}\n`);
 }
 
 export function seriesArg() {

@@ -1,31 +1,47 @@
-// custom-exporter (the built dist/) serving the workload source, started as the CLI starts it: config → startExporter.
-import { parseConfig } from '../../dist/config/load.js';
-import { startExporter } from '../../dist/exporter.js';
-import { createLogger } from '../../dist/logging.js';
-import { builtinSources } from '../../dist/sources/registry.js';
-import { resolveTelemetrySettings } from '../../dist/telemetry/telemetry-settings.js';
+// custom-exporter as a user runs it: the built CLI (dist/main.js) with a config file naming the workload module.
+// Prints the port it listens on (from its `listening` log line) the way the other peers do, then stays out of
+// the way: the exporter is this process's only child, and SIGTERM is passed on to it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { announce, seriesArg } from '../workload.mjs';
-import { benchWorkloadSource } from '../workload-source.mjs';
 
 const series = seriesArg();
-const yaml = `
-global:
+const dir = mkdtempSync(join(tmpdir(), 'custom-exporter-bench-'));
+const config = join(dir, 'bench.yaml');
+writeFileSync(
+  config,
+  `global:
   seriesLimit: ${series}
   scrapeTimeout: 60s
   sourceTimeout: 60s
 sources:
-  - kind: bench_workload
+  - kind: module
     name: bench
-    series: ${series}
-`;
-const config = parseConfig(yaml, 'bench.yaml', [...builtinSources, benchWorkloadSource]);
-const exporter = await startExporter({
-  config,
-  telemetry: resolveTelemetrySettings({}, config.telemetry),
-  listen: { host: '127.0.0.1', port: 0 },
-  telemetryPath: '/metrics',
-  exporterMetrics: true,
-  logger: createLogger('warn', 'logfmt'),
+    module: ${new URL('../workload-source.mjs', import.meta.url).pathname}
+    options: { series: ${series} }
+`,
+);
+const main = new URL('../../dist/main.js', import.meta.url).pathname;
+const child = spawn(process.execPath, [...process.execArgv, main, `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json', '--log.level=info'], {
+  stdio: ['ignore', 'inherit', 'pipe'],
 });
-announce(exporter.address.port);
-process.on('SIGTERM', () => void exporter.stop().then(() => process.exit(0)));
+const lines = createInterface({ input: child.stderr });
+lines.on('line', (line) => {
+  let record;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    process.stderr.write(`${line}\n`);
+    return;
+  }
+  if (record.msg === 'listening') announce(Number(String(record.address).split(':').pop()), child.pid);
+  else if (record.level !== 'info') process.stderr.write(`${line}\n`);
+});
+child.once('exit', (code) => {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(code ?? 1);
+});
+process.on('SIGTERM', () => child.kill('SIGTERM'));
