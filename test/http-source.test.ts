@@ -142,7 +142,7 @@ describe('http source', () => {
     }
   });
 
-  test('minInterval: two concurrent scrapes make one request to the target', async () => {
+  test('minInterval: two concurrent scrapes, and a later one, make one request to the target', async () => {
     const exporter = await startTestExporter(`sources:\n${source('shared', '/query', '    method: POST\n    acceptStatus: [201]\n    minInterval: 1m\n', '[{ name: shared_len, path: $.length }]')}`);
     try {
       const before = target.hits('/query');
@@ -150,6 +150,8 @@ describe('http source', () => {
       assert.equal(a.all.get('shared_len'), 0);
       assert.equal(b.all.get('shared_len'), 0);
       assert.equal(target.hits('/query') - before, 1);
+      await scrape(exporter.url);
+      assert.equal(target.hits('/query') - before, 1, 'a scrape within minInterval reuses the result');
     } finally {
       await exporter.stop();
     }
