@@ -66,7 +66,8 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     selfScope: { name: NAME, version: VERSION },
   });
   // Every reader collects the same sources through the same collector: pulled and pushed values agree.
-  const pull = settings.telemetry.exporters.has('prometheus') ? new PrometheusPull([collector], config.global.seriesLimit, logger) : undefined;
+  const text = { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo };
+  const pull = settings.telemetry.exporters.has('prometheus') ? new PrometheusPull([collector], config.global.seriesLimit, logger, text) : undefined;
   let countExport: ReturnType<typeof exportCounter> = () => {};
   const pushReaders = createPushReaders(settings.telemetry, [collector], (exporter, outcome) => countExport(exporter, outcome), logger);
   const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders], config.global.seriesLimit);

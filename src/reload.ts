@@ -145,5 +145,6 @@ function unchanged(running: RunningSource, config: ResolvedConfig): boolean {
 }
 
 function withoutSources(config: ResolvedConfig) {
-  return { scrapeTimeout: config.global.scrapeTimeout, scrapeTimeoutOffset: config.global.scrapeTimeoutOffset, telemetry: config.telemetry };
+  const { scrapeTimeout, scrapeTimeoutOffset, scopeLabels, targetInfo } = config.global;
+  return { scrapeTimeout, scrapeTimeoutOffset, scopeLabels, targetInfo, telemetry: config.telemetry };
 }

@@ -21,7 +21,14 @@ function rejects(yaml: string, message: string): void {
 describe('config file', () => {
   test('a minimal file gets every default', () => {
     const config = parse('sources:\n  - kind: demo\n');
-    assert.deepEqual(config.global, { scrapeTimeout: 10_000, scrapeTimeoutOffset: 500, sourceTimeout: 5000, seriesLimit: 10_000 });
+    assert.deepEqual(config.global, {
+      scrapeTimeout: 10_000,
+      scrapeTimeoutOffset: 500,
+      sourceTimeout: 5000,
+      seriesLimit: 10_000,
+      scopeLabels: false,
+      targetInfo: true,
+    });
     assert.equal(config.sources.length, 1);
     assert.equal(config.sources[0]!.name, 'demo');
     assert.equal(config.sources[0]!.timeoutMs, 5000);

@@ -14,6 +14,10 @@ const globalSchema = z.strictObject({
   sourceTimeout: durationMs.prefault('5s'),
   /** Most series one instrument may have; a source over it fails that collection instead of being truncated. */
   seriesLimit: z.int().positive().default(10_000),
+  /** otel_scope_name (and _version) labels on every series of /metrics; off by default (see the README). */
+  scopeLabels: z.boolean().default(false),
+  /** The resource (service.name, OTEL_RESOURCE_ATTRIBUTES) as one `target_info` series on /metrics. */
+  targetInfo: z.boolean().default(true),
 });
 
 /** Where metrics go besides /metrics; every field can be overridden by the standard OTEL_* variables. */
