@@ -8,7 +8,7 @@ import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts'
 import { builtinSources } from '../src/sources/registry.ts';
 import { makeTestPki } from './support/certs.ts';
 import { samples } from './support/exposition.ts';
-import { startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
+import { runCli, startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
 import { startJsonTarget, type JsonTarget } from './support/json-target.ts';
 import { freePort } from './support/ports.ts';
 import { requireTool } from './support/tools.ts';
@@ -258,6 +258,14 @@ describe('http source config', () => {
       'sources:\n  - kind: http\n    url: http://x/\n    auth: { bearer: { value: a, file: b } }\n    metrics: [{ name: a }]\n',
       'sources.yaml:4:13: sources[0].auth.bearer: give exactly one of value, file or env',
     );
+  });
+
+  test('check-config rejects a bad JSONPath with exit 2, naming file, line and field', async () => {
+    const file = join(dir, 'bad-path.yaml');
+    await writeFile(file, 'sources:\n  - kind: file\n    path: report.json\n    metrics:\n      - { name: rows, path: "$.rows[?" }\n');
+    const run = await runCli(['check-config', file]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, new RegExp(`^${file}:5:23: sources\\[0\\]\\.metrics\\[0\\]\\.path: invalid JSONPath "\\$\\.rows\\[\\?" at character 9: Expected`));
   });
 
   test('secret files are resolved relative to the config file', async () => {

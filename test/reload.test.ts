@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { samples } from './support/exposition.ts';
-import { serveCli, startTestExporter, type ServingCli } from './support/exporter.ts';
+import { serveCli, startTestExporter, startTestExporterFromFile, type ServingCli } from './support/exporter.ts';
 
 const COUNTING = new URL('fixtures/sources/counting.ts', import.meta.url).pathname;
 
@@ -88,6 +88,25 @@ test('POST /-/reload is 403 without --web.enable-lifecycle, and other methods ge
     const postMetrics = await fetch(`${exporter.url}/metrics`, { method: 'POST' });
     assert.equal(postMetrics.status, 405);
     assert.equal(postMetrics.headers.get('allow'), 'GET, HEAD');
+  } finally {
+    await exporter.stop();
+  }
+});
+
+test('reload: a module that fails in setup keeps the old config running', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'reload-'));
+  const file = join(dir, 'sources.yaml');
+  await writeFile(file, 'sources:\n  - { kind: count, name: steady }\n');
+  const exporter = await startTestExporterFromFile(file);
+  try {
+    assert.equal((await scrape(exporter.url)).get('calls_seen'), 1);
+    const failing = new URL('fixtures/sources/failing-setup.ts', import.meta.url).pathname;
+    await writeFile(file, `sources:\n  - { kind: count, name: steady }\n  - { kind: module, name: queue, module: ${failing} }\n`);
+    assert.equal(await exporter.reload(), false);
+    const after = await scrape(exporter.url);
+    assert.equal(after.get('calls_seen'), 2);
+    assert.equal(after.get('custom_exporter_config_last_reload_successful'), 0);
+    assert.deepEqual(exporter.status().map((s) => s.name), ['steady']);
   } finally {
     await exporter.stop();
   }

@@ -65,16 +65,17 @@ function runCommand(program: string, args: string[], options: { env: NodeJS.Proc
       }
     };
     signal.addEventListener('abort', killGroup, { once: true });
-    let stdout = '';
+    const stdout: Buffer[] = [];
     let stderr = '';
     let size = 0;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_OUTPUT_BYTES) {
         killGroup();
         reject(new CollectionError('parse', `${program} wrote more than ${MAX_OUTPUT_BYTES} bytes`));
+      } else {
+        stdout.push(chunk);
       }
-      stdout += chunk;
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       if (stderr.length < 4096) stderr += chunk;
@@ -87,7 +88,7 @@ function runCommand(program: string, args: string[], options: { env: NodeJS.Proc
       signal.removeEventListener('abort', killGroup);
       // Leftover background processes of a finished command would otherwise pile up, one per collection.
       killGroup();
-      resolve({ code, signal: killedBy, stdout, stderr });
+      resolve({ code, signal: killedBy, stdout: Buffer.concat(stdout).toString('utf8'), stderr });
     });
   });
 }
