@@ -45,7 +45,7 @@ export async function resolveConfig(text: string, file: string, definitions: rea
 export function parseConfig(text: string, file: string, definitions: readonly SourceDefinition[]): ResolvedConfig {
   const { config, locate } = validate(text, file, definitions);
   const sources = config.sources.map((entry, index) => {
-    if (entry.kind === MODULE_KIND) throw new ConfigError(`${file}: module sources are loaded by resolveConfig, not parseConfig`);
+    if (entry.kind === MODULE_KIND) fail(locate, ['sources', index, 'kind'], 'module sources need their file loaded (resolveConfig or loadConfigFile)');
     return resolveBuiltin(entry, index, config, definitions, locate);
   });
   return { file, global: config.global, telemetry: config.telemetry, sources };
