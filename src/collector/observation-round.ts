@@ -6,9 +6,14 @@ export interface Observation {
   value: number;
 }
 
-/** One instrument's observations in one round, in the order their attribute sets were first observed. */
+/**
+ * One instrument's observations in one round, in the order their attribute sets were first observed: series i
+ * has `attributes[i]` (frozen, the same object in every round that observes it) and `observed[i]`.
+ */
 export interface InstrumentObservations {
   readonly size: number;
+  readonly attributes: readonly Attributes[];
+  readonly observed: readonly number[];
   values(): Iterable<Observation>;
 }
 
@@ -36,7 +41,8 @@ const indexes = new WeakMap<ObservableInstrument, Index>();
 let rounds = 0;
 
 class InstrumentRound implements InstrumentObservations {
-  readonly observations: Observation[] = [];
+  readonly attributes: Attributes[] = [];
+  readonly observed: number[] = [];
   readonly index: Index;
   /** Set when another round owns the index: this round then dedupes with its own map and only reads the index. */
   readonly own: Map<string, number> | undefined;
@@ -47,11 +53,11 @@ class InstrumentRound implements InstrumentObservations {
   }
 
   get size(): number {
-    return this.observations.length;
+    return this.observed.length;
   }
 
-  values(): Iterable<Observation> {
-    return this.observations;
+  *values(): Iterable<Observation> {
+    for (let i = 0; i < this.observed.length; i++) yield { attributes: this.attributes[i]!, value: this.observed[i]! };
   }
 }
 
@@ -78,27 +84,29 @@ export class ObservationRound {
     if (this.#closed || Number.isNaN(value)) return;
     const round = instrument === this.#lastInstrument ? this.#last! : this.#instrumentRound(instrument);
     const key = attributesKey(attributes);
-    const observations = round.observations;
+    const observed = round.observed;
     if (round.own === undefined) {
       const known = round.index.known.get(key);
       if (known !== undefined && known.round === this.#id) {
-        observations[known.slot]!.value = value;
-      } else if (observations.length < this.#limit) {
+        observed[known.slot] = value;
+      } else if (observed.length < this.#limit) {
         const entry = known ?? { attributes: frozenCopy(attributes), round: 0, slot: 0 };
         if (known === undefined) round.index.known.set(key, entry);
         entry.round = this.#id;
-        entry.slot = observations.length;
-        observations.push({ attributes: entry.attributes, value });
+        entry.slot = observed.length;
+        round.attributes.push(entry.attributes);
+        observed.push(value);
       } else {
         this.#overLimit(instrument);
       }
     } else {
       const slot = round.own.get(key);
       if (slot !== undefined) {
-        observations[slot]!.value = value;
-      } else if (observations.length < this.#limit) {
-        round.own.set(key, observations.length);
-        observations.push({ attributes: round.index.known.get(key)?.attributes ?? frozenCopy(attributes), value });
+        observed[slot] = value;
+      } else if (observed.length < this.#limit) {
+        round.own.set(key, observed.length);
+        round.attributes.push(round.index.known.get(key)?.attributes ?? frozenCopy(attributes));
+        observed.push(value);
       } else {
         this.#overLimit(instrument);
       }
@@ -110,10 +118,10 @@ export class ObservationRound {
     if (this.#closed) return;
     this.#closed = true;
     for (const round of this.series.values()) {
-      const { index, observations, own } = round as InstrumentRound;
+      const { index, observed, own } = round as InstrumentRound;
       if (own !== undefined) continue;
       // Forget the attribute sets this round did not observe, so series that come and go do not pile up.
-      if (index.known.size > observations.length) {
+      if (index.known.size > observed.length) {
         for (const [key, known] of index.known) if (known.round !== this.#id) index.known.delete(key);
       }
       index.owner = 0;

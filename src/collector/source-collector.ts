@@ -6,6 +6,7 @@ import {
   AggregationTemporality,
   DataPointType,
   type CollectionResult,
+  type DataPoint,
   type MetricCollectOptions,
   type MetricData,
   type MetricProducer,
@@ -13,7 +14,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../logging.ts';
 import type { ObservableInstrument } from './observable-registry.ts';
-import type { ObservationRound } from './observation-round.ts';
+import type { InstrumentObservations, ObservationRound } from './observation-round.ts';
 import type { RunningSource, SourceOutcome } from './running-source.ts';
 
 export interface SourceStatus {
@@ -140,17 +141,15 @@ function roundMetrics(source: RunningSource, round: ObservationRound, now: numbe
   const metrics: MetricData[] = [];
   for (const [instrument, series] of round.series) {
     if (!include(instrument)) continue;
-    const points: Point[] = [];
-    for (const o of series.values()) points.push([o.attributes, o.value]);
     const descriptor = { name: instrument.name, description: instrument.description, unit: instrument.unit, valueType: instrument.valueType };
     if (instrument.kind === 'gauge') {
-      metrics.push({ ...base(descriptor), dataPointType: DataPointType.GAUGE, dataPoints: dataPoints(points, now, now) });
+      metrics.push({ ...base(descriptor), dataPointType: DataPointType.GAUGE, dataPoints: observedPoints(series, now, now) });
     } else {
       metrics.push({
         ...base(descriptor),
         dataPointType: DataPointType.SUM,
         isMonotonic: instrument.kind === 'counter',
-        dataPoints: dataPoints(points, source.startTime, now),
+        dataPoints: observedPoints(series, source.startTime, now),
       });
     }
   }
@@ -161,6 +160,15 @@ type Descriptor = MetricData['descriptor'];
 
 function base(descriptor: Descriptor) {
   return { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE };
+}
+
+// One data point per series, straight from the round's arrays (this runs for every series of every scrape).
+function observedPoints({ attributes, observed }: InstrumentObservations, start: number, end: number): DataPoint<number>[] {
+  const startTime = millisToHrTime(start);
+  const endTime = millisToHrTime(end);
+  const points = new Array<DataPoint<number>>(observed.length);
+  for (let i = 0; i < observed.length; i++) points[i] = { startTime, endTime, attributes: attributes[i]!, value: observed[i]! };
+  return points;
 }
 
 function dataPoints(points: readonly Point[], start: number, end: number) {

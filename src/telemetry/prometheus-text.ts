@@ -13,7 +13,8 @@ import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } 
  *   frozen (the source collector freezes the sets it keeps from one collection to the next, so unchanged
  *   series cost a lookup, not a rebuild); unfrozen sets may still change, so they are formatted every time;
  * - names, HELP/TYPE headers and the scope labels are built once per metric, not per point;
- * - lines go into one growing Buffer instead of a concatenated string that is encoded again later.
+ * - lines go, piece by piece, into one Buffer sized after the previous exposition, instead of a concatenated
+  string that is encoded again later.
  */
 export interface PrometheusTextOptions {
   /** `otel_scope_name` / `otel_scope_version` / `otel_scope_schema_url` labels on every series. */
@@ -40,8 +41,10 @@ export class PrometheusText {
   #labels = new WeakMap<Attributes, string>();
   readonly #labelNames = new Map<string, string>();
   #conflicts = new Set<string>();
-  #buffer = Buffer.allocUnsafe(64 * 1024);
+  #buffer = Buffer.allocUnsafe(0);
   #offset = 0;
+  // Size of the previous exposition: the next one is written into a buffer of about that size.
+  #lastSize = 0;
 
   constructor(options: PrometheusTextOptions) {
     this.#options = options;
@@ -50,6 +53,7 @@ export class PrometheusText {
   /** The exposition as a new Buffer (it is not reused by later calls). */
   serialize(resourceMetrics: ResourceMetrics): Buffer {
     this.#offset = 0;
+    this.#buffer = Buffer.allocUnsafe(Math.max(16 * 1024, Math.ceil(this.#lastSize * 1.05)));
     const families = this.#families(resourceMetrics);
     // A metric of another type named target_info drops the family, the resource included.
     const info = families.get('target_info');
@@ -63,10 +67,9 @@ export class PrometheusText {
       }
     }
     if (this.#offset === start) this.#write(NO_METRICS);
-    const out = Buffer.allocUnsafe(this.#offset);
-    this.#buffer.copy(out, 0, 0, this.#offset);
-    // Keep the scratch buffer for the next scrape unless it is very large.
-    if (this.#buffer.length > 64 * 1024 * 1024) this.#buffer = Buffer.allocUnsafe(64 * 1024);
+    const out = this.#buffer.subarray(0, this.#offset);
+    this.#lastSize = this.#offset;
+    this.#buffer = Buffer.allocUnsafe(0);
     return out;
   }
 
@@ -149,16 +152,22 @@ export class PrometheusText {
     if (!writeHeader && points.length === 0) return false;
     if (writeHeader) this.#write(this.#header(name, family));
     if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
+      // Pieces are written one by one: building each line as a string first would leave garbage per series.
       const bare = `${name} `;
       const open = `${name}{`;
-      const extra = scopeLabels === '' ? '' : `,${scopeLabels}`;
-      const onlyExtra = `${name}{${scopeLabels}} `;
+      const close = scopeLabels === '' ? '} ' : `,${scopeLabels}} `;
+      const onlyScope = `${name}{${scopeLabels}} `;
       for (const point of points) {
         const labels = this.#labelText(point.attributes);
-        const value = numberText(point.value as number);
-        if (labels !== '') this.#write(`${open}${labels}${extra}} ${value}\n`);
-        else if (scopeLabels !== '') this.#write(`${onlyExtra}${value}\n`);
-        else this.#write(`${bare}${value}\n`);
+        if (labels !== '') {
+          this.#write(open);
+          this.#write(labels);
+          this.#write(close);
+        } else {
+          this.#write(scopeLabels === '' ? bare : onlyScope);
+        }
+        this.#write(numberText(point.value as number));
+        this.#newline();
       }
     } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
       for (const point of points) this.#histogram(name, this.#labelText(point.attributes), scopeLabels, point.value as Histogram);
@@ -210,13 +219,19 @@ export class PrometheusText {
 
   #write(text: string): void {
     // Three bytes per UTF-16 unit covers any UTF-8 encoding of the text.
-    const needed = this.#offset + text.length * 3;
-    if (needed > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
-      this.#buffer.copy(grown, 0, 0, this.#offset);
-      this.#buffer = grown;
-    }
+    if (this.#offset + text.length * 3 > this.#buffer.length) this.#grow(text.length * 3);
     this.#offset += this.#buffer.write(text, this.#offset);
+  }
+
+  #newline(): void {
+    if (this.#offset >= this.#buffer.length) this.#grow(1);
+    this.#buffer[this.#offset++] = 10;
+  }
+
+  #grow(bytes: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(this.#offset + bytes, Math.ceil(this.#buffer.length * 1.5), 16 * 1024));
+    this.#buffer.copy(grown, 0, 0, this.#offset);
+    this.#buffer = grown;
   }
 }
 
