@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [--sizes=1000,10000] [--peers=custom-exporter,prom-client] [--out=FILE]
 //
 // Starts each peer in its own process for each N, scrapes them interleaved over loopback, and prints a
-// markdown table of figures and ratios to prom-client. See bench/README.md.
+// markdown table of figures and ratios to prom-client. bench/RESULTS.md describes the method and a recorded run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -281,14 +281,15 @@ const seriesLabel = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n))
 
 function table(rows: Row[]): string {
   const out = [
-    '| N | peer | p50 ms | p95 ms | p50 vs prom-client | scrapes/s ×8 | vs prom-client | scrapes/s ×8 gzip | vs prom-client | body | gzip body | peak RSS MiB | vs prom-client | idle RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| N | peer | p50 ms | p95 ms | p50 vs prom-client | p50 vs otel-stock | scrapes/s ×8 | vs prom-client | scrapes/s ×8 gzip | vs prom-client | body | gzip body | peak RSS MiB | vs prom-client | idle RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const base = rows.find((r) => r.series === row.series && r.peer === BASELINE);
+    const stock = rows.find((r) => r.series === row.series && r.peer === 'otel-stock');
     const gzipNote = row.bytesGzip >= row.bytes ? ' (not compressed)' : '';
     out.push(
-      `| ${seriesLabel(row.series)} | ${row.peer} | ${ms(row.p50)} | ${ms(row.p95)} | ${ratio(row.p50, base?.p50)} | ${fmt(row.rate)} | ${ratio(row.rate, base?.rate)} | ${fmt(row.rateGzip)} | ${ratio(row.rateGzip, base?.rateGzip)} | ${size(row.bytes)} | ${size(row.bytesGzip)}${gzipNote} | ${fmt(row.peakRss, 0)} | ${ratio(row.peakRss, base?.peakRss)} | ${fmt(row.idleRss, 0)} |`,
+      `| ${seriesLabel(row.series)} | ${row.peer} | ${ms(row.p50)} | ${ms(row.p95)} | ${ratio(row.p50, base?.p50)} | ${ratio(row.p50, stock?.p50)} | ${fmt(row.rate)} | ${ratio(row.rate, base?.rate)} | ${fmt(row.rateGzip)} | ${ratio(row.rateGzip, base?.rateGzip)} | ${size(row.bytes)} | ${size(row.bytesGzip)}${gzipNote} | ${fmt(row.peakRss, 0)} | ${ratio(row.peakRss, base?.peakRss)} | ${fmt(row.idleRss, 0)} |`,
     );
   }
   return out.join('\n');
