@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Attributes } from '@opentelemetry/api';
 import { ObservableRegistry, type ObservableInstrument } from '../src/collector/observable-registry.ts';
 import { ObservationRound, type Observation } from '../src/collector/observation-round.ts';
 
 function observed(round: ObservationRound, instrument: ObservableInstrument): [string, number][] {
   const series = round.series.get(instrument);
   if (!series) return [];
-  return [...series.values()].map((o: Observation) => [JSON.stringify(o.attributes), o.value]);
+  // Names sorted: a kept attribute set keeps the order of names it was first observed with.
+  const canonical = (a: Attributes) => JSON.stringify(Object.fromEntries(Object.entries(a).sort(([x], [y]) => (x < y ? -1 : 1))));
+  return [...series.values()].map((o: Observation) => [canonical(o.attributes), o.value]);
 }
 
 function setup() {
@@ -91,4 +94,27 @@ test('the series limit fails the round; observations after close are ignored', (
   round.close();
   round.record(g, 5, { k: 'late' });
   assert.equal(round.series.get(g)!.size, 2);
+});
+
+test('a callback that repeats itself, reorders, drops and adds series gets the same series as a fresh start would', () => {
+  const g = setup();
+  const rounds: [Record<string, string | number | undefined>, number][][] = [
+    [[{ a: '1' }, 1], [{ a: '2' }, 2], [{ a: '3' }, 3]],
+    [[{ a: '1' }, 1], [{ a: '2' }, 2], [{ a: '3' }, 3]],
+    [[{ a: '3' }, 3], [{ a: '1' }, 1], [{ a: '4' }, 4], [{ a: '2' }, 2], [{ a: '1' }, 10]],
+    [[{ a: '1' }, 1], [{ a: '1', b: '1' }, 5], [{ a: '2', x: undefined }, 6], [{ a: 42 }, 7], [{ a: '2' }, 8]],
+    [[{ b: '1', a: '1' }, 9], [{ a: '1' }, 1]],
+  ];
+  for (const observations of rounds) {
+    const round = new ObservationRound(100);
+    const fresh = new ObservationRound(100);
+    const other = new ObservableRegistry().create('g', 'gauge');
+    for (const [attributes, value] of observations) {
+      round.record(g, value, attributes);
+      fresh.record(other, value, attributes);
+    }
+    round.close();
+    fresh.close();
+    assert.deepEqual(observed(round, g), observed(fresh, other));
+  }
 });

@@ -26,14 +26,19 @@ export class SeriesLimitError extends Error {
 // series does not allocate again and the Prometheus writer can keep its label text (see prometheus-text.ts).
 interface Known {
   readonly attributes: Attributes;
+  /** How many names `attributes` has; none of its values is undefined when `comparable`. */
+  readonly size: number;
+  readonly comparable: boolean;
   /** The round that last observed it, and where in that round's observations. */
   round: number;
   slot: number;
 }
 
-// Per instrument: every attribute set observed by the latest round, by key. One round at a time owns it.
+// Per instrument: every attribute set observed by the latest round, by key, and in the order it observed them.
+// One round at a time owns it.
 interface Index {
   readonly known: Map<string, Known>;
+  order: Known[];
   owner: number;
 }
 
@@ -43,6 +48,9 @@ let rounds = 0;
 class InstrumentRound implements InstrumentObservations {
   readonly attributes: Attributes[] = [];
   readonly observed: number[] = [];
+  readonly known: Known[] = [];
+  /** Where in the previous round's order the next observation is expected (callbacks tend to repeat themselves). */
+  cursor = 0;
   readonly index: Index;
   /** Set when another round owns the index: this round then dedupes with its own map and only reads the index. */
   readonly own: Map<string, number> | undefined;
@@ -83,23 +91,36 @@ export class ObservationRound {
   record(instrument: ObservableInstrument, value: number, attributes: Attributes = EMPTY): void {
     if (this.#closed || Number.isNaN(value)) return;
     const round = instrument === this.#lastInstrument ? this.#last! : this.#instrumentRound(instrument);
-    const key = attributesKey(attributes);
     const observed = round.observed;
     if (round.own === undefined) {
+      // The series the previous round observed next, if this is it: no key to build, no lookup.
+      const expected = round.index.order[round.cursor];
+      if (expected !== undefined && expected.round !== this.#id && observed.length < this.#limit && sameAttributes(expected, attributes)) {
+        round.cursor++;
+        this.#add(round, expected, value);
+        return;
+      }
+      const key = attributesKey(attributes);
       const known = round.index.known.get(key);
       if (known !== undefined && known.round === this.#id) {
         observed[known.slot] = value;
       } else if (observed.length < this.#limit) {
-        const entry = known ?? { attributes: frozenCopy(attributes), round: 0, slot: 0 };
-        if (known === undefined) round.index.known.set(key, entry);
-        entry.round = this.#id;
-        entry.slot = observed.length;
-        round.attributes.push(entry.attributes);
-        observed.push(value);
+        let entry = known;
+        if (entry === undefined) {
+          const copy = frozenCopy(attributes);
+          const names = Object.keys(copy);
+          entry = { attributes: copy, size: names.length, comparable: names.every((n) => copy[n] !== undefined), round: 0, slot: 0 };
+          round.index.known.set(key, entry);
+        } else {
+          // Seen in the previous round at entry.slot: expect what followed it there next.
+          round.cursor = entry.slot + 1;
+        }
+        this.#add(round, entry, value);
       } else {
         this.#overLimit(instrument);
       }
     } else {
+      const key = attributesKey(attributes);
       const slot = round.own.get(key);
       if (slot !== undefined) {
         observed[slot] = value;
@@ -113,13 +134,22 @@ export class ObservationRound {
     }
   }
 
+  #add(round: InstrumentRound, entry: Known, value: number): void {
+    entry.round = this.#id;
+    entry.slot = round.observed.length;
+    round.known.push(entry);
+    round.attributes.push(entry.attributes);
+    round.observed.push(value);
+  }
+
   /** Late observations from callbacks that outlived the collection are ignored. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const round of this.series.values()) {
-      const { index, observed, own } = round as InstrumentRound;
+      const { index, observed, own, known } = round as InstrumentRound;
       if (own !== undefined) continue;
+      index.order = known;
       // Forget the attribute sets this round did not observe, so series that come and go do not pile up.
       if (index.known.size > observed.length) {
         for (const [key, known] of index.known) if (known.round !== this.#id) index.known.delete(key);
@@ -137,7 +167,7 @@ export class ObservationRound {
     if (round === undefined) {
       let index = indexes.get(instrument);
       if (index === undefined) {
-        index = { known: new Map(), owner: 0 };
+        index = { known: new Map(), order: [], owner: 0 };
         indexes.set(instrument, index);
       }
       // Two rounds of one source can overlap (a scrape and a push); only one may stamp the shared index.
@@ -176,6 +206,19 @@ function attributesKey(attributes: Attributes): string {
     key += `${name}\u0000${typeof value === 'string' ? value : JSON.stringify(value)}\u0001`;
   }
   return key;
+}
+
+// Whether `attributes` holds exactly the names and values of a known set (strictly equal values mean equal keys).
+function sameAttributes(known: Known, attributes: Attributes): boolean {
+  if (!known.comparable) return false;
+  const kept = known.attributes;
+  let count = 0;
+  for (const name in attributes) {
+    const value = attributes[name];
+    if (value === undefined || value !== kept[name] || !Object.hasOwn(attributes, name)) return false;
+    count++;
+  }
+  return count === known.size;
 }
 
 // Frozen, so the caller changing its object later cannot change a kept series (arrays are copied too).
