@@ -194,3 +194,22 @@ test('promtool check metrics accepts the fast exposition', (t) => {
     assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
   }
 });
+
+test('label text kept by position follows series that move, appear and disappear between expositions', () => {
+  const fast = new PrometheusText({ scopeLabels: false, targetInfo: false });
+  const sets = ['x', 'y', 'z', 'w'].map((k) => Object.freeze({ k }));
+  const expose = (order: number[], twice = false) => {
+    const points: [Attributes, number][] = order.map((i) => [sets[i]!, i]);
+    const metrics = [gauge('moving', points)];
+    if (twice) metrics.push(gauge('moving', points.slice().reverse())); // same scope and name twice
+    const data: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [{ scope: { name: 's' }, metrics }] };
+    assert.equal(fast.serialize(data).toString(), stock({ scopeLabels: false, targetInfo: false }).serialize(data));
+  };
+  expose([0, 1, 2]);
+  expose([0, 1, 2]);
+  expose([2, 0, 1]);
+  expose([1]);
+  expose([3, 1, 0, 2]);
+  expose([3, 1, 0, 2], true);
+  expose([0, 2], true);
+});

@@ -12,6 +12,8 @@ import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } 
  * - the label text of an attribute set is built once and kept while that attribute set lives, when the set is
  *   frozen (the source collector freezes the sets it keeps from one collection to the next, so unchanged
  *   series cost a lookup, not a rebuild); unfrozen sets may still change, so they are formatted every time;
+ * - the lookup itself is mostly skipped: per metric, the previous exposition's sets are kept by position, and a
+ *   point whose set is the very object at its position last time reuses that text;
  * - names, HELP/TYPE headers and the scope labels are built once per metric, not per point;
  * - lines go, piece by piece, into one Buffer sized after the previous exposition, instead of a concatenated
   string that is encoded again later.
@@ -30,7 +32,7 @@ interface Family {
   unit: string;
   type: PromType;
   dropped: boolean;
-  readonly members: { readonly metric: MetricData; readonly scopeLabels: string }[];
+  readonly members: { readonly metric: MetricData; readonly scopeLabels: string; readonly scopeKey: string }[];
 }
 
 const NO_METRICS = '# no registered metrics';
@@ -39,6 +41,10 @@ export class PrometheusText {
   readonly #options: PrometheusTextOptions;
   // Label text (`a="1",b="2"`, no braces) of frozen attribute sets.
   #labels = new WeakMap<Attributes, string>();
+  // Per metric (by scope and name): last exposition's frozen attribute sets and their label text, by position.
+  // Sources tend to report the same series in the same order, so most points hit here by identity.
+  readonly #positions = new Map<string, { attributes: (Attributes | undefined)[]; texts: string[]; used: number }>();
+  #generation = 0;
   readonly #labelNames = new Map<string, string>();
   #conflicts = new Set<string>();
   #buffer = Buffer.allocUnsafe(0);
@@ -53,6 +59,7 @@ export class PrometheusText {
   /** The exposition as a new Buffer (it is not reused by later calls). */
   serialize(resourceMetrics: ResourceMetrics): Buffer {
     this.#offset = 0;
+    this.#generation++;
     this.#buffer = Buffer.allocUnsafe(Math.max(16 * 1024, Math.ceil(this.#lastSize * 1.05)));
     const families = this.#families(resourceMetrics);
     // A metric of another type named target_info drops the family, the resource included.
@@ -62,10 +69,11 @@ export class PrometheusText {
     for (const [name, family] of families) {
       if (family.dropped) continue;
       let writeHeader = !(name === 'target_info' && this.#options.targetInfo);
-      for (const { metric, scopeLabels } of family.members) {
-        if (this.#metric(name, family, metric, scopeLabels, writeHeader)) writeHeader = false;
+      for (const { metric, scopeLabels, scopeKey } of family.members) {
+        if (this.#metric(name, family, metric, scopeLabels, `${scopeKey}\u0000${metric.descriptor.name}`, writeHeader)) writeHeader = false;
       }
     }
+    for (const [key, positions] of this.#positions) if (positions.used !== this.#generation) this.#positions.delete(key);
     if (this.#offset === start) this.#write(NO_METRICS);
     const out = this.#buffer.subarray(0, this.#offset);
     this.#lastSize = this.#offset;
@@ -78,6 +86,7 @@ export class PrometheusText {
     const conflicts = new Set<string>();
     if (this.#options.targetInfo) families.set('target_info', { help: 'Target metadata', unit: '', type: 'gauge', dropped: false, members: [] });
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
+      const scopeKey = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`;
       let scopeLabels = '';
       if (this.#options.scopeLabels) {
         scopeLabels = `otel_scope_name="${escapeLabelValue(scope.name)}"`;
@@ -90,14 +99,14 @@ export class PrometheusText {
         const type = promType(metric);
         const family = families.get(name);
         if (family === undefined) {
-          families.set(name, { help: metric.descriptor.description, unit: metric.descriptor.unit, type, dropped: false, members: [{ metric, scopeLabels }] });
+          families.set(name, { help: metric.descriptor.description, unit: metric.descriptor.unit, type, dropped: false, members: [{ metric, scopeLabels, scopeKey }] });
         } else if (!family.dropped) {
           if (family.type !== type) {
             this.#conflict(conflicts, 'TYPE', name, family.type, type, undefined);
             family.dropped = true;
             family.members.length = 0;
           } else {
-            family.members.push({ metric, scopeLabels });
+            family.members.push({ metric, scopeLabels, scopeKey });
           }
         }
       }
@@ -147,7 +156,7 @@ export class PrometheusText {
   }
 
   /** Writes one metric; false when it wrote nothing. */
-  #metric(name: string, family: Family, metric: MetricData, scopeLabels: string, writeHeader: boolean): boolean {
+  #metric(name: string, family: Family, metric: MetricData, scopeLabels: string, key: string, writeHeader: boolean): boolean {
     const points = metric.dataPoints;
     if (!writeHeader && points.length === 0) return false;
     if (writeHeader) this.#write(this.#header(name, family));
@@ -157,8 +166,28 @@ export class PrometheusText {
       const open = `${name}{`;
       const close = scopeLabels === '' ? '} ' : `,${scopeLabels}} `;
       const onlyScope = `${name}{${scopeLabels}} `;
-      for (const point of points) {
-        const labels = this.#labelText(point.attributes);
+      let positions = this.#positions.get(key);
+      if (positions === undefined) {
+        positions = { attributes: [], texts: [], used: 0 };
+        this.#positions.set(key, positions);
+      } else if (positions.used === this.#generation) {
+        // Two metrics with one scope and name in one exposition: the second gets a table of its own, not kept.
+        positions = { attributes: [], texts: [], used: 0 };
+      }
+      positions.used = this.#generation;
+      const known = positions.attributes;
+      const texts = positions.texts;
+      for (let i = 0; i < points.length; i++) {
+        const point = points[i]!;
+        const attributes = point.attributes;
+        let labels: string;
+        if (known[i] === attributes) {
+          labels = texts[i]!;
+        } else {
+          labels = this.#labelText(attributes);
+          known[i] = Object.isFrozen(attributes) ? attributes : undefined;
+          texts[i] = labels;
+        }
         if (labels !== '') {
           this.#write(open);
           this.#write(labels);
@@ -169,6 +198,8 @@ export class PrometheusText {
         this.#write(numberText(point.value as number));
         this.#newline();
       }
+      known.length = points.length;
+      texts.length = points.length;
     } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
       for (const point of points) this.#histogram(name, this.#labelText(point.attributes), scopeLabels, point.value as Histogram);
     } else {
