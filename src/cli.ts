@@ -8,6 +8,7 @@ import { parseListenAddress, type ListenAddress } from './http/listen-address.ts
 import { createLogger, LOG_FORMATS, LOG_LEVELS, routeDiagnostics, type LogFormat, type LogLevel, type Logger } from './logging.ts';
 import { builtinSources } from './sources/registry.ts';
 import { resolveTelemetrySettings, TelemetrySettingsError } from './telemetry/telemetry-settings.ts';
+import { releaseStartupMemory } from './release-memory.ts';
 import { NAME, VERSION } from './version.ts';
 
 /** Exit code for bad input (flags, config file), as promtool and the Prometheus exporters use. */
@@ -126,6 +127,7 @@ async function serve(flags: Flags): Promise<void> {
     return;
   }
   handleSignals(exporter, logger);
+  releaseStartupMemory();
 }
 
 function telemetryPath(path: string): string {

@@ -69,7 +69,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   const text = { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo };
   const pull = settings.telemetry.exporters.has('prometheus') ? new PrometheusPull([collector], config.global.seriesLimit, logger, text) : undefined;
   let countExport: ReturnType<typeof exportCounter> = () => {};
-  const pushReaders = createPushReaders(settings.telemetry, [collector], (exporter, outcome) => countExport(exporter, outcome), logger);
+  const pushReaders = await createPushReaders(settings.telemetry, [collector], (exporter, outcome) => countExport(exporter, outcome), logger);
   const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders], config.global.seriesLimit);
   const selfMeter = meterProvider.getMeter(NAME, VERSION);
   registerBuildInfo(selfMeter);

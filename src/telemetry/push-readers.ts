@@ -1,9 +1,4 @@
-import { Metadata } from '@grpc/grpc-js';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPMetricExporter as GrpcExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPMetricExporter as JsonExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtobufExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import {
   ConsoleMetricExporter,
   PeriodicExportingMetricReader,
@@ -18,16 +13,16 @@ import type { TelemetrySettings } from './telemetry-settings.ts';
 export type ExportOutcome = 'success' | 'failure';
 
 /** One periodic reader per push exporter named in the settings (otlp, console); none when only pulling. */
-export function createPushReaders(
+export async function createPushReaders(
   settings: TelemetrySettings,
   producers: MetricProducer[],
   onExport: (exporter: string, outcome: ExportOutcome) => void,
   logger: Logger,
-): PeriodicExportingMetricReader[] {
+): Promise<PeriodicExportingMetricReader[]> {
   const readers: PeriodicExportingMetricReader[] = [];
   for (const name of settings.exporters) {
     if (name === 'prometheus') continue;
-    const exporter = name === 'otlp' ? otlpExporter(settings) : new ConsoleMetricExporter();
+    const exporter = name === 'otlp' ? await otlpExporter(settings) : new ConsoleMetricExporter();
     readers.push(
       new PeriodicExportingMetricReader({
         exporter: new CountingExporter(exporter, name, settings.timeoutMs, onExport, logger),
@@ -40,20 +35,28 @@ export function createPushReaders(
   return readers;
 }
 
-function otlpExporter(settings: TelemetrySettings): PushMetricExporter {
+// The OTLP exporters (and gRPC, protobuf) are loaded only when OTLP is configured: a pull-only exporter would
+// otherwise carry ~8 MiB of memory for them (bench/RESULTS.md).
+async function otlpExporter(settings: TelemetrySettings): Promise<PushMetricExporter> {
   const { url, headers, timeoutMs } = settings.otlp;
+  const { CompressionAlgorithm } = await import('@opentelemetry/otlp-exporter-base');
   const compression = settings.otlp.compression && (settings.otlp.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE);
   const common = { url, timeoutMillis: timeoutMs, compression };
   switch (settings.protocol) {
     case 'grpc': {
+      const [{ Metadata }, { OTLPMetricExporter }] = await Promise.all([import('@grpc/grpc-js'), import('@opentelemetry/exporter-metrics-otlp-grpc')]);
       const metadata = new Metadata();
       for (const [key, value] of Object.entries(headers ?? {})) metadata.set(key, value);
-      return new GrpcExporter({ ...common, metadata });
+      return new OTLPMetricExporter({ ...common, metadata });
     }
-    case 'http/json':
-      return new JsonExporter({ ...common, headers });
-    case 'http/protobuf':
-      return new ProtobufExporter({ ...common, headers });
+    case 'http/json': {
+      const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-http');
+      return new OTLPMetricExporter({ ...common, headers });
+    }
+    case 'http/protobuf': {
+      const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
+      return new OTLPMetricExporter({ ...common, headers });
+    }
   }
 }
 
