@@ -199,13 +199,14 @@ function attributesKey(attributes: Attributes): string {
       break;
     }
   }
-  let key = '';
+  const parts = new Array<string>(count);
   for (let i = 0; i < count; i++) {
     const name = names[i]!;
     const value = attributes[name];
-    key += `${name}\u0000${typeof value === 'string' ? value : JSON.stringify(value)}\u0001`;
+    parts[i] = `${name}\u0000${typeof value === 'string' ? value : JSON.stringify(value)}\u0001`;
   }
-  return key;
+  // One flat string (kept as the index's key); += would keep a rope.
+  return parts.join('');
 }
 
 // Whether `attributes` holds exactly the names and values of a known set (strictly equal values mean equal keys).

@@ -230,11 +230,13 @@ export class PrometheusText {
   #labelText(attributes: Attributes): string {
     let text = this.#labels.get(attributes);
     if (text !== undefined) return text;
-    text = '';
+    const parts: string[] = [];
     for (const key in attributes) {
       if (!Object.hasOwn(attributes, key)) continue;
-      text += `${text === '' ? '' : ','}${this.#labelName(key)}="${attributeText(attributes[key])}"`;
+      parts.push(`${this.#labelName(key)}="${attributeText(attributes[key])}"`);
     }
+    // join() writes one flat string; a kept text built with += would stay a rope of small pieces (more memory).
+    text = parts.join(',');
     if (Object.isFrozen(attributes)) this.#labels.set(attributes, text);
     return text;
   }
