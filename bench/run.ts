@@ -201,6 +201,8 @@ interface Row {
   bytes: number;
   bytesGzip: number;
   idleRss: number;
+  /** VmHWM after the sequential scrapes, before the concurrent ones. */
+  peakRssSequential: number;
   peakRss: number;
   errors: number;
 }
@@ -237,6 +239,7 @@ async function measure(series: number, options: Options): Promise<Row[]> {
       }
     }
 
+    const peakSequential = new Map(peers.map((peer) => [peer.name, memory(peer.pid).hwm]));
     const rates = new Map<PeerName, { rate: number; rateGzip: number; errors: number }>();
     for (const peer of peers) rates.set(peer.name, { rate: 0, rateGzip: 0, errors: 0 });
     for (const gzip of [false, true]) {
@@ -264,6 +267,7 @@ async function measure(series: number, options: Options): Promise<Row[]> {
         bytes: plain,
         bytesGzip: zipped,
         idleRss: idle.get(peer.name)!,
+        peakRssSequential: peakSequential.get(peer.name)!,
         peakRss: memory(peer.pid).hwm,
         errors: r.errors,
       };
@@ -281,15 +285,15 @@ const seriesLabel = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n))
 
 function table(rows: Row[]): string {
   const out = [
-    '| N | peer | p50 ms | p95 ms | p50 vs prom-client | p50 vs otel-stock | scrapes/s ×8 | vs prom-client | scrapes/s ×8 gzip | vs prom-client | body | gzip body | peak RSS MiB | vs prom-client | idle RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| N | peer | p50 ms | p95 ms | p50 vs prom-client | p50 vs otel-stock | scrapes/s ×8 | vs prom-client | scrapes/s ×8 gzip | vs prom-client | body | gzip body | peak RSS MiB | vs prom-client | peak RSS sequential MiB | idle RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const base = rows.find((r) => r.series === row.series && r.peer === BASELINE);
     const stock = rows.find((r) => r.series === row.series && r.peer === 'otel-stock');
     const gzipNote = row.bytesGzip >= row.bytes ? ' (not compressed)' : '';
     out.push(
-      `| ${seriesLabel(row.series)} | ${row.peer} | ${ms(row.p50)} | ${ms(row.p95)} | ${ratio(row.p50, base?.p50)} | ${ratio(row.p50, stock?.p50)} | ${fmt(row.rate)} | ${ratio(row.rate, base?.rate)} | ${fmt(row.rateGzip)} | ${ratio(row.rateGzip, base?.rateGzip)} | ${size(row.bytes)} | ${size(row.bytesGzip)}${gzipNote} | ${fmt(row.peakRss, 0)} | ${ratio(row.peakRss, base?.peakRss)} | ${fmt(row.idleRss, 0)} |`,
+      `| ${seriesLabel(row.series)} | ${row.peer} | ${ms(row.p50)} | ${ms(row.p95)} | ${ratio(row.p50, base?.p50)} | ${ratio(row.p50, stock?.p50)} | ${fmt(row.rate)} | ${ratio(row.rate, base?.rate)} | ${fmt(row.rateGzip)} | ${ratio(row.rateGzip, base?.rateGzip)} | ${size(row.bytes)} | ${size(row.bytesGzip)}${gzipNote} | ${fmt(row.peakRss, 0)} | ${ratio(row.peakRss, base?.peakRss)} | ${fmt(row.peakRssSequential, 0)} | ${fmt(row.idleRss, 0)} |`,
     );
   }
   return out.join('\n');
@@ -319,7 +323,8 @@ async function main(): Promise<void> {
     `load average after: ${load()}`,
     `total time: ${((performance.now() - began) / 1000).toFixed(0)} s`,
     'p50/p95: sequential scrapes with the full body read (no Accept-Encoding); scrapes/s: 8 concurrent scrapers;',
-    'peak RSS: VmHWM over the whole run of that N; idle RSS: VmRSS 1 s after start, before the first scrape.',
+    'peak RSS: VmHWM over the whole run of that N (sequential: VmHWM before the concurrent runs); idle RSS: VmRSS 1 s',
+    'after start, before the first scrape.',
   ];
   const report = [...header, '', table(rows), '', ...footer, ''].join('\n');
   process.stdout.write(report);
