@@ -122,7 +122,9 @@ test(`${REQUESTS} malformed and hostile requests: no crash, no internals leaked,
       `# JS heap ${(heapBaseline / MiB).toFixed(1)} → ${(heapAfter / MiB).toFixed(1)} MiB; RSS after pass 1 ${(rssAfterFirst / MiB).toFixed(1)}, after pass 2 ${(rssAfterSecond / MiB).toFixed(1)} MiB\n`,
     );
     assert.ok(heapAfter < heapBaseline * 1.25 + 4 * MiB, `the JS heap went from ${heapBaseline} to ${heapAfter} bytes`);
-    assert.ok(rssAfterSecond < rssAfterFirst * 1.05, `RSS kept growing: ${rssAfterFirst} → ${rssAfterSecond} bytes`);
+    // Slack of 8 MiB: the CLI gives back its startup memory, so V8's young generation starts small and may
+    // still be growing back during the second pass; a leak of 2 KiB per request (20 MiB a pass) still exceeds it.
+    assert.ok(rssAfterSecond < rssAfterFirst * 1.05 + 8 * MiB, `RSS kept growing: ${rssAfterFirst} → ${rssAfterSecond} bytes`);
   } finally {
     cli.signal('SIGKILL');
   }
