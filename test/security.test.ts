@@ -41,6 +41,10 @@ function webConfigFile(pki: TestPki, yaml: string): string {
   return file;
 }
 
+/** The demo source served with the web config in `file` (relative paths resolve against the file's folder). */
+const serveWithWebConfig = (file: string, protectHealth = false) =>
+  startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth } });
+
 const OPENSSL = toolPath('openssl');
 let pki: TestPki | undefined;
 /** The shared test PKI; undefined (and the tests skip, or fail under CI) without openssl. */
@@ -59,7 +63,7 @@ describe('TLS', () => {
     certs = p;
     // Relative paths resolve against the web config file's folder, as in exporter-toolkit.
     const file = webConfigFile(certs, 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
-    exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: false } });
+    exporter = await serveWithWebConfig(file);
   });
   after(() => exporter?.stop());
 
@@ -106,7 +110,7 @@ describe('mutual TLS (RequireAndVerifyClientCert)', () => {
       certs,
       `tls_server_config:\n  cert_file: ${certs.serverCert}\n  key_file: ${certs.serverKey}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${certs.caCert}\n`,
     );
-    exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: false } });
+    exporter = await serveWithWebConfig(file);
   });
   after(() => exporter?.stop());
 
@@ -138,7 +142,7 @@ describe('basic auth', () => {
     const p = testPki();
     if (!p) return;
     file = webConfigFile(p, `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 4)}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`);
-    exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: false } });
+    exporter = await serveWithWebConfig(file);
   });
   after(() => exporter?.stop());
 
@@ -185,7 +189,7 @@ test('--web.protect-health-endpoints puts /healthz behind auth as well', async (
   const p = testPki();
   if (!needOpenssl(t) || !p) return;
   const file = webConfigFile(p, `basic_auth_users:\n  ops: ${bcrypt.hashSync('pw', 4)}\n`);
-  const exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: true } });
+  const exporter = await serveWithWebConfig(file, true);
   try {
     assert.equal((await get(`${exporter.url}/healthz`)).status, 401);
     assert.equal((await get(`${exporter.url}/healthz`, { headers: basic('ops', 'pw') })).status, 200);
@@ -202,7 +206,7 @@ test('a renewed certificate is served without a restart', async (t) => {
   copyFileSync(first.serverCert, join(first.dir, 'live.crt'));
   copyFileSync(first.serverKey, join(first.dir, 'live.key'));
   const file = webConfigFile(first, 'tls_server_config:\n  cert_file: live.crt\n  key_file: live.key\n');
-  const exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(file), maxRequests: 40, protectHealth: false } });
+  const exporter = await serveWithWebConfig(file);
   try {
     assert.equal((await get(`${exporter.url}/healthz`, { ca: readFileSync(first.caCert), agent: false })).status, 200);
     // Renewal by another CA: only clients trusting the new CA can connect afterwards.
