@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import type { Middleware } from 'koa';
+
+// Loaded by the first request that needs it: an exporter without basic auth does not carry bcrypt in memory.
+const bcryptjs = () => import('bcryptjs').then((m) => m.default);
 
 // Verified against for unknown users, so a wrong user name costs as much as a wrong password.
 let dummyHash: string | undefined;
@@ -21,6 +23,7 @@ export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (pat
       const hash = known.get(credentials.user);
       const key = createHash('sha256').update(`${credentials.user}\u0000${credentials.password}`).digest('hex');
       if (hash !== undefined && verified.get(key) === hash) return next();
+      const bcrypt = await bcryptjs();
       const ok = await bcrypt.compare(credentials.password, hash ?? (dummyHash ??= bcrypt.hashSync('unknown user', 10)));
       if (ok && hash !== undefined) {
         if (verified.size >= CACHE_LIMIT) verified.clear();
