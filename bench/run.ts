@@ -2,7 +2,7 @@
 //
 // Starts each peer in its own process for each N, scrapes them interleaved over loopback, and prints a
 // markdown table of figures and ratios to prom-client. bench/RESULTS.md describes the method and a recorded run.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
+
 // Must match bench/workload.mjs.
 const GAUGE = 'bench_gauge';
 const COUNTER = 'bench_counter';
@@ -124,7 +125,14 @@ function scrape(peer: Peer, gzip: boolean, keep = false, signal?: AbortSignal): 
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = request(
-      { host: '127.0.0.1', port: peer.port, path: '/metrics', agent: peer.agent, signal, headers: gzip ? { 'Accept-Encoding': 'gzip' } : {} },
+      {
+        host: '127.0.0.1',
+        port: peer.port,
+        path: '/metrics',
+        agent: peer.agent,
+        signal,
+        headers: gzip ? { 'Accept-Encoding': 'gzip' } : {},
+      },
       (res) => {
         let bytes = 0;
         const chunks: Buffer[] = [];
@@ -304,13 +312,16 @@ function machine(): string {
   return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`;
 }
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const began = performance.now();
   const header = [`machine: ${machine()}`, `load average before: ${load()}`, `mode: ${options.quick ? 'quick' : 'full'}`];
-  process.stderr.write(header.join('\n') + '\n');
+  process.stderr.write(`${header.join('\n')}\n`);
   const rows: Row[] = [];
   for (const series of options.sizes) {
     const t = performance.now();

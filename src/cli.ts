@@ -1,14 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SourceSetupError } from './collector/running-source.ts';
 import { defaultConfig } from './config/default.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
-import { SourceSetupError } from './collector/running-source.ts';
-import { DEFAULT_MAX_REQUESTS, startExporter, type Exporter } from './exporter.ts';
+import { DEFAULT_MAX_REQUESTS, type Exporter, startExporter } from './exporter.ts';
+import { type ListenAddress, parseListenAddress } from './http/listen-address.ts';
 import { loadWebConfig } from './http/web-config.ts';
-import { parseListenAddress, type ListenAddress } from './http/listen-address.ts';
-import { createLogger, LOG_FORMATS, LOG_LEVELS, routeDiagnostics, type LogFormat, type LogLevel, type Logger } from './logging.ts';
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel, routeDiagnostics } from './logging.ts';
+import { releaseStartupMemory } from './release-memory.ts';
 import { builtinSources } from './sources/registry.ts';
 import { resolveTelemetrySettings, TelemetrySettingsError } from './telemetry/telemetry-settings.ts';
-import { releaseStartupMemory } from './release-memory.ts';
 import { NAME, VERSION } from './version.ts';
 
 /** Exit code for bad input (flags, config file), as promtool and the Prometheus exporters use. */
@@ -47,10 +47,18 @@ function program(): Command {
         .argParser(usageError(telemetryPath)),
     )
     .addOption(
-      flag('--web.disable-exporter-metrics', "exclude the exporter's own process_* and nodejs_* metrics", 'WEB_DISABLE_EXPORTER_METRICS').default(false),
+      flag(
+        '--web.disable-exporter-metrics',
+        "exclude the exporter's own process_* and nodejs_* metrics",
+        'WEB_DISABLE_EXPORTER_METRICS',
+      ).default(false),
     )
     .addOption(
-      flag('--web.config.file <file>', 'exporter-toolkit web config: TLS, basic auth, response headers (reloaded on change)', 'WEB_CONFIG_FILE'),
+      flag(
+        '--web.config.file <file>',
+        'exporter-toolkit web config: TLS, basic auth, response headers (reloaded on change)',
+        'WEB_CONFIG_FILE',
+      ),
     )
     .addOption(
       flag('--web.max-requests <n>', 'most concurrent metrics requests; more get 503 (0: no limit)', 'WEB_MAX_REQUESTS')
@@ -58,21 +66,30 @@ function program(): Command {
         .argParser(usageError(wholeNumber)),
     )
     .addOption(
-      flag('--web.protect-health-endpoints', 'require basic auth on /healthz and /readyz too (kubelet probes send none)', 'WEB_PROTECT_HEALTH_ENDPOINTS').default(false),
+      flag(
+        '--web.protect-health-endpoints',
+        'require basic auth on /healthz and /readyz too (kubelet probes send none)',
+        'WEB_PROTECT_HEALTH_ENDPOINTS',
+      ).default(false),
     )
     .addOption(flag('--web.enable-lifecycle', 'reload the config file on POST /-/reload', 'WEB_ENABLE_LIFECYCLE').default(false))
     .addOption(flag('--config.file <file>', 'YAML file listing the sources (default: the built-in demo source)', 'CONFIG_FILE'))
-    .addOption(flag('--log.level <level>', 'only log messages with this severity or above', 'LOG_LEVEL').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      flag('--log.level <level>', 'only log messages with this severity or above', 'LOG_LEVEL').choices(LOG_LEVELS).default('info'),
+    )
     .addOption(flag('--log.format <format>', 'output format of log messages', 'LOG_FORMAT').choices(LOG_FORMATS).default('logfmt'))
     .showHelpAfterError()
     .exitOverride();
-  cli.command('check-config')
+  cli
+    .command('check-config')
     .description('validate a config file without starting (exit 0 when valid, 2 when not)')
     .argument('<file>', 'the config file')
     .action(async (file: string) => {
       try {
         const config = await loadConfigFile(file, builtinSources);
-        process.stdout.write(`${file}: valid (${config.sources.length} source${config.sources.length === 1 ? '' : 's'}: ${config.sources.map((s) => s.name).join(', ')})\n`);
+        process.stdout.write(
+          `${file}: valid (${config.sources.length} source${config.sources.length === 1 ? '' : 's'}: ${config.sources.map((s) => s.name).join(', ')})\n`,
+        );
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         process.stderr.write(`${err.message}\n`);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import type { ResolvedConfig } from './config/resolved.ts';
 import { SourceCollector, type SourceStatus } from './collector/source-collector.ts';
+import type { ResolvedConfig } from './config/resolved.ts';
 import { createApp } from './http/app.ts';
 import type { ListenAddress } from './http/listen-address.ts';
 import { listen } from './http/server.ts';
@@ -67,9 +67,16 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   });
   // Every reader collects the same sources through the same collector: pulled and pushed values agree.
   const text = { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo };
-  const pull = settings.telemetry.exporters.has('prometheus') ? new PrometheusPull([collector], config.global.seriesLimit, logger, text) : undefined;
+  const pull = settings.telemetry.exporters.has('prometheus')
+    ? new PrometheusPull([collector], config.global.seriesLimit, logger, text)
+    : undefined;
   let countExport: ReturnType<typeof exportCounter> = () => {};
-  const pushReaders = await createPushReaders(settings.telemetry, [collector], (exporter, outcome) => countExport(exporter, outcome), logger);
+  const pushReaders = await createPushReaders(
+    settings.telemetry,
+    [collector],
+    (exporter, outcome) => countExport(exporter, outcome),
+    logger,
+  );
   const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders], config.global.seriesLimit);
   const selfMeter = meterProvider.getMeter(NAME, VERSION);
   registerBuildInfo(selfMeter);
@@ -123,7 +130,8 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     },
     'listening',
   );
-  if (exporters === '') logger.warn('no metric exporter enabled (OTEL_METRICS_EXPORTER=none or OTEL_SDK_DISABLED=true): metrics are neither served nor pushed');
+  if (exporters === '')
+    logger.warn('no metric exporter enabled (OTEL_METRICS_EXPORTER=none or OTEL_SDK_DISABLED=true): metrics are neither served nor pushed');
 
   return {
     address: server.address,

@@ -1,5 +1,5 @@
-import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { pino, type Logger } from 'pino';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -25,7 +25,7 @@ function logfmtDestination(): { write(line: string): void } {
     write(line: string) {
       const record = JSON.parse(line) as Record<string, unknown>;
       const pairs = Object.entries(record).map(([key, value]) => `${key}=${logfmtValue(value)}`);
-      process.stderr.write(pairs.join(' ') + '\n');
+      process.stderr.write(`${pairs.join(' ')}\n`);
     },
   };
 }

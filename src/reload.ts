@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ValueType, type Meter, type MeterProvider } from '@opentelemetry/api';
-import { RunningSource, errorMessage } from './collector/running-source.ts';
+import { type Meter, type MeterProvider, ValueType } from '@opentelemetry/api';
+import { errorMessage, RunningSource } from './collector/running-source.ts';
 import type { SourceCollector } from './collector/source-collector.ts';
 import type { ResolvedConfig, ResolvedSource } from './config/resolved.ts';
 import type { Logger } from './logging.ts';
@@ -73,7 +73,12 @@ export class SourceSet {
     let sources: RunningSource[];
     try {
       config = await load();
-      sources = await startAll(config.sources, config, this.#options, this.#sources.filter((s) => unchanged(s, config)));
+      sources = await startAll(
+        config.sources,
+        config,
+        this.#options,
+        this.#sources.filter((s) => unchanged(s, config)),
+      );
     } catch (err) {
       this.#lastReloadOk = false;
       logger.error({ err: errorMessage(err), file: this.#config.file }, 'config reload failed; the previous config stays in effect');
@@ -108,7 +113,12 @@ export class SourceSet {
 }
 
 /** The running sources for `configs`: a source in `keep` is reused by name, the others are started. */
-async function startAll(configs: readonly ResolvedSource[], config: ResolvedConfig, options: SourceSetOptions, keep: readonly RunningSource[]): Promise<RunningSource[]> {
+async function startAll(
+  configs: readonly ResolvedSource[],
+  config: ResolvedConfig,
+  options: SourceSetOptions,
+  keep: readonly RunningSource[],
+): Promise<RunningSource[]> {
   const started: RunningSource[] = [];
   const sources: RunningSource[] = [];
   try {

@@ -24,7 +24,10 @@ describe('custom-exporter check-config', () => {
     const run = await runCli(['check-config', file]);
     assert.equal(run.code, 2);
     assert.equal(run.stdout, '');
-    assert.equal(run.stderr, `${file}:3:5: sources[0].timeout: invalid duration "fast" (expected a positive Prometheus duration such as 500ms, 10s or 1m30s)\n`);
+    assert.equal(
+      run.stderr,
+      `${file}:3:5: sources[0].timeout: invalid duration "fast" (expected a positive Prometheus duration such as 500ms, 10s or 1m30s)\n`,
+    );
   });
 
   test('a missing file: exit 2', async () => {
@@ -41,7 +44,15 @@ describe('custom-exporter flags', () => {
     assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);
-    for (const flag of ['--web.listen-address', '--web.telemetry-path', '--config.file', '--log.level', '--log.format', '--web.disable-exporter-metrics', 'check-config']) {
+    for (const flag of [
+      '--web.listen-address',
+      '--web.telemetry-path',
+      '--config.file',
+      '--log.level',
+      '--log.format',
+      '--web.disable-exporter-metrics',
+      'check-config',
+    ]) {
       assert.ok(help.stdout.includes(flag), `help mentions ${flag}`);
     }
   });

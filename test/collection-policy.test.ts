@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { samples } from './support/exposition.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestExporter } from './support/exporter.ts';
+import { samples } from './support/exposition.ts';
 
 async function scrape(url: string): Promise<Map<string, number>> {
   const res = await fetch(`${url}/metrics`);
@@ -55,7 +55,7 @@ test('interval mode: polled on schedule, not on scrape', async () => {
     const burst = await Promise.all(Array.from({ length: 5 }, () => scrape(exporter.url)));
     const seen = new Set(burst.map((s) => s.get('calls_seen')));
     assert.ok(seen.size <= 2, `5 scrapes at once saw ${[...seen].join(', ')}: scrapes must not trigger polls`);
-    const before = Math.max(...seen as Set<number>);
+    const before = Math.max(...(seen as Set<number>));
     await sleep(1500);
     const after = (await scrape(exporter.url)).get('calls_seen')!;
     assert.ok(after - before >= 2, `polled ${after - before} times in 1.5 s with a 300 ms interval`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { family, samples } from './support/exposition.ts';
 import { startTestExporter } from './support/exporter.ts';
+import { family, samples } from './support/exposition.ts';
 
 async function timedScrape(url: string, headers: Record<string, string> = {}) {
   const started = performance.now();
@@ -72,7 +72,9 @@ test('10,000 series of one instrument are all present (the SDK alone would cap t
 });
 
 test('a source over the series limit fails that collection visibly instead of being truncated', async () => {
-  const exporter = await startTestExporter('global: { seriesLimit: 100 }\nsources: [{ kind: demo }, { kind: many, name: wide, series: 150 }]');
+  const exporter = await startTestExporter(
+    'global: { seriesLimit: 100 }\nsources: [{ kind: demo }, { kind: many, name: wide, series: 150 }]',
+  );
   try {
     const { status, body } = await timedScrape(exporter.url);
     assert.equal(status, 200);

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
-import { samples } from './support/exposition.ts';
 import { startTestExporter } from './support/exporter.ts';
+import { samples } from './support/exposition.ts';
 
 let dir: string;
 before(async () => {
@@ -39,7 +39,10 @@ async function alive(pid: number): Promise<boolean> {
 
 describe('command source', () => {
   test('maps JSON output, or a single number, with env and working directory; exposes the exit code', async () => {
-    const json = await script('json.sh', 'printf \'{"jobs": {"done": %s}, "dir": "%s", "workers": [{"id": "w1", "busy": true}, {"id": "w2", "busy": false}]}\' "$DONE" "$(pwd)"');
+    const json = await script(
+      'json.sh',
+      'printf \'{"jobs": {"done": %s}, "dir": "%s", "workers": [{"id": "w1", "busy": true}, {"id": "w2", "busy": false}]}\' "$DONE" "$(pwd)"',
+    );
     const number = await script('number.sh', 'echo " 42 "');
     const exporter = await startTestExporter(
       [
@@ -90,7 +93,8 @@ describe('command source', () => {
       assert.equal(all.get('custom_exporter_source_errors_total{source="garbage",reason="parse"}'), 1);
       assert.equal(all.get('custom_exporter_source_errors_total{source="words",reason="parse"}'), 1);
       assert.equal(all.get('custom_exporter_source_errors_total{source="missing",reason="error"}'), 1);
-      for (const name of ['failing', 'garbage', 'words', 'missing']) assert.equal(all.get(`custom_exporter_source_up{source="${name}"}`), 0, name);
+      for (const name of ['failing', 'garbage', 'words', 'missing'])
+        assert.equal(all.get(`custom_exporter_source_up{source="${name}"}`), 0, name);
       assert.equal(exporter.status().find((s) => s.name === 'failing')?.lastError, `${failing} exited with 3: disk full`);
     } finally {
       await exporter.stop();
@@ -100,7 +104,9 @@ describe('command source', () => {
   test('a command that sleeps is cut off at the timeout, and it and its children are gone afterwards', async () => {
     const pids = join(dir, 'pids');
     const sleeper = await script('sleeper.sh', `sleep 60 &\necho $! >> ${pids}\necho $$ >> ${pids}\nsleep 60`);
-    const exporter = await startTestExporter(`sources:\n  - { kind: command, name: sleeper, command: [${sleeper}], timeout: 500ms, metrics: [{ name: z }] }`);
+    const exporter = await startTestExporter(
+      `sources:\n  - { kind: command, name: sleeper, command: [${sleeper}], timeout: 500ms, metrics: [{ name: z }] }`,
+    );
     try {
       const started = performance.now();
       const { status, all } = await scrape(exporter.url);
@@ -121,9 +127,12 @@ describe('command source', () => {
   });
 
   test('config: the command must not be empty', () => {
-    assert.throws(() => parseConfig('sources:\n  - kind: command\n    command: []\n    metrics: [{ name: a }]\n', 'sources.yaml', builtinSources), {
-      message: 'sources.yaml:3:5: sources[0].command: give the program and its arguments, such as [./queue-depth.sh, --json]',
-    });
+    assert.throws(
+      () => parseConfig('sources:\n  - kind: command\n    command: []\n    metrics: [{ name: a }]\n', 'sources.yaml', builtinSources),
+      {
+        message: 'sources.yaml:3:5: sources[0].command: give the program and its arguments, such as [./queue-depth.sh, --json]',
+      },
+    );
   });
 });
 
@@ -133,7 +142,9 @@ describe('file source', () => {
     await writeFile(file, JSON.stringify({ backups: { ok: 3 } }));
     const anHourAgo = new Date(Date.now() - 3600_000);
     await utimes(file, anHourAgo, anHourAgo);
-    const exporter = await startTestExporter(`sources:\n  - { kind: file, name: report, path: ${file}, metrics: [{ name: backups_ok, path: $.backups.ok }] }`);
+    const exporter = await startTestExporter(
+      `sources:\n  - { kind: file, name: report, path: ${file}, metrics: [{ name: backups_ok, path: $.backups.ok }] }`,
+    );
     try {
       const first = (await scrape(exporter.url)).all;
       assert.equal(first.get('backups_ok'), 3);
@@ -159,7 +170,10 @@ describe('file source', () => {
       assert.equal(status, 200);
       assert.equal(all.get('custom_exporter_source_errors_total{source="absent",reason="error"}'), 1);
       assert.equal(all.get('custom_exporter_source_errors_total{source="bad",reason="parse"}'), 1);
-      assert.ok(all.has('custom_exporter_file_age_seconds{source="bad"}'), 'the age of a file that exists is reported even when it cannot be parsed');
+      assert.ok(
+        all.has('custom_exporter_file_age_seconds{source="bad"}'),
+        'the age of a file that exists is reported even when it cannot be parsed',
+      );
     } finally {
       await exporter.stop();
     }

@@ -9,7 +9,10 @@ const rejects = (yaml: string, message: string) => assert.throws(() => parse(yam
 describe('collection policy fields', () => {
   test('scrape mode is the default, with no minInterval', () => {
     assert.deepEqual(parse('sources: [{ kind: demo }]').sources[0]!.collection, { mode: 'scrape', minIntervalMs: 0 });
-    assert.deepEqual(parse('sources: [{ kind: demo, minInterval: 15s }]').sources[0]!.collection, { mode: 'scrape', minIntervalMs: 15_000 });
+    assert.deepEqual(parse('sources: [{ kind: demo, minInterval: 15s }]').sources[0]!.collection, {
+      mode: 'scrape',
+      minIntervalMs: 15_000,
+    });
   });
 
   test('interval mode: staleAfter defaults to two intervals plus the timeout', () => {
@@ -18,10 +21,19 @@ describe('collection policy fields', () => {
   });
 
   test('a field of the other mode, a missing interval and a bad duration name file, line and field', () => {
-    rejects('sources:\n  - kind: demo\n    minInterval: 10s\n    mode: interval\n    interval: 1m\n', 'sources.yaml:3:5: sources[0].minInterval: only applies to mode: scrape');
+    rejects(
+      'sources:\n  - kind: demo\n    minInterval: 10s\n    mode: interval\n    interval: 1m\n',
+      'sources.yaml:3:5: sources[0].minInterval: only applies to mode: scrape',
+    );
     rejects('sources:\n  - kind: demo\n    interval: 1m\n', 'sources.yaml:3:5: sources[0].interval: only applies to mode: interval');
-    rejects('sources:\n  - kind: demo\n    mode: interval\n', 'sources.yaml:3:5: sources[0].mode: mode: interval needs an interval (such as 30s)');
-    rejects('sources:\n  - kind: demo\n    mode: poll\n', 'sources.yaml:3:5: sources[0].mode: Invalid option: expected one of "scrape"|"interval"');
+    rejects(
+      'sources:\n  - kind: demo\n    mode: interval\n',
+      'sources.yaml:3:5: sources[0].mode: mode: interval needs an interval (such as 30s)',
+    );
+    rejects(
+      'sources:\n  - kind: demo\n    mode: poll\n',
+      'sources.yaml:3:5: sources[0].mode: Invalid option: expected one of "scrape"|"interval"',
+    );
     rejects(
       'sources:\n  - kind: demo\n    minInterval: soon\n',
       'sources.yaml:3:5: sources[0].minInterval: invalid duration "soon" (expected a positive Prometheus duration such as 500ms, 10s or 1m30s)',

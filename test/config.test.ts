@@ -3,19 +3,22 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { defaultConfig } from '../src/config/default.ts';
 import { parseDuration } from '../src/config/duration.ts';
 import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts';
-import { defaultConfig } from '../src/config/default.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 
 const parse = (yaml: string) => parseConfig(yaml, 'sources.yaml', builtinSources);
 
 function rejects(yaml: string, message: string): void {
-  assert.throws(() => parse(yaml), (err: unknown) => {
-    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-    assert.equal(err.message, message);
-    return true;
-  });
+  assert.throws(
+    () => parse(yaml),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+      assert.equal(err.message, message);
+      return true;
+    },
+  );
 }
 
 describe('config file', () => {
@@ -42,14 +45,20 @@ describe('config file', () => {
     assert.equal(config.global.seriesLimit, 50_000);
     assert.deepEqual(
       config.sources.map((s) => [s.name, s.timeoutMs]),
-      [['first', 250], ['second', 2000]],
+      [
+        ['first', 250],
+        ['second', 2000],
+      ],
     );
   });
 
   test('the built-in default runs the demo source', () => {
     const config = defaultConfig();
     assert.equal(config.file, undefined);
-    assert.deepEqual(config.sources.map((s) => s.definition.kind), ['demo']);
+    assert.deepEqual(
+      config.sources.map((s) => s.definition.kind),
+      ['demo'],
+    );
   });
 
   test('a bad duration names file, line, field and reason', () => {
@@ -60,29 +69,50 @@ describe('config file', () => {
   });
 
   test('an unknown kind lists the known ones', () => {
-    rejects('sources:\n  - kind: nope\n', 'sources.yaml:2:5: sources[0].kind: unknown source kind "nope" (expected one of: demo, http, command, file, module)');
+    rejects(
+      'sources:\n  - kind: nope\n',
+      'sources.yaml:2:5: sources[0].kind: unknown source kind "nope" (expected one of: demo, http, command, file, module)',
+    );
   });
 
   test('a missing kind is reported as missing', () => {
-    rejects('sources:\n  - name: x\n', 'sources.yaml:2:5: sources[0].kind: required field is missing (one of: demo, http, command, file, module)');
+    rejects(
+      'sources:\n  - name: x\n',
+      'sources.yaml:2:5: sources[0].kind: required field is missing (one of: demo, http, command, file, module)',
+    );
   });
 
   test('unknown fields are rejected, not ignored', () => {
-    rejects('global:\n  scrape_timeout: 10s\nsources:\n  - kind: demo\n', 'sources.yaml:2:3: global.scrape_timeout: unknown field scrape_timeout');
+    rejects(
+      'global:\n  scrape_timeout: 10s\nsources:\n  - kind: demo\n',
+      'sources.yaml:2:3: global.scrape_timeout: unknown field scrape_timeout',
+    );
     rejects('sources:\n  - kind: demo\n    colour: red\n', 'sources.yaml:3:5: sources[0].colour: unknown field colour');
   });
 
   test('wrong types and out-of-range numbers are rejected', () => {
-    rejects('global:\n  seriesLimit: lots\nsources:\n  - kind: demo\n', 'sources.yaml:2:3: global.seriesLimit: Invalid input: expected number, received string');
-    rejects('global:\n  seriesLimit: 0\nsources:\n  - kind: demo\n', 'sources.yaml:2:3: global.seriesLimit: Too small: expected number to be >0');
+    rejects(
+      'global:\n  seriesLimit: lots\nsources:\n  - kind: demo\n',
+      'sources.yaml:2:3: global.seriesLimit: Invalid input: expected number, received string',
+    );
+    rejects(
+      'global:\n  seriesLimit: 0\nsources:\n  - kind: demo\n',
+      'sources.yaml:2:3: global.seriesLimit: Too small: expected number to be >0',
+    );
   });
 
   test('duplicate source names are rejected', () => {
-    rejects('sources:\n  - kind: demo\n  - kind: demo\n', 'sources.yaml:3:5: sources[1].kind: duplicate source name "demo" (also sources[0]; give each source a unique name)');
+    rejects(
+      'sources:\n  - kind: demo\n  - kind: demo\n',
+      'sources.yaml:3:5: sources[1].kind: duplicate source name "demo" (also sources[0]; give each source a unique name)',
+    );
   });
 
   test('source names must be label-friendly', () => {
-    rejects('sources:\n  - kind: demo\n    name: "my source"\n', 'sources.yaml:3:5: sources[0].name: must start with a letter or _ and contain only letters, digits, _ . -');
+    rejects(
+      'sources:\n  - kind: demo\n    name: "my source"\n',
+      'sources.yaml:3:5: sources[0].name: must start with a letter or _ and contain only letters, digits, _ . -',
+    );
   });
 
   test('an empty source list and an empty file are rejected', () => {
@@ -96,21 +126,29 @@ describe('config file', () => {
   });
 
   test('several problems are all reported', () => {
-    assert.throws(() => parse('global:\n  seriesLimit: -1\n  scrapeTimeout: soon\nsources:\n  - kind: demo\n'), (err: Error) => {
-      assert.equal(err.message.split('\n').length, 2);
-      return true;
-    });
+    assert.throws(
+      () => parse('global:\n  seriesLimit: -1\n  scrapeTimeout: soon\nsources:\n  - kind: demo\n'),
+      (err: Error) => {
+        assert.equal(err.message.split('\n').length, 2);
+        return true;
+      },
+    );
   });
 
   test('a file that cannot be read names the file', async () => {
-    await assert.rejects(loadConfigFile('/nonexistent/sources.yaml', builtinSources), /\/nonexistent\/sources\.yaml: cannot read config file: ENOENT/);
+    await assert.rejects(
+      loadConfigFile('/nonexistent/sources.yaml', builtinSources),
+      /\/nonexistent\/sources\.yaml: cannot read config file: ENOENT/,
+    );
   });
 
   test('a file on disk is parsed with its own name in errors', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'config-'));
     const file = join(dir, 'exporter.yaml');
     await writeFile(file, 'sources:\n  - kind: demo\n    timeout: -1s\n');
-    await assert.rejects(loadConfigFile(file, builtinSources), (err: Error) => err.message.startsWith(`${file}:3:5: sources[0].timeout: invalid duration`));
+    await assert.rejects(loadConfigFile(file, builtinSources), (err: Error) =>
+      err.message.startsWith(`${file}:3:5: sources[0].timeout: invalid duration`),
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { family, samples } from './support/exposition.ts';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
+import { family, samples } from './support/exposition.ts';
 
 describe('demo source', () => {
   let exporter: TestExporter;

@@ -4,8 +4,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { samples } from './support/exposition.ts';
 import { runCli, serveCli } from './support/exporter.ts';
+import { samples } from './support/exposition.ts';
 
 const EXAMPLES = new URL('../examples/', import.meta.url).pathname;
 const BUILT = join(EXAMPLES, 'dist/inbox/inbox-source.js');
@@ -21,7 +21,10 @@ test('the example TypeScript source, built, passes check-config and serves its m
   await writeFile(join(dir, 'b.pdf'), 'x'.repeat(23));
   await writeFile(join(dir, 'notes.txt'), 'ignored');
   const config = join(dir, 'sources.yaml');
-  await writeFile(config, `sources:\n  - kind: module\n    name: invoices\n    module: ${BUILT}\n    options: { directory: ${dir}, suffix: .pdf }\n`);
+  await writeFile(
+    config,
+    `sources:\n  - kind: module\n    name: invoices\n    module: ${BUILT}\n    options: { directory: ${dir}, suffix: .pdf }\n`,
+  );
   const cli = await serveCli(['--config.file', config]);
   try {
     const body = await (await fetch(`${cli.url}/metrics`)).text();

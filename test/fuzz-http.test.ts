@@ -11,9 +11,28 @@ const CONCURRENCY = 32;
 // Hostile and malformed HTTP/1.x requests, as raw bytes.
 const token = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}$/);
 const junk = fc.string({ unit: 'binary', maxLength: 64 });
-const method = fc.oneof(fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PATCH', 'get', ''), token, junk);
+const method = fc.oneof(
+  fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PATCH', 'get', ''),
+  token,
+  junk,
+);
 const path = fc.oneof(
-  fc.constantFrom('/metrics', '/', '/healthz', '/readyz', '/-/reload', '*', 'http://127.0.0.1/metrics', '/metrics?x=%zz', '/%2e%2e/%2e%2e/etc/passwd', '/metrics%00', '//metrics', '/m%C3%A9trics', '/\u00e9', ''),
+  fc.constantFrom(
+    '/metrics',
+    '/',
+    '/healthz',
+    '/readyz',
+    '/-/reload',
+    '*',
+    'http://127.0.0.1/metrics',
+    '/metrics?x=%zz',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/metrics%00',
+    '//metrics',
+    '/m%C3%A9trics',
+    '/\u00e9',
+    '',
+  ),
   fc.stringMatching(/^\/[ -~]{0,80}$/),
   fc.string({ unit: 'binary', maxLength: 100 }).map((s) => `/${s}`),
   fc.integer({ min: 1000, max: 20_000 }).map((n) => `/metrics?${'a'.repeat(n)}`),
@@ -28,9 +47,9 @@ const header = fc.oneof(
     'Transfer-Encoding: chunked',
     'Transfer-Encoding: gzip, chunked',
     'Accept-Encoding: gzip;q=0, *;q=2',
-    'Accept-Encoding: ' + 'gzip,'.repeat(500),
+    `Accept-Encoding: ${'gzip,'.repeat(500)}`,
     'Authorization: Basic !!!',
-    'Authorization: Basic ' + Buffer.from('a'.repeat(2000)).toString('base64'),
+    `Authorization: Basic ${Buffer.from('a'.repeat(2000)).toString('base64')}`,
     'X-Prometheus-Scrape-Timeout-Seconds: -5',
     'X-Prometheus-Scrape-Timeout-Seconds: 1e308',
     'X-Prometheus-Scrape-Timeout-Seconds: NaN',
@@ -72,7 +91,9 @@ function send(port: number, bytes: string): Promise<string> {
 const rss = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const MiB = 2 ** 20;
 
-test(`${REQUESTS} malformed and hostile requests: no crash, no internals leaked, scrapes keep working, memory back to baseline`, { timeout: 300_000 }, async () => {
+test(`${REQUESTS} malformed and hostile requests: no crash, no internals leaked, scrapes keep working, memory back to baseline`, {
+  timeout: 300_000,
+}, async () => {
   const cli = await serveCli();
   const port = Number(new URL(cli.url).port);
   let exited = false;

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { makeTestPki } from './support/certs.ts';
-import { samples } from './support/exposition.ts';
 import { runCli, startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
-import { startJsonTarget, type JsonTarget } from './support/json-target.ts';
+import { samples } from './support/exposition.ts';
+import { type JsonTarget, startJsonTarget } from './support/json-target.ts';
 import { freePort } from './support/ports.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -143,7 +143,9 @@ describe('http source', () => {
   });
 
   test('minInterval: two concurrent scrapes, and a later one, make one request to the target', async () => {
-    const exporter = await startTestExporter(`sources:\n${source('shared', '/query', '    method: POST\n    acceptStatus: [201]\n    minInterval: 1m\n', '[{ name: shared_len, path: $.length }]')}`);
+    const exporter = await startTestExporter(
+      `sources:\n${source('shared', '/query', '    method: POST\n    acceptStatus: [201]\n    minInterval: 1m\n', '[{ name: shared_len, path: $.length }]')}`,
+    );
     try {
       const before = target.hits('/query');
       const [a, b] = await Promise.all([scrape(exporter.url), scrape(exporter.url)]);
@@ -180,7 +182,10 @@ describe('http source', () => {
     const openssl = requireTool(t, 'openssl', 'apt-get install openssl');
     if (!openssl) return;
     const pki = makeTestPki(openssl);
-    const secure = await startJsonTarget({ '/s': () => ({ json: { v: 42 } }) }, { cert: await readFile(pki.serverCert, 'utf8'), key: await readFile(pki.serverKey, 'utf8') });
+    const secure = await startJsonTarget(
+      { '/s': () => ({ json: { v: 42 } }) },
+      { cert: await readFile(pki.serverCert, 'utf8'), key: await readFile(pki.serverKey, 'utf8') },
+    );
     const exporter = await startTestExporter(
       [
         'sources:',
@@ -205,7 +210,10 @@ describe('http source', () => {
     const next = await startJsonTarget({ '/v': () => ({ json: { v: 2 } }) });
     const file = join(dir, 'reload.yaml');
     const write = (url: string) =>
-      writeFile(file, `sources:\n  - { kind: count, name: steady }\n  - { kind: http, name: api, url: "${url}/v", metrics: [{ name: api_v, path: $.v }] }\n`);
+      writeFile(
+        file,
+        `sources:\n  - { kind: count, name: steady }\n  - { kind: http, name: api, url: "${url}/v", metrics: [{ name: api_v, path: $.v }] }\n`,
+      );
     await write(old.url);
     const exporter = await startTestExporterFromFile(file);
     try {
@@ -227,25 +235,38 @@ describe('http source', () => {
 
 describe('http source config', () => {
   const parse = (yaml: string) => parseConfig(yaml, 'sources.yaml', builtinSources);
-  const rejects = (yaml: string, message: string | RegExp) => assert.throws(() => parse(yaml), (err: Error) => {
-    assert.ok(err instanceof ConfigError);
-    if (typeof message === 'string') assert.equal(err.message, message);
-    else assert.match(err.message, message);
-    return true;
-  });
+  const rejects = (yaml: string, message: string | RegExp) =>
+    assert.throws(
+      () => parse(yaml),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError);
+        if (typeof message === 'string') assert.equal(err.message, message);
+        else assert.match(err.message, message);
+        return true;
+      },
+    );
 
   test('a bad JSONPath names file, line, field and where the syntax breaks', () => {
     rejects(
       'sources:\n  - kind: http\n    url: http://x/\n    metrics:\n      - name: a\n        path: $.queues[\n',
       /^sources\.yaml:6:9: sources\[0\]\.metrics\[0\]\.path: invalid JSONPath "\$\.queues\[" at character 10: Expected/,
     );
-    rejects("sources:\n  - kind: http\n    url: http://x/\n    metrics: [{ name: a, labels: { q: '$.a..' } }]\n", /^sources\.yaml:4:\d+: sources\[0\]\.metrics\[0\]\.labels\.q: invalid JSONPath/);
-    rejects("sources:\n  - kind: http\n    url: http://x/\n    metrics: [{ name: a, each: 'queues' }]\n", /^sources\.yaml:4:\d+: sources\[0\]\.metrics\[0\]\.each: invalid JSONPath "queues" at character 1: Expected "\$"/);
+    rejects(
+      "sources:\n  - kind: http\n    url: http://x/\n    metrics: [{ name: a, labels: { q: '$.a..' } }]\n",
+      /^sources\.yaml:4:\d+: sources\[0\]\.metrics\[0\]\.labels\.q: invalid JSONPath/,
+    );
+    rejects(
+      "sources:\n  - kind: http\n    url: http://x/\n    metrics: [{ name: a, each: 'queues' }]\n",
+      /^sources\.yaml:4:\d+: sources\[0\]\.metrics\[0\]\.each: invalid JSONPath "queues" at character 1: Expected "\$"/,
+    );
   });
 
   test('missing fields, a bad URL, conflicting types and two auth methods are errors with positions', () => {
     rejects('sources:\n  - kind: http\n    metrics: [{ name: a }]\n', 'sources.yaml:2:5: sources[0].url: required field is missing');
-    rejects('sources:\n  - kind: http\n    url: ftp://x/\n    metrics: [{ name: a }]\n', 'sources.yaml:3:5: sources[0].url: must be an http:// or https:// URL');
+    rejects(
+      'sources:\n  - kind: http\n    url: ftp://x/\n    metrics: [{ name: a }]\n',
+      'sources.yaml:3:5: sources[0].url: must be an http:// or https:// URL',
+    );
     rejects(
       'sources:\n  - kind: http\n    url: http://x/\n    metrics:\n      - { name: a }\n      - { name: a, type: counter }\n',
       'sources.yaml:6:20: sources[0].metrics[1].type: "a" is already a gauge (metrics[0])',
@@ -265,12 +286,18 @@ describe('http source config', () => {
     await writeFile(file, 'sources:\n  - kind: file\n    path: report.json\n    metrics:\n      - { name: rows, path: "$.rows[?" }\n');
     const run = await runCli(['check-config', file]);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, new RegExp(`^${file}:5:23: sources\\[0\\]\\.metrics\\[0\\]\\.path: invalid JSONPath "\\$\\.rows\\[\\?" at character 9: Expected`));
+    assert.match(
+      run.stderr,
+      new RegExp(`^${file}:5:23: sources\\[0\\]\\.metrics\\[0\\]\\.path: invalid JSONPath "\\$\\.rows\\[\\?" at character 9: Expected`),
+    );
   });
 
   test('secret files are resolved relative to the config file', async () => {
     const file = join(dir, 'relative.yaml');
-    await writeFile(file, 'sources:\n  - kind: http\n    url: http://x/\n    auth: { bearer: { file: password } }\n    metrics: [{ name: a }]\n');
+    await writeFile(
+      file,
+      'sources:\n  - kind: http\n    url: http://x/\n    auth: { bearer: { file: password } }\n    metrics: [{ name: a }]\n',
+    );
     const config = await loadConfigFile(file, builtinSources);
     assert.deepEqual((config.sources[0]!.options.auth as { bearer: unknown }).bearer, { file: join(dir, 'password') });
   });

@@ -5,8 +5,8 @@ import { gunzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { createApp } from '../src/http/app.ts';
 import { listen } from '../src/http/server.ts';
-import { samples } from './support/exposition.ts';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
+import { samples } from './support/exposition.ts';
 
 /** A raw HTTP exchange (fetch would decompress gzip and hide what was sent). */
 function raw(url: string, method = 'GET', headers: Record<string, string> = {}) {

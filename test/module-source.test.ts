@@ -5,8 +5,8 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
-import { samples } from './support/exposition.ts';
 import { runCli, startTestExporterFromFile } from './support/exporter.ts';
+import { samples } from './support/exposition.ts';
 
 const FIXTURES = new URL('fixtures/sources/', import.meta.url).pathname;
 const COUNTING = join(FIXTURES, 'counting.ts');
@@ -21,13 +21,19 @@ async function configFile(yaml: (dir: string) => string, files: Record<string, s
 }
 
 test('a module source, named relative to the config file, serves its metric', async () => {
-  const file = await configFile((dir) => `sources:\n  - kind: module\n    name: widgets\n    module: ${relative(dir, COUNTING)}\n    options: { metric: widgets_made }\n`);
+  const file = await configFile(
+    (dir) =>
+      `sources:\n  - kind: module\n    name: widgets\n    module: ${relative(dir, COUNTING)}\n    options: { metric: widgets_made }\n`,
+  );
   const exporter = await startTestExporterFromFile(file);
   try {
     const body = await (await fetch(`${exporter.url}/metrics`)).text();
     assert.equal(samples(body).get('widgets_made_total'), 1);
     assert.equal(samples(body).get('custom_exporter_source_up{source="widgets"}'), 1);
-    assert.deepEqual(exporter.status().map((s) => [s.name, s.kind]), [['widgets', 'counting']]);
+    assert.deepEqual(
+      exporter.status().map((s) => [s.name, s.kind]),
+      [['widgets', 'counting']],
+    );
   } finally {
     await exporter.stop();
   }
@@ -44,7 +50,9 @@ test("a module's options are validated by its own schema, with file, line and fi
     return true;
   });
   const missing = await configFile(() => `sources:\n  - kind: module\n    module: ${COUNTING}\n`);
-  await assert.rejects(loadConfigFile(missing, builtinSources), { message: `${missing}:2:5: sources[0].options.metric: required field is missing` });
+  await assert.rejects(loadConfigFile(missing, builtinSources), {
+    message: `${missing}:2:5: sources[0].options.metric: required field is missing`,
+  });
 });
 
 test('a module that cannot be loaded is a config error naming the field and file', async () => {
@@ -54,11 +62,19 @@ test('a module that cannot be loaded is a config error naming the field and file
     err.message.startsWith(`${absent}:3:5: sources[0].module: cannot load source module ${expected}: ENOENT`),
   );
 
-  const notASource = await configFile(() => 'sources:\n  - kind: module\n    module: forty-two.mjs\n', { 'forty-two.mjs': 'export default 42;\n' });
-  await assert.rejects(loadConfigFile(notASource, builtinSources), /sources\[0\]\.module: cannot load source module .*forty-two\.mjs: its default export is not a source definition/);
+  const notASource = await configFile(() => 'sources:\n  - kind: module\n    module: forty-two.mjs\n', {
+    'forty-two.mjs': 'export default 42;\n',
+  });
+  await assert.rejects(
+    loadConfigFile(notASource, builtinSources),
+    /sources\[0\]\.module: cannot load source module .*forty-two\.mjs: its default export is not a source definition/,
+  );
 
   const broken = await configFile(() => 'sources:\n  - kind: module\n    module: broken.mjs\n', { 'broken.mjs': 'export default {\n' });
-  await assert.rejects(loadConfigFile(broken, builtinSources), /:3:5: sources\[0\]\.module: cannot load source module .*broken\.mjs: .*Unexpected end of input/);
+  await assert.rejects(
+    loadConfigFile(broken, builtinSources),
+    /:3:5: sources\[0\]\.module: cannot load source module .*broken\.mjs: .*Unexpected end of input/,
+  );
 });
 
 test('check-config validates module sources (exit 2 with the line), and accepts a good one', async () => {

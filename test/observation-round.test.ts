@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Attributes } from '@opentelemetry/api';
-import { ObservableRegistry, type ObservableInstrument } from '../src/collector/observable-registry.ts';
-import { ObservationRound, type Observation } from '../src/collector/observation-round.ts';
+import { type ObservableInstrument, ObservableRegistry } from '../src/collector/observable-registry.ts';
+import { type Observation, ObservationRound } from '../src/collector/observation-round.ts';
 
 function observed(round: ObservationRound, instrument: ObservableInstrument): [string, number][] {
   const series = round.series.get(instrument);
@@ -26,10 +26,13 @@ test('a round keeps one series per attribute set, whatever the order of names; t
   round.record(g, 4);
   round.record(g, NaN, { a: 'nan' });
   round.close();
-  assert.deepEqual(observed(round, g), [['{"a":"1","b":"2"}', 2], ['{}', 4]]);
+  assert.deepEqual(observed(round, g), [
+    ['{"a":"1","b":"2"}', 2],
+    ['{}', 4],
+  ]);
 });
 
-test('attribute sets are kept frozen across rounds, so a later change to the caller\'s object changes nothing', () => {
+test("attribute sets are kept frozen across rounds, so a later change to the caller's object changes nothing", () => {
   const g = setup();
   const attributes = { k: 'v', list: ['x'] };
   const first = new ObservationRound(10);
@@ -37,7 +40,7 @@ test('attribute sets are kept frozen across rounds, so a later change to the cal
   first.close();
   const kept = [...first.series.get(g)!.values()][0]!.attributes;
   assert.ok(Object.isFrozen(kept));
-  assert.ok(Object.isFrozen(kept['list']));
+  assert.ok(Object.isFrozen(kept.list));
   attributes.k = 'changed';
   attributes.list.push('y');
   assert.deepEqual(kept, { k: 'v', list: ['x'] });
@@ -62,7 +65,14 @@ test('series a round no longer observes disappear from it, and are forgotten', (
   third.record(g, 3, { k: 'a' });
   third.record(g, 3, { k: 'b' });
   third.close();
-  assert.deepEqual(observed(third, g), [['{"k":"a"}', 3], ['{"k":"b"}', 3]], 'order of first observation in the round');
+  assert.deepEqual(
+    observed(third, g),
+    [
+      ['{"k":"a"}', 3],
+      ['{"k":"b"}', 3],
+    ],
+    'order of first observation in the round',
+  );
 });
 
 test('overlapping rounds of one instrument do not mix their series or values', () => {
@@ -77,8 +87,14 @@ test('overlapping rounds of one instrument do not mix their series or values', (
   b.record(g, 12, { k: 'x' });
   a.close();
   b.close();
-  assert.deepEqual(observed(a, g), [['{"k":"x"}', 3], ['{"k":"y"}', 2]]);
-  assert.deepEqual(observed(b, g), [['{"k":"y"}', 10], ['{"k":"x"}', 12]]);
+  assert.deepEqual(observed(a, g), [
+    ['{"k":"x"}', 3],
+    ['{"k":"y"}', 2],
+  ]);
+  assert.deepEqual(observed(b, g), [
+    ['{"k":"y"}', 10],
+    ['{"k":"x"}', 12],
+  ]);
 });
 
 test('the series limit fails the round; observations after close are ignored', () => {
@@ -99,11 +115,34 @@ test('the series limit fails the round; observations after close are ignored', (
 test('a callback that repeats itself, reorders, drops and adds series gets the same series as a fresh start would', () => {
   const g = setup();
   const rounds: [Record<string, string | number | undefined>, number][][] = [
-    [[{ a: '1' }, 1], [{ a: '2' }, 2], [{ a: '3' }, 3]],
-    [[{ a: '1' }, 1], [{ a: '2' }, 2], [{ a: '3' }, 3]],
-    [[{ a: '3' }, 3], [{ a: '1' }, 1], [{ a: '4' }, 4], [{ a: '2' }, 2], [{ a: '1' }, 10]],
-    [[{ a: '1' }, 1], [{ a: '1', b: '1' }, 5], [{ a: '2', x: undefined }, 6], [{ a: 42 }, 7], [{ a: '2' }, 8]],
-    [[{ b: '1', a: '1' }, 9], [{ a: '1' }, 1]],
+    [
+      [{ a: '1' }, 1],
+      [{ a: '2' }, 2],
+      [{ a: '3' }, 3],
+    ],
+    [
+      [{ a: '1' }, 1],
+      [{ a: '2' }, 2],
+      [{ a: '3' }, 3],
+    ],
+    [
+      [{ a: '3' }, 3],
+      [{ a: '1' }, 1],
+      [{ a: '4' }, 4],
+      [{ a: '2' }, 2],
+      [{ a: '1' }, 10],
+    ],
+    [
+      [{ a: '1' }, 1],
+      [{ a: '1', b: '1' }, 5],
+      [{ a: '2', x: undefined }, 6],
+      [{ a: 42 }, 7],
+      [{ a: '2' }, 8],
+    ],
+    [
+      [{ b: '1', a: '1' }, 9],
+      [{ a: '1' }, 1],
+    ],
   ];
   for (const observations of rounds) {
     const round = new ObservationRound(100);

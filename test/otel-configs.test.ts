@@ -75,7 +75,8 @@ for (const file of files) {
         await writeFile(scrapeFile, stringify(config.receivers!.prometheus!.config));
         const check = spawnSync(promtool, ['check', 'config', scrapeFile], { encoding: 'utf8' });
         assert.equal(check.status, 0, check.stdout + check.stderr);
-        const [job] = (config.receivers!.prometheus!.config as { scrape_configs: { static_configs: { targets: string[] }[] }[] }).scrape_configs;
+        const [job] = (config.receivers!.prometheus!.config as { scrape_configs: { static_configs: { targets: string[] }[] }[] })
+          .scrape_configs;
         assert.deepEqual(job!.static_configs[0]!.targets, ['custom-exporter:9000'], 'aims at the chart Service and port');
       });
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { type ServingCli, serveCli } from './support/exporter.ts';
 import { samples } from './support/exposition.ts';
-import { serveCli, type ServingCli } from './support/exporter.ts';
 import { OtlpReceiver, type Protocol, type ReceivedExport } from './support/otlp/receiver.ts';
 
 const INTERVAL_MS = 500;
@@ -66,7 +66,10 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as Protocol[]) {
       assert.equal(histogram.description, 'Time spent processing request');
 
       const up = pushed.metrics.get('custom_exporter_source_up')!;
-      assert.deepEqual(up.points.map((p) => [p.attributes.source, p.value]), [['demo', 1]]);
+      assert.deepEqual(
+        up.points.map((p) => [p.attributes.source, p.value]),
+        [['demo', 1]],
+      );
     });
 
     test('the pushed counter equals what /metrics shows at the same moment', async () => {
@@ -81,7 +84,9 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as Protocol[]) {
   });
 }
 
-test('a collector outage: /metrics keeps working, failures are logged and counted, nothing is lost after', { timeout: 90_000 }, async () => {
+test('a collector outage: /metrics keeps working, failures are logged and counted, nothing is lost after', {
+  timeout: 90_000,
+}, async () => {
   const receiver = await OtlpReceiver.create('http/protobuf'); // not listening: connections refused
   const cli = await serveCli([], pushEnv(receiver));
   try {

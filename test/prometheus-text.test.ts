@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { ValueType, type Attributes } from '@opentelemetry/api';
+import { type Attributes, ValueType } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type MetricData,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { PrometheusText } from '../src/telemetry/prometheus-text.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -65,14 +60,18 @@ function sample(frozen: boolean): ResourceMetrics {
       {
         scope: { name: 'orders' },
         metrics: [
-          gauge('queue_depth', [
-            [a({ queue: 'in' }), 3],
-            [a({ queue: 'out', region: 'eu-1' }), 0.5],
-            [a({}), -7],
-          ], 'Jobs waiting'),
+          gauge(
+            'queue_depth',
+            [
+              [a({ queue: 'in' }), 3],
+              [a({ queue: 'out', region: 'eu-1' }), 0.5],
+              [a({}), -7],
+            ],
+            'Jobs waiting',
+          ),
           sum('orders', true, [[a({ shop: 'a"b', note: 'line\nbreak', path: 'C:\\temp\\x' }), 42]], 'Orders placed'),
           sum('refunds_total', true, [[a({ 'http.status': 200, ok: true, ids: [1, 2], names: ['x', 'y"z'] }), 1]]),
-          sum('balance', false, [[a({ 'weird-key.name': 'v', 'a__b': 'w', '0lead': 'x' }), -3]], 'Up and down'),
+          sum('balance', false, [[a({ 'weird-key.name': 'v', a__b: 'w', '0lead': 'x' }), -3]], 'Up and down'),
           gauge('special_values', [
             [a({ v: 'inf' }), Infinity],
             [a({ v: 'minf' }), -Infinity],
@@ -150,9 +149,22 @@ test('label text is kept only for frozen attribute sets: a mutable set is read a
   const fast = new PrometheusText({ scopeLabels: false, targetInfo: false });
   const mutable: Attributes = { k: 'before' };
   const frozen = Object.freeze({ k: 'fixed' });
-  const data: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [{ scope: { name: 's' }, metrics: [gauge('g', [[mutable, 1], [frozen, 2]])] }] };
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 's' },
+        metrics: [
+          gauge('g', [
+            [mutable, 1],
+            [frozen, 2],
+          ]),
+        ],
+      },
+    ],
+  };
   assert.match(fast.serialize(data).toString(), /g\{k="before"\} 1/);
-  mutable['k'] = 'after';
+  mutable.k = 'after';
   const second = fast.serialize(data).toString();
   assert.match(second, /g\{k="after"\} 1/);
   assert.match(second, /g\{k="fixed"\} 2/);
@@ -181,7 +193,14 @@ test('promtool check metrics accepts the fast exposition', (t) => {
       {
         scope: { name: 'orders' },
         metrics: [
-          gauge('queue_depth', [[{ queue: 'in "q"\\\n' }, 3], [{}, 1]], 'Jobs waiting'),
+          gauge(
+            'queue_depth',
+            [
+              [{ queue: 'in "q"\\\n' }, 3],
+              [{}, 1],
+            ],
+            'Jobs waiting',
+          ),
           sum('orders', true, [[{ shop: 'a', code: 200 }, 42]], 'Orders placed'),
           histogram('request_seconds', { route: '/x' }, [0.1, 0.5, 1], [1, 2, 3, 4]),
         ],

@@ -21,7 +21,9 @@ test('a real Prometheus scrapes over TLS with basic auth and sees up == 1', { ti
   );
   const passwordFile = join(pki.dir, 'password');
   writeFileSync(passwordFile, 'scrape-secret');
-  const exporter = await startTestExporter('sources: [{ kind: demo }]', { web: { config: loadWebConfig(webFile), maxRequests: 40, protectHealth: false } });
+  const exporter = await startTestExporter('sources: [{ kind: demo }]', {
+    web: { config: loadWebConfig(webFile), maxRequests: 40, protectHealth: false },
+  });
   const target = `127.0.0.1:${exporter.address.port}`;
   const prometheus = await startPrometheus(prometheusBinary, [
     {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ServingCli, serveCli, startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
 import { samples } from './support/exposition.ts';
-import { serveCli, startTestExporter, startTestExporterFromFile, type ServingCli } from './support/exporter.ts';
 
 const COUNTING = new URL('fixtures/sources/counting.ts', import.meta.url).pathname;
 
@@ -106,7 +106,10 @@ test('reload: a module that fails in setup keeps the old config running', async 
     const after = await scrape(exporter.url);
     assert.equal(after.get('calls_seen'), 2);
     assert.equal(after.get('custom_exporter_config_last_reload_successful'), 0);
-    assert.deepEqual(exporter.status().map((s) => s.name), ['steady']);
+    assert.deepEqual(
+      exporter.status().map((s) => s.name),
+      ['steady'],
+    );
   } finally {
     await exporter.stop();
   }

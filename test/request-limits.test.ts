@@ -9,7 +9,9 @@ test('--web.max-requests: scrapes beyond the in-flight limit get 503 at once', a
     web: { config: undefined, maxRequests: 2, protectHealth: false },
   });
   try {
-    const answers = await Promise.all(Array.from({ length: 5 }, () => fetch(`${exporter.url}/metrics`).then(async (r) => [r.status, await r.text()] as const)));
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => fetch(`${exporter.url}/metrics`).then(async (r) => [r.status, await r.text()] as const)),
+    );
     const statuses = answers.map(([s]) => s).sort();
     assert.deepEqual(statuses, [200, 200, 503, 503, 503]);
     assert.ok(answers.some(([s, body]) => s === 503 && body === 'too many concurrent requests (limit 2)\n'));

@@ -4,9 +4,9 @@ import { ValueType } from '@opentelemetry/api';
 import { emptyResource } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
+  type CollectionResult,
   DataPointType,
   MeterProvider,
-  type CollectionResult,
   type MetricCollectOptions,
   type MetricProducer,
 } from '@opentelemetry/sdk-metrics';
@@ -142,7 +142,10 @@ test('a failed collection fails every scrape that shares it, and the next scrape
   const provider = new MeterProvider({ readers: [pull.reader] });
   try {
     const results = await Promise.allSettled([pull.scrape(5_000), pull.scrape(5_000)]);
-    assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
     assert.equal(calls, 1);
     await pull.scrape(5_000);
     assert.equal(calls, 2);

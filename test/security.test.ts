@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { request, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
+import { type RequestOptions, request } from 'node:https';
 import { join } from 'node:path';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
-import { after, before, describe, test, type TestContext } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { loadWebConfig } from '../src/http/web-config.ts';
 import { makeTestPki, type TestPki } from './support/certs.ts';
@@ -76,7 +76,10 @@ describe('TLS', () => {
 
   test('a client with the wrong CA is refused', async (t) => {
     if (!needOpenssl(t)) return;
-    await assert.rejects(get(`${exporter.url}/metrics`, { ca: readFileSync(certs.otherCaCert) }), /self.signed|unable to verify|certificate/i);
+    await assert.rejects(
+      get(`${exporter.url}/metrics`, { ca: readFileSync(certs.otherCaCert) }),
+      /self.signed|unable to verify|certificate/i,
+    );
   });
 
   test('curl: right CA works, wrong CA fails verification', async (t) => {
@@ -84,12 +87,15 @@ describe('TLS', () => {
     if (!curl || !needOpenssl(t)) return;
     const ok = await run(curl, ['-sS', '--cacert', certs.caCert, `${exporter.url}/metrics`]);
     assert.match(ok.stdout, /^random_number \d+$/m);
-    await assert.rejects(run(curl, ['-sS', '--cacert', certs.otherCaCert, `${exporter.url}/metrics`]), (err: { code: number }) => err.code === 60);
+    await assert.rejects(
+      run(curl, ['-sS', '--cacert', certs.otherCaCert, `${exporter.url}/metrics`]),
+      (err: { code: number }) => err.code === 60,
+    );
   });
 
   test('plain HTTP on the TLS port gets no metrics', async (t) => {
     if (!needOpenssl(t)) return;
-    const res = await get(exporter.url.replace('https:', 'http:') + '/metrics').catch((e: Error) => e);
+    const res = await get(`${exporter.url.replace('https:', 'http:')}/metrics`).catch((e: Error) => e);
     assert.ok(res instanceof Error || res.status === 400, 'refused or 400');
   });
 
@@ -116,20 +122,39 @@ describe('mutual TLS (RequireAndVerifyClientCert)', () => {
 
   test('a client certificate from the CA is accepted', async (t) => {
     if (!needOpenssl(t)) return;
-    const res = await get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) });
+    const res = await get(`${exporter.url}/metrics`, {
+      ca: readFileSync(certs.caCert),
+      cert: readFileSync(certs.clientCert),
+      key: readFileSync(certs.clientKey),
+    });
     assert.equal(res.status, 200);
   });
 
   test('no client certificate, or one from another CA, is refused', async (t) => {
     if (!needOpenssl(t)) return;
     await assert.rejects(get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert) }));
-    await assert.rejects(get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert), cert: readFileSync(certs.strangerCert), key: readFileSync(certs.strangerKey) }));
+    await assert.rejects(
+      get(`${exporter.url}/metrics`, {
+        ca: readFileSync(certs.caCert),
+        cert: readFileSync(certs.strangerCert),
+        key: readFileSync(certs.strangerKey),
+      }),
+    );
   });
 
   test('curl with the client certificate works', async (t) => {
     const curl = requireTool(t, 'curl', 'apt-get install curl');
     if (!curl || !needOpenssl(t)) return;
-    const ok = await run(curl, ['-sS', '--cacert', certs.caCert, '--cert', certs.clientCert, '--key', certs.clientKey, `${exporter.url}/metrics`]);
+    const ok = await run(curl, [
+      '-sS',
+      '--cacert',
+      certs.caCert,
+      '--cert',
+      certs.clientCert,
+      '--key',
+      certs.clientKey,
+      `${exporter.url}/metrics`,
+    ]);
     assert.match(ok.stdout, /random_number/);
     await assert.rejects(run(curl, ['-sS', '--cacert', certs.caCert, `${exporter.url}/metrics`]));
   });
@@ -141,7 +166,10 @@ describe('basic auth', () => {
   before(async () => {
     const p = testPki();
     if (!p) return;
-    file = webConfigFile(p, `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 4)}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`);
+    file = webConfigFile(
+      p,
+      `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 4)}\nhttp_server_config:\n  headers:\n    X-Frame-Options: deny\n`,
+    );
     exporter = await serveWithWebConfig(file);
   });
   after(() => exporter?.stop());
@@ -166,7 +194,11 @@ describe('basic auth', () => {
 
   test('configured security headers and nosniff are on every answer, 401 included', async (t) => {
     if (!needOpenssl(t)) return;
-    for (const res of [await get(`${exporter.url}/metrics`), await get(`${exporter.url}/healthz`), await get(`${exporter.url}/nope`, { headers: basic('prometheus', 's3cret') })]) {
+    for (const res of [
+      await get(`${exporter.url}/metrics`),
+      await get(`${exporter.url}/healthz`),
+      await get(`${exporter.url}/nope`, { headers: basic('prometheus', 's3cret') }),
+    ]) {
       assert.equal(res.headers['x-frame-options'], 'deny');
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
     }
@@ -181,7 +213,11 @@ describe('basic auth', () => {
       status = (await get(`${exporter.url}/metrics`, { headers: basic('prometheus', 'rotated') })).status;
     }
     assert.equal(status, 200, 'the new password works');
-    assert.equal((await get(`${exporter.url}/metrics`, { headers: basic('prometheus', 's3cret') })).status, 401, 'the old one no longer does');
+    assert.equal(
+      (await get(`${exporter.url}/metrics`, { headers: basic('prometheus', 's3cret') })).status,
+      401,
+      'the old one no longer does',
+    );
   });
 });
 
@@ -215,7 +251,10 @@ test('a renewed certificate is served without a restart', async (t) => {
     let renewed = false;
     for (let i = 0; i < 40 && !renewed; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      renewed = await get(`${exporter.url}/healthz`, { ca: readFileSync(second.caCert), agent: false }).then(() => true, () => false);
+      renewed = await get(`${exporter.url}/healthz`, { ca: readFileSync(second.caCert), agent: false }).then(
+        () => true,
+        () => false,
+      );
     }
     assert.ok(renewed, 'the new certificate is served');
     await assert.rejects(get(`${exporter.url}/healthz`, { ca: readFileSync(first.caCert), agent: false }));

@@ -37,7 +37,12 @@ describe('telemetry settings', () => {
     assert.equal(settings.protocol, 'grpc');
     assert.equal(settings.intervalMs, 15_000);
     assert.equal(settings.timeoutMs, 5000);
-    assert.deepEqual(settings.otlp, { url: 'http://collector:4317/', headers: { 'x-tenant': 'shop' }, compression: 'gzip', timeoutMs: 5000 });
+    assert.deepEqual(settings.otlp, {
+      url: 'http://collector:4317/',
+      headers: { 'x-tenant': 'shop' },
+      compression: 'gzip',
+      timeoutMs: 5000,
+    });
   });
 
   test('the environment wins over the config file, setting by setting', () => {
@@ -63,7 +68,10 @@ describe('telemetry settings', () => {
   });
 
   test('the signal-specific protocol variable wins over the generic one', () => {
-    const settings = resolveTelemetrySettings({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' }, undefined);
+    const settings = resolveTelemetrySettings(
+      { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/json' },
+      undefined,
+    );
     assert.equal(settings.protocol, 'http/json');
   });
 
@@ -74,7 +82,10 @@ describe('telemetry settings', () => {
 
   test('OTEL_SDK_DISABLED=true turns every exporter off; empty variables count as unset', () => {
     assert.equal(resolveTelemetrySettings({ OTEL_SDK_DISABLED: 'TRUE', OTEL_METRICS_EXPORTER: 'otlp' }, undefined).exporters.size, 0);
-    assert.deepEqual([...resolveTelemetrySettings({ OTEL_SDK_DISABLED: 'false', OTEL_METRICS_EXPORTER: ' ' }, undefined).exporters], ['prometheus']);
+    assert.deepEqual(
+      [...resolveTelemetrySettings({ OTEL_SDK_DISABLED: 'false', OTEL_METRICS_EXPORTER: ' ' }, undefined).exporters],
+      ['prometheus'],
+    );
     assert.equal(resolveTelemetrySettings({ OTEL_METRICS_EXPORTER: 'none' }, undefined).exporters.size, 0);
   });
 
@@ -82,13 +93,22 @@ describe('telemetry settings', () => {
     const cases: [NodeJS.ProcessEnv, string][] = [
       [{ OTEL_METRICS_EXPORTER: 'prometheus,zipkin' }, 'OTEL_METRICS_EXPORTER: "zipkin" is not one of prometheus, otlp, console, none'],
       [{ OTEL_METRICS_EXPORTER: 'none,otlp' }, 'OTEL_METRICS_EXPORTER: "none" cannot be combined with other exporters'],
-      [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http' }, 'OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL: "http" is not one of http/protobuf, http/json, grpc'],
+      [
+        { OTEL_EXPORTER_OTLP_PROTOCOL: 'http' },
+        'OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL: "http" is not one of http/protobuf, http/json, grpc',
+      ],
       [{ OTEL_METRIC_EXPORT_INTERVAL: '10s' }, 'OTEL_METRIC_EXPORT_INTERVAL: "10s" is not a positive whole number of milliseconds'],
-      [{ OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' }, 'the export timeout (5000 ms) must not be longer than the export interval (1000 ms)'],
+      [
+        { OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' },
+        'the export timeout (5000 ms) must not be longer than the export interval (1000 ms)',
+      ],
       [{ OTEL_SDK_DISABLED: 'yes' }, 'OTEL_SDK_DISABLED: "yes" is not true or false'],
     ];
     for (const [env, message] of cases) {
-      assert.throws(() => resolveTelemetrySettings(env, undefined), (err: unknown) => err instanceof TelemetrySettingsError && err.message === message);
+      assert.throws(
+        () => resolveTelemetrySettings(env, undefined),
+        (err: unknown) => err instanceof TelemetrySettingsError && err.message === message,
+      );
     }
   });
 

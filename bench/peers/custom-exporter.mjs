@@ -25,9 +25,13 @@ sources:
 `,
 );
 const main = new URL('../../dist/main.js', import.meta.url).pathname;
-const child = spawn(process.execPath, [...process.execArgv, main, `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json', '--log.level=info'], {
-  stdio: ['ignore', 'inherit', 'pipe'],
-});
+const child = spawn(
+  process.execPath,
+  [...process.execArgv, main, `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json', '--log.level=info'],
+  {
+    stdio: ['ignore', 'inherit', 'pipe'],
+  },
+);
 const lines = createInterface({ input: child.stderr });
 lines.on('line', (line) => {
   let record;

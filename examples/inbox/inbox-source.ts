@@ -18,12 +18,19 @@ export default defineSource({
     const files = meter.createObservableGauge('inbox_files', { description: 'Files waiting in the inbox' });
     const bytes = meter.createObservableGauge('inbox_bytes', { description: 'Size of the files waiting in the inbox', unit: 'By' });
     // Runs on every scrape, under the source's timeout; what it observes is what that scrape shows.
-    meter.addBatchObservableCallback(async (result) => {
-      const names = (await readdir(options.directory)).filter((name) => name.endsWith(options.suffix));
-      const sizes = await Promise.all(names.map(async (name) => (await stat(join(options.directory, name))).size));
-      const labels = { directory: options.directory };
-      result.observe(files, names.length, labels);
-      result.observe(bytes, sizes.reduce((sum, size) => sum + size, 0), labels);
-    }, [files, bytes]);
+    meter.addBatchObservableCallback(
+      async (result) => {
+        const names = (await readdir(options.directory)).filter((name) => name.endsWith(options.suffix));
+        const sizes = await Promise.all(names.map(async (name) => (await stat(join(options.directory, name))).size));
+        const labels = { directory: options.directory };
+        result.observe(files, names.length, labels);
+        result.observe(
+          bytes,
+          sizes.reduce((sum, size) => sum + size, 0),
+          labels,
+        );
+      },
+      [files, bytes],
+    );
   },
 });

@@ -7,7 +7,7 @@ import type {
   ObservableResult,
 } from '@opentelemetry/api';
 import { ValueType } from '@opentelemetry/api';
-import { ObservationRound } from './observation-round.ts';
+import type { ObservationRound } from './observation-round.ts';
 
 export type ObservableKind = 'gauge' | 'counter' | 'updowncounter';
 

@@ -133,7 +133,13 @@ export class RunningSource {
       this.#count('stale');
     }
     const age = Math.round((Date.now() - latest.at) / 1000);
-    return { ok: false, reason: 'stale', message: `the latest successful poll is ${age} s old (staleAfter ${staleAfterMs} ms)`, seconds: 0, at: Date.now() };
+    return {
+      ok: false,
+      reason: 'stale',
+      message: `the latest successful poll is ${age} s old (staleAfter ${staleAfterMs} ms)`,
+      seconds: 0,
+      at: Date.now(),
+    };
   }
 
   async #firstPoll(deadline: number): Promise<SourceOutcome> {
@@ -175,7 +181,9 @@ export class RunningSource {
       timer = setTimeout(() => resolve('timeout'), budget);
     });
     const signal = AbortSignal.any([collection.signal, this.#stop.signal]);
-    const end = (fields: { ok: true; round: ObservationRound } | { ok: false; reason: FailureReason; message: string; round?: ObservationRound }): SourceOutcome => ({
+    const end = (
+      fields: { ok: true; round: ObservationRound } | { ok: false; reason: FailureReason; message: string; round?: ObservationRound },
+    ): SourceOutcome => ({
       ...fields,
       seconds: (performance.now() - started) / 1000,
       at: Date.now(),

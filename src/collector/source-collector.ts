@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { ValueType, type Attributes } from '@opentelemetry/api';
+import { type Attributes, ValueType } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
-  DataPointType,
   type CollectionResult,
   type DataPoint,
+  DataPointType,
   type MetricCollectOptions,
   type MetricData,
   type MetricProducer,
@@ -76,7 +76,11 @@ export class SourceCollector implements MetricProducer {
       this.#record(source, outcome);
       // A failed collection exports only what the source reports about itself (custom_exporter_*, e.g. the
       // target's status code), so the reason for the failure stays visible.
-      const metrics = outcome.ok ? roundMetrics(source, outcome.round, end) : outcome.round ? roundMetrics(source, outcome.round, end, isSelfReport) : [];
+      const metrics = outcome.ok
+        ? roundMetrics(source, outcome.round, end)
+        : outcome.round
+          ? roundMetrics(source, outcome.round, end, isSelfReport)
+          : [];
       if (metrics.length > 0) scopeMetrics.push({ scope: { name: source.name }, metrics });
     });
     scopeMetrics.push({ scope: this.#options.selfScope, metrics: this.#selfMetrics(end) });
@@ -127,7 +131,13 @@ export class SourceCollector implements MetricProducer {
     return [
       gauge('custom_exporter_source_up', 'Whether the last collection of the source succeeded (1) or failed (0)', '', up, now),
       gauge('custom_exporter_source_duration_seconds', 'How long the last collection of the source took', 's', seconds, now),
-      gauge('custom_exporter_source_last_success_timestamp_seconds', 'When the source was last collected successfully', 's', lastSuccess, now),
+      gauge(
+        'custom_exporter_source_last_success_timestamp_seconds',
+        'When the source was last collected successfully',
+        's',
+        lastSuccess,
+        now,
+      ),
       counter('custom_exporter_source_errors', 'Failed collections of the source, by reason', errors, start, now),
     ].filter((m) => m.dataPoints.length > 0);
   }
@@ -137,11 +147,21 @@ type Point = readonly [Attributes, number];
 
 const isSelfReport = (instrument: ObservableInstrument) => instrument.name.startsWith('custom_exporter_');
 
-function roundMetrics(source: RunningSource, round: ObservationRound, now: number, include = (_: ObservableInstrument) => true): MetricData[] {
+function roundMetrics(
+  source: RunningSource,
+  round: ObservationRound,
+  now: number,
+  include = (_: ObservableInstrument) => true,
+): MetricData[] {
   const metrics: MetricData[] = [];
   for (const [instrument, series] of round.series) {
     if (!include(instrument)) continue;
-    const descriptor = { name: instrument.name, description: instrument.description, unit: instrument.unit, valueType: instrument.valueType };
+    const descriptor = {
+      name: instrument.name,
+      description: instrument.description,
+      unit: instrument.unit,
+      valueType: instrument.valueType,
+    };
     if (instrument.kind === 'gauge') {
       metrics.push({ ...base(descriptor), dataPointType: DataPointType.GAUGE, dataPoints: observedPoints(series, now, now) });
     } else {

@@ -14,8 +14,7 @@ export function sourceMeter(sdkMeter: Meter, registry: ObservableRegistry): Mete
     createUpDownCounter: (name: string, options?: MetricOptions) => sdkMeter.createUpDownCounter(name, options),
     createObservableGauge: (name: string, options?: MetricOptions) => registry.create(name, 'gauge', options),
     createObservableCounter: (name: string, options?: MetricOptions) => registry.create(name, 'counter', options),
-    createObservableUpDownCounter: (name: string, options?: MetricOptions) =>
-      registry.create(name, 'updowncounter', options),
+    createObservableUpDownCounter: (name: string, options?: MetricOptions) => registry.create(name, 'updowncounter', options),
     addBatchObservableCallback: (callback: BatchObservableCallback, observables: Observable[]) =>
       registry.addBatchCallback(callback, observables),
     removeBatchObservableCallback: (callback: BatchObservableCallback, observables: Observable[]) =>

@@ -5,7 +5,10 @@ import { z } from 'zod';
 let baseDir = process.cwd();
 
 /** A file path in the config file: a relative one is resolved against the config file's directory, as Prometheus does. */
-export const configPath = z.string().min(1, 'must not be empty').transform((path) => resolve(baseDir, path));
+export const configPath = z
+  .string()
+  .min(1, 'must not be empty')
+  .transform((path) => resolve(baseDir, path));
 
 /** Runs `parse` with relative `configPath` fields resolved against the directory of `file`. */
 export function relativeTo<T>(file: string, parse: () => T): T {

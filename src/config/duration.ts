@@ -15,7 +15,10 @@ export function parseDuration(text: string): number | undefined {
 export const durationMs = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined || ms === 0) {
-    ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (expected a positive Prometheus duration such as 500ms, 10s or 1m30s)` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid duration "${text}" (expected a positive Prometheus duration such as 500ms, 10s or 1m30s)`,
+    });
     return z.NEVER;
   }
   return ms;

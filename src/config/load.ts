@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { importSourceModule, MODULE_KIND } from '../sources/module.ts';
 import type { SourceDefinition } from '../sources/source.ts';
 import { relativeTo } from './config-path.ts';
-import { configSchema, type Config, type SourceEntry } from './schema.ts';
 import type { CollectionPolicy, ResolvedConfig, ResolvedSource } from './resolved.ts';
-import { ConfigError, describeIssues, fieldName, parseYaml, type FieldPath, type Locate } from './yaml-document.ts';
+import { type Config, configSchema, type SourceEntry } from './schema.ts';
+import { ConfigError, describeIssues, type FieldPath, fieldName, type Locate, parseYaml } from './yaml-document.ts';
 
 export { ConfigError };
 
@@ -29,7 +29,9 @@ export async function resolveConfig(text: string, file: string, definitions: rea
   const sources = await Promise.all(
     config.sources.map(async (entry, index) => {
       try {
-        return entry.kind === MODULE_KIND ? await resolveModule(entry, index, config, locate) : resolveBuiltin(entry, index, config, definitions, locate);
+        return entry.kind === MODULE_KIND
+          ? await resolveModule(entry, index, config, locate)
+          : resolveBuiltin(entry, index, config, definitions, locate);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         problems.push(err.message);
@@ -45,7 +47,8 @@ export async function resolveConfig(text: string, file: string, definitions: rea
 export function parseConfig(text: string, file: string, definitions: readonly SourceDefinition[]): ResolvedConfig {
   const { config, locate } = validate(text, file, definitions);
   const sources = config.sources.map((entry, index) => {
-    if (entry.kind === MODULE_KIND) fail(locate, ['sources', index, 'kind'], 'module sources need their file loaded (resolveConfig or loadConfigFile)');
+    if (entry.kind === MODULE_KIND)
+      fail(locate, ['sources', index, 'kind'], 'module sources need their file loaded (resolveConfig or loadConfigFile)');
     return resolveBuiltin(entry, index, config, definitions, locate);
   });
   return { file, global: config.global, telemetry: config.telemetry, sources };
@@ -67,7 +70,13 @@ function validate(text: string, file: string, definitions: readonly SourceDefini
   return { config, locate };
 }
 
-function resolveBuiltin(entry: SourceEntry, index: number, config: Config, definitions: readonly SourceDefinition[], locate: Locate): ResolvedSource {
+function resolveBuiltin(
+  entry: SourceEntry,
+  index: number,
+  config: Config,
+  definitions: readonly SourceDefinition[],
+  locate: Locate,
+): ResolvedSource {
   const { kind, name, timeout, mode, minInterval, interval, staleAfter, ...options } = entry;
   const definition = definitions.find((d) => d.kind === kind)!;
   return { ...common(entry, index, config, locate), definition, options };

@@ -23,7 +23,10 @@ const globalSchema = z.strictObject({
 /** Where metrics go besides /metrics; every field can be overridden by the standard OTEL_* variables. */
 const telemetrySchema = z.strictObject({
   /** Like OTEL_METRICS_EXPORTER. */
-  exporters: z.array(z.enum(['prometheus', 'otlp', 'console', 'none'])).min(1).optional(),
+  exporters: z
+    .array(z.enum(['prometheus', 'otlp', 'console', 'none']))
+    .min(1)
+    .optional(),
   otlp: z
     .strictObject({
       protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
@@ -59,7 +62,7 @@ export function configSchema(definitions: readonly SourceDefinition[]) {
     moduleOptions.extend({ ...sourceBase, kind: z.literal(MODULE_KIND) }).strict(),
   ];
   const kinds = [...definitions.map((d) => d.kind), MODULE_KIND];
-  const source = z.discriminatedUnion('kind', variants as [ (typeof variants)[number], ...(typeof variants)[number][] ], {
+  const source = z.discriminatedUnion('kind', variants as [(typeof variants)[number], ...(typeof variants)[number][]], {
     error: (issue) => {
       if (issue.code !== 'invalid_union') return undefined;
       const given = (issue.input as { kind?: unknown } | undefined)?.kind;

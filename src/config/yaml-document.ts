@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 
 /** A file that cannot be used; `message` names the file, line, field and reason for each problem. */
@@ -14,7 +14,11 @@ export type Locate = (path: FieldPath) => string;
  * Parses YAML and validates it with `schema`, keeping positions: every problem becomes one
  * `file:line:col: field: reason` line of a ConfigError.
  */
-export function parseYaml<Schema extends z.ZodType>(text: string, file: string, schema: Schema): { data: z.output<Schema>; locate: Locate } {
+export function parseYaml<Schema extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: Schema,
+): { data: z.output<Schema>; locate: Locate } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {

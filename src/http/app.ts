@@ -2,11 +2,11 @@ import Koa from 'koa';
 import type { Logger } from '../logging.ts';
 import { basicAuth } from './basic-auth.ts';
 import { healthz, readyz } from './health-routes.ts';
-import { landingPage, type LandingPageOptions } from './landing-page.ts';
+import { type LandingPageOptions, landingPage } from './landing-page.ts';
 import { reloadRoute } from './lifecycle-routes.ts';
-import { metricsRoute, type MetricsRouteOptions } from './metrics-route.ts';
+import { type MetricsRouteOptions, metricsRoute } from './metrics-route.ts';
 import { inFlightLimit, urlLimit } from './request-limits.ts';
-import { routes, type Route } from './router.ts';
+import { type Route, routes } from './router.ts';
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
@@ -43,7 +43,12 @@ export function createApp(options: AppOptions): Koa {
     ctx.set('X-Content-Type-Options', 'nosniff');
   });
   app.use(urlLimit);
-  app.use(basicAuth(() => options.web().users, (path) => !options.protectHealth && HEALTH_PATHS.has(path)));
+  app.use(
+    basicAuth(
+      () => options.web().users,
+      (path) => !options.protectHealth && HEALTH_PATHS.has(path),
+    ),
+  );
   app.use(
     routes(
       new Map<string, Route>([

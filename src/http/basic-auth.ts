@@ -24,7 +24,8 @@ export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (pat
       const key = createHash('sha256').update(`${credentials.user}\u0000${credentials.password}`).digest('hex');
       if (hash !== undefined && verified.get(key) === hash) return next();
       const bcrypt = await bcryptjs();
-      const ok = await bcrypt.compare(credentials.password, hash ?? (dummyHash ??= bcrypt.hashSync('unknown user', 10)));
+      dummyHash ??= bcrypt.hashSync('unknown user', 10);
+      const ok = await bcrypt.compare(credentials.password, hash ?? dummyHash);
       if (ok && hash !== undefined) {
         if (verified.size >= CACHE_LIMIT) verified.clear();
         verified.set(key, hash);

@@ -29,7 +29,8 @@ export function metricsRoute(options: MetricsRouteOptions): Middleware {
       ctx.status = 200;
       ctx.vary('Accept-Encoding');
       if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-        ctx.body = typeof exposition === 'string' ? await gzipAsync(exposition, { level: constants.Z_BEST_SPEED }) : await exposition.gzip();
+        ctx.body =
+          typeof exposition === 'string' ? await gzipAsync(exposition, { level: constants.Z_BEST_SPEED }) : await exposition.gzip();
         ctx.set('Content-Encoding', 'gzip');
       } else {
         ctx.body = typeof exposition === 'string' ? exposition : exposition.body;

@@ -20,7 +20,15 @@ export interface HttpServer {
 export async function listen(app: Koa, at: ListenAddress, tls: WebTls | undefined): Promise<HttpServer> {
   const { socketTimeout, ...limits } = SERVER_LIMITS;
   const server: Server = tls
-    ? createHttpsServer({ ...limits, ...tls.context, requestCert: tls.clientAuth !== 'NoClientCert', rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert' }, app.callback())
+    ? createHttpsServer(
+        {
+          ...limits,
+          ...tls.context,
+          requestCert: tls.clientAuth !== 'NoClientCert',
+          rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+        },
+        app.callback(),
+      )
     : createHttpServer(limits, app.callback());
   server.setTimeout(socketTimeout);
   if (tls) server.on('secureConnection', (socket: TLSSocket) => enforceClientAuth(socket, tls));

@@ -44,7 +44,10 @@ export class WebConfigWatcher {
     try {
       const next = loadWebConfig(this.#current.file);
       if ((next.tls === undefined) !== (this.#current.tls === undefined) || next.tls?.clientAuth !== this.#current.tls?.clientAuth) {
-        this.#logger.warn({ file: next.file }, 'turning TLS on or off or changing client_auth_type takes a restart; the rest of the web config is reloaded');
+        this.#logger.warn(
+          { file: next.file },
+          'turning TLS on or off or changing client_auth_type takes a restart; the rest of the web config is reloaded',
+        );
       }
       this.#current = next;
       this.#stamp = stampOf(next);

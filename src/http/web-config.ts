@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import { z } from 'zod';
-import { ConfigError, parseYaml, type Locate } from '../config/yaml-document.ts';
+import { ConfigError, type Locate, parseYaml } from '../config/yaml-document.ts';
 
 // The exporter-toolkit web configuration format (prometheus/exporter-toolkit), so users can reuse their files.
 
-const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const satisfies Record<string, SecureVersion>;
+const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' } as const satisfies Record<
+  string,
+  SecureVersion
+>;
 const tlsVersion = z.enum(Object.keys(TLS_VERSIONS) as [keyof typeof TLS_VERSIONS, ...(keyof typeof TLS_VERSIONS)[]]);
 
 export const CLIENT_AUTH_TYPES = [
@@ -19,11 +22,20 @@ export const CLIENT_AUTH_TYPES = [
 export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 // exporter-toolkit allows exactly these response headers to be set.
-const SECURITY_HEADERS = ['Strict-Transport-Security', 'X-Content-Type-Options', 'X-Frame-Options', 'X-XSS-Protection', 'Content-Security-Policy'] as const;
+const SECURITY_HEADERS = [
+  'Strict-Transport-Security',
+  'X-Content-Type-Options',
+  'X-Frame-Options',
+  'X-XSS-Protection',
+  'Content-Security-Policy',
+] as const;
 
 // Settings that restrict TLS further than we can honour: refusing them beats silently ignoring a restriction.
 const unsupported = (what: string) =>
-  z.unknown().refine(() => false, `${what} is not supported by custom-exporter (Node.js' OpenSSL defaults apply); remove it`).optional();
+  z
+    .unknown()
+    .refine(() => false, `${what} is not supported by custom-exporter (Node.js' OpenSSL defaults apply); remove it`)
+    .optional();
 
 const BCRYPT_HASH = /^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$/;
 
@@ -44,12 +56,21 @@ const webConfigSchema = z.strictObject({
       // Only a preference, not a restriction: accepted for compatibility.
       prefer_server_cipher_suites: z.boolean().optional(),
     })
-    .refine((t) => (t.cert_file === undefined) !== (t.cert === undefined), { message: 'exactly one of cert_file and cert is required', path: ['cert_file'] })
-    .refine((t) => (t.key_file === undefined) !== (t.key === undefined), { message: 'exactly one of key_file and key is required', path: ['key_file'] })
-    .refine((t) => !['VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'].includes(t.client_auth_type) || t.client_ca_file !== undefined, {
-      message: 'client_ca_file is required to verify client certificates',
-      path: ['client_ca_file'],
+    .refine((t) => (t.cert_file === undefined) !== (t.cert === undefined), {
+      message: 'exactly one of cert_file and cert is required',
+      path: ['cert_file'],
     })
+    .refine((t) => (t.key_file === undefined) !== (t.key === undefined), {
+      message: 'exactly one of key_file and key is required',
+      path: ['key_file'],
+    })
+    .refine(
+      (t) => !['VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'].includes(t.client_auth_type) || t.client_ca_file !== undefined,
+      {
+        message: 'client_ca_file is required to verify client certificates',
+        path: ['client_ca_file'],
+      },
+    )
     .optional(),
   http_server_config: z
     .strictObject({
@@ -58,7 +79,9 @@ const webConfigSchema = z.strictObject({
       headers: z.partialRecord(z.enum(SECURITY_HEADERS), z.string()).optional(),
     })
     .optional(),
-  basic_auth_users: z.record(z.string().min(1), z.string().regex(BCRYPT_HASH, 'must be a bcrypt hash (htpasswd -nBC 10 "" | tr -d \':\\n\')')).optional(),
+  basic_auth_users: z
+    .record(z.string().min(1), z.string().regex(BCRYPT_HASH, 'must be a bcrypt hash (htpasswd -nBC 10 "" | tr -d \':\\n\')'))
+    .optional(),
 });
 
 export interface WebTls {
@@ -112,7 +135,9 @@ function tlsOf(tls: NonNullable<z.output<typeof webConfigSchema>['tls_server_con
     try {
       return readFileSync(full, 'utf8');
     } catch (err) {
-      throw new ConfigError(`${locate(['tls_server_config', field])}: tls_server_config.${field}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new ConfigError(
+        `${locate(['tls_server_config', field])}: tls_server_config.${field}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
     }
   };
   const cert = tls.cert ?? read('cert_file', tls.cert_file!);

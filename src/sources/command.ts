@@ -34,9 +34,15 @@ export const commandSource = defineSource({
         const run = await runCommand(program, args, { env: { ...process.env, ...options.env }, cwd: options.cwd }, collectionSignal());
         result.observe(exitCode, run.code ?? -1, { source: name });
         if (run.code !== 0) {
-          throw new CollectionError('exit_code', `${program} exited with ${run.code ?? run.signal}${run.stderr ? `: ${run.stderr.trim().slice(-200)}` : ''}`);
+          throw new CollectionError(
+            'exit_code',
+            `${program} exited with ${run.code ?? run.signal}${run.stderr ? `: ${run.stderr.trim().slice(-200)}` : ''}`,
+          );
         }
-        mapping.observe(options.output === 'json' ? parseJson(run.stdout, `the output of ${program}`) : parseNumber(run.stdout, program), result);
+        mapping.observe(
+          options.output === 'json' ? parseJson(run.stdout, `the output of ${program}`) : parseNumber(run.stdout, program),
+          result,
+        );
       },
       [...mapping.instruments, exitCode],
     );
@@ -54,7 +60,12 @@ interface Run {
  * Runs the program in its own process group. When the collection ends (timed out, or done) the whole group is
  * killed, so neither the program nor anything it started outlives the collection.
  */
-function runCommand(program: string, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string | undefined }, signal: AbortSignal): Promise<Run> {
+function runCommand(
+  program: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd: string | undefined },
+  signal: AbortSignal,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, { env: options.env, cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const killGroup = () => {
@@ -95,6 +106,7 @@ function runCommand(program: string, args: string[], options: { env: NodeJS.Proc
 
 function parseNumber(text: string, program: string): number {
   const value = Number(text.trim());
-  if (text.trim() === '' || Number.isNaN(value)) throw new CollectionError('parse', `the output of ${program} is not a number: ${JSON.stringify(text.trim().slice(0, 80))}`);
+  if (text.trim() === '' || Number.isNaN(value))
+    throw new CollectionError('parse', `the output of ${program} is not a number: ${JSON.stringify(text.trim().slice(0, 80))}`);
   return value;
 }

@@ -37,11 +37,14 @@ export const demoSource = defineSource({
     });
 
     // Each collection (a scrape or a push) is a request this source serves; time it as the original timed its handler.
-    meter.addBatchObservableCallback((result) => {
-      const started = performance.now();
-      result.observe(gauge, current);
-      result.observe(counter, total);
-      processing.record((performance.now() - started) / 1000);
-    }, [gauge, counter]);
+    meter.addBatchObservableCallback(
+      (result) => {
+        const started = performance.now();
+        result.observe(gauge, current);
+        result.observe(counter, total);
+        processing.record((performance.now() - started) / 1000);
+      },
+      [gauge, counter],
+    );
   },
 });

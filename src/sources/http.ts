@@ -18,7 +18,8 @@ const authSchema = z
     bearer: secretSchema.optional(),
   })
   .superRefine((auth, ctx) => {
-    if ((auth.basic === undefined) === (auth.bearer === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of basic or bearer' });
+    if ((auth.basic === undefined) === (auth.bearer === undefined))
+      ctx.addIssue({ code: 'custom', message: 'give exactly one of basic or bearer' });
   });
 
 /** GETs or POSTs a URL per collection and maps its JSON answer to instruments. */
@@ -31,7 +32,9 @@ export const httpSource = defineSource({
     headers: z.record(z.string(), z.string()).default({}),
     body: z.string().optional(),
     auth: authSchema.optional(),
-    tls: z.strictObject({ caFile: configPath.optional(), insecureSkipVerify: z.boolean().default(false) }).default({ insecureSkipVerify: false }),
+    tls: z
+      .strictObject({ caFile: configPath.optional(), insecureSkipVerify: z.boolean().default(false) })
+      .default({ insecureSkipVerify: false }),
     /** Status codes whose answer is used; any other fails the collection with reason `status`. */
     acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
     metrics: metricsMappingSchema,
@@ -54,7 +57,11 @@ export const httpSource = defineSource({
         const started = performance.now();
         let status = 0;
         try {
-          const headers = { accept: 'application/json', ...options.headers, ...(authorization && { authorization: await authorization() }) };
+          const headers = {
+            accept: 'application/json',
+            ...options.headers,
+            ...(authorization && { authorization: await authorization() }),
+          };
           const request = { method: options.method, headers, body: options.body, ca, insecure: options.tls.insecureSkipVerify };
           const answer = await send(options.url, request, collectionSignal());
           status = answer.status;
@@ -98,7 +105,8 @@ function send(url: string, req: Request, signal: AbortSignal): Promise<{ status:
   const https = url.startsWith('https:');
   const options = { method: req.method, headers: req.headers, signal, ...(https && { ca: req.ca, rejectUnauthorized: !req.insecure }) };
   return new Promise((resolve, reject) => {
-    const failed = (err: Error) => reject(signal.aborted ? err : new CollectionError('connection', `${url}: ${err.message}`, { cause: err }));
+    const failed = (err: Error) =>
+      reject(signal.aborted ? err : new CollectionError('connection', `${url}: ${err.message}`, { cause: err }));
     const request = (https ? httpsRequest : httpRequest)(url, options, (response: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;

@@ -1,5 +1,5 @@
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
-import { query, type JsonValue } from 'jsonpath-rfc9535';
+import { type JsonValue, query } from 'jsonpath-rfc9535';
 import parseJsonPath from 'jsonpath-rfc9535/parser';
 import { z } from 'zod';
 import { CollectionError } from './collection-error.ts';
@@ -52,7 +52,11 @@ export const metricsMappingSchema = z
     metrics.forEach((m, i) => {
       const other = metrics.findIndex((o) => o.name === m.name);
       if (other < i && metrics[other]!.type !== m.type) {
-        ctx.addIssue({ code: 'custom', path: [i, 'type'], message: `"${m.name}" is already a ${metrics[other]!.type} (metrics[${other}])` });
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'type'],
+          message: `"${m.name}" is already a ${metrics[other]!.type} (metrics[${other}])`,
+        });
       }
     });
   });
@@ -71,7 +75,8 @@ export function createMapping(meter: Meter, mappings: readonly MetricMapping[]) 
     observe(document: JsonValue, result: BatchObservableResult): void {
       mappings.forEach((m, i) => {
         const elements = m.each === undefined ? [document] : query(document, m.each);
-        if (m.each !== undefined && elements.length === 0) throw new CollectionError('path', `metric ${m.name}: each ${m.each} matched nothing`);
+        if (m.each !== undefined && elements.length === 0)
+          throw new CollectionError('path', `metric ${m.name}: each ${m.each} matched nothing`);
         for (const element of elements) {
           const value = toNumber(m, single(element, m.path, `metric ${m.name}: path`), m.valueMap);
           result.observe(instruments[i]!, value, labels(m, element));
@@ -81,11 +86,11 @@ export function createMapping(meter: Meter, mappings: readonly MetricMapping[]) 
   };
 }
 
-
 function single(element: JsonValue, path: string, what: string): JsonValue {
   const found = query(element, path);
   if (found.length === 0) throw new CollectionError('path', `${what} ${path} matched nothing`);
-  if (found.length > 1) throw new CollectionError('path', `${what} ${path} matched ${found.length} values (use each for one series per value)`);
+  if (found.length > 1)
+    throw new CollectionError('path', `${what} ${path} matched ${found.length} values (use each for one series per value)`);
   return found[0]!;
 }
 
@@ -97,7 +102,8 @@ function labels(m: MetricMapping, element: JsonValue): Attributes {
       continue;
     }
     const value = single(element, spec, `metric ${m.name}: label ${name}`);
-    if (value !== null && typeof value === 'object') throw new CollectionError('value', `metric ${m.name}: label ${name} ${spec} is not a string or number`);
+    if (value !== null && typeof value === 'object')
+      throw new CollectionError('value', `metric ${m.name}: label ${name} ${spec} is not a string or number`);
     attributes[name] = String(value);
   }
   return attributes;
@@ -111,7 +117,10 @@ function toNumber(m: MetricMapping, value: JsonValue, valueMap: Readonly<Record<
   if (typeof value === 'number') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  throw new CollectionError('value', `metric ${m.name}: ${JSON.stringify(value)?.slice(0, 80)} is not a number${valueMap ? ' nor in valueMap' : ''}`);
+  throw new CollectionError(
+    'value',
+    `metric ${m.name}: ${JSON.stringify(value)?.slice(0, 80)} is not a number${valueMap ? ' nor in valueMap' : ''}`,
+  );
 }
 
 /** Parses a document as JSON; a CollectionError `parse` when it is not. */

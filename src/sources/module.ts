@@ -23,7 +23,10 @@ export const moduleOptions = z.strictObject({
  * picks up a changed file while an unchanged one stays the same module (and its source keeps running).
  */
 export async function importSourceModule(file: string): Promise<SourceDefinition> {
-  const hash = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex')
+    .slice(0, 16);
   const exports = (await import(`${pathToFileURL(file).href}?sha256=${hash}`)) as { default?: unknown };
   const definition = exports.default;
   if (!isSourceDefinition(definition)) {

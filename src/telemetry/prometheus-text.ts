@@ -1,4 +1,4 @@
-import { diag, type Attributes, type AttributeValue } from '@opentelemetry/api';
+import { type Attributes, type AttributeValue, diag } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 
@@ -84,7 +84,8 @@ export class PrometheusText {
   #families(resourceMetrics: ResourceMetrics): Map<string, Family> {
     const families = new Map<string, Family>();
     const conflicts = new Set<string>();
-    if (this.#options.targetInfo) families.set('target_info', { help: 'Target metadata', unit: '', type: 'gauge', dropped: false, members: [] });
+    if (this.#options.targetInfo)
+      families.set('target_info', { help: 'Target metadata', unit: '', type: 'gauge', dropped: false, members: [] });
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
       const scopeKey = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`;
       let scopeLabels = '';
@@ -99,7 +100,13 @@ export class PrometheusText {
         const type = promType(metric);
         const family = families.get(name);
         if (family === undefined) {
-          families.set(name, { help: metric.descriptor.description, unit: metric.descriptor.unit, type, dropped: false, members: [{ metric, scopeLabels, scopeKey }] });
+          families.set(name, {
+            help: metric.descriptor.description,
+            unit: metric.descriptor.unit,
+            type,
+            dropped: false,
+            members: [{ metric, scopeLabels, scopeKey }],
+          });
         } else if (!family.dropped) {
           if (family.type !== type) {
             this.#conflict(conflicts, 'TYPE', name, family.type, type, undefined);

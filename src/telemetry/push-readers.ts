@@ -1,9 +1,9 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import {
   ConsoleMetricExporter,
-  PeriodicExportingMetricReader,
   type InstrumentType,
   type MetricProducer,
+  PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
@@ -40,11 +40,15 @@ export async function createPushReaders(
 async function otlpExporter(settings: TelemetrySettings): Promise<PushMetricExporter> {
   const { url, headers, timeoutMs } = settings.otlp;
   const { CompressionAlgorithm } = await import('@opentelemetry/otlp-exporter-base');
-  const compression = settings.otlp.compression && (settings.otlp.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE);
+  const compression =
+    settings.otlp.compression && (settings.otlp.compression === 'gzip' ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE);
   const common = { url, timeoutMillis: timeoutMs, compression };
   switch (settings.protocol) {
     case 'grpc': {
-      const [{ Metadata }, { OTLPMetricExporter }] = await Promise.all([import('@grpc/grpc-js'), import('@opentelemetry/exporter-metrics-otlp-grpc')]);
+      const [{ Metadata }, { OTLPMetricExporter }] = await Promise.all([
+        import('@grpc/grpc-js'),
+        import('@opentelemetry/exporter-metrics-otlp-grpc'),
+      ]);
       const metadata = new Metadata();
       for (const [key, value] of Object.entries(headers ?? {})) metadata.set(key, value);
       return new OTLPMetricExporter({ ...common, metadata });
@@ -70,7 +74,9 @@ class CountingExporter implements PushMetricExporter {
   readonly #timeoutMs: number;
   readonly #onExport: (exporter: string, outcome: ExportOutcome) => void;
   readonly #logger: Logger;
-  readonly selectAggregationTemporality?: (type: InstrumentType) => ReturnType<NonNullable<PushMetricExporter['selectAggregationTemporality']>>;
+  readonly selectAggregationTemporality?: (
+    type: InstrumentType,
+  ) => ReturnType<NonNullable<PushMetricExporter['selectAggregationTemporality']>>;
   readonly selectAggregation?: (type: InstrumentType) => ReturnType<NonNullable<PushMetricExporter['selectAggregation']>>;
 
   constructor(

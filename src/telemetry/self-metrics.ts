@@ -1,4 +1,4 @@
-import { ValueType, type Meter } from '@opentelemetry/api';
+import { type Meter, ValueType } from '@opentelemetry/api';
 import { VERSION } from '../version.ts';
 
 /** custom_exporter_build_info{version,node_version} 1, the usual way to tell which build is running. */

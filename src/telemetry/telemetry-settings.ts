@@ -43,13 +43,19 @@ export function resolveTelemetrySettings(env: NodeJS.ProcessEnv, config: Telemet
   if (disabled !== undefined && !['true', 'false'].includes(disabled.toLowerCase())) {
     throw new TelemetrySettingsError(`OTEL_SDK_DISABLED: "${disabled}" is not true or false`);
   }
-  const exporters = disabled?.toLowerCase() === 'true' ? new Set<MetricExporterName>() : exporterSet(read('OTEL_METRICS_EXPORTER'), config?.exporters);
+  const exporters =
+    disabled?.toLowerCase() === 'true' ? new Set<MetricExporterName>() : exporterSet(read('OTEL_METRICS_EXPORTER'), config?.exporters);
 
   const protocolText = first('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL');
-  const protocol = protocolText === undefined ? (config?.otlp?.protocol ?? 'http/protobuf') : oneOf(protocolText, OTLP_PROTOCOLS, 'OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL');
+  const protocol =
+    protocolText === undefined
+      ? (config?.otlp?.protocol ?? 'http/protobuf')
+      : oneOf(protocolText, OTLP_PROTOCOLS, 'OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL');
 
-  const intervalMs = millis(read('OTEL_METRIC_EXPORT_INTERVAL'), 'OTEL_METRIC_EXPORT_INTERVAL') ?? config?.otlp?.interval ?? DEFAULT_INTERVAL_MS;
-  const timeoutMs = millis(read('OTEL_METRIC_EXPORT_TIMEOUT'), 'OTEL_METRIC_EXPORT_TIMEOUT') ?? config?.otlp?.exportTimeout ?? DEFAULT_TIMEOUT_MS;
+  const intervalMs =
+    millis(read('OTEL_METRIC_EXPORT_INTERVAL'), 'OTEL_METRIC_EXPORT_INTERVAL') ?? config?.otlp?.interval ?? DEFAULT_INTERVAL_MS;
+  const timeoutMs =
+    millis(read('OTEL_METRIC_EXPORT_TIMEOUT'), 'OTEL_METRIC_EXPORT_TIMEOUT') ?? config?.otlp?.exportTimeout ?? DEFAULT_TIMEOUT_MS;
   if (timeoutMs > intervalMs) {
     throw new TelemetrySettingsError(`the export timeout (${timeoutMs} ms) must not be longer than the export interval (${intervalMs} ms)`);
   }
@@ -62,12 +68,17 @@ export function resolveTelemetrySettings(env: NodeJS.ProcessEnv, config: Telemet
     intervalMs,
     timeoutMs,
     otlp: {
-      url: unset('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT') && fromConfig?.endpoint ? metricsUrl(fromConfig.endpoint, protocol) : undefined,
+      url:
+        unset('OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT') && fromConfig?.endpoint
+          ? metricsUrl(fromConfig.endpoint, protocol)
+          : undefined,
       headers: unset('OTEL_EXPORTER_OTLP_METRICS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS') ? fromConfig?.headers : undefined,
       compression: unset('OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION') ? fromConfig?.compression : undefined,
       // Unless set, a request and its retries get the export timeout rather than the SDK's 10 s, which would
       // outlive the reader's own timeout.
-      timeoutMs: unset('OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT') ? (fromConfig?.requestTimeout ?? timeoutMs) : undefined,
+      timeoutMs: unset('OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT')
+        ? (fromConfig?.requestTimeout ?? timeoutMs)
+        : undefined,
     },
   };
 }
@@ -76,7 +87,8 @@ function exporterSet(text: string | undefined, fromConfig: readonly string[] | u
   const names = text === undefined ? (fromConfig ?? ['prometheus']) : text.split(',').map((n) => n.trim().toLowerCase());
   const where = text === undefined ? 'telemetry.exporters' : 'OTEL_METRICS_EXPORTER';
   for (const name of names) oneOf(name, METRIC_EXPORTERS, where);
-  if (names.includes('none') && names.length > 1) throw new TelemetrySettingsError(`${where}: "none" cannot be combined with other exporters`);
+  if (names.includes('none') && names.length > 1)
+    throw new TelemetrySettingsError(`${where}: "none" cannot be combined with other exporters`);
   return new Set(names.filter((n): n is MetricExporterName => n !== 'none'));
 }
 

@@ -5,14 +5,16 @@ import { parse } from 'yaml';
 import { only, render } from '../support/helm.ts';
 import { exporterContainer, flag, podTemplate } from './k8s.ts';
 
-const checksum = async (set: string[]) =>
-  podTemplate(only(await render({ set }), 'Deployment')).metadata.annotations?.['checksum/config'];
+const checksum = async (set: string[]) => podTemplate(only(await render({ set }), 'Deployment')).metadata.annotations?.['checksum/config'];
 
 test('the ConfigMap holds the config value as YAML and the exporter is pointed at it', async () => {
   const manifests = await render();
   const configMap = only(manifests, 'ConfigMap') as unknown as { metadata: { name: string }; data: Record<string, string> };
   const config = parse(configMap.data['config.yaml'] ?? '') as { sources: { name: string; kind: string }[] };
-  assert.deepEqual(config.sources.map((s) => [s.name, s.kind]), [['demo', 'demo']]);
+  assert.deepEqual(
+    config.sources.map((s) => [s.name, s.kind]),
+    [['demo', 'demo']],
+  );
   const deployment = only(manifests, 'Deployment');
   const container = exporterContainer(deployment);
   const file = flag(container.args ?? [], '--config.file');

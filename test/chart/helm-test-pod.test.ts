@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { only, render } from '../support/helm.ts';
-import { startChartExporter } from './local-exporter.ts';
 import { podSpecOf } from './k8s.ts';
+import { startChartExporter } from './local-exporter.ts';
 
 const run = promisify(execFile);
 

@@ -41,7 +41,10 @@ export function exporterContainer(deployment: Manifest): ContainerView {
 
 /** The value of `--flag=value` in an argument list (last one wins, as in the exporter's parser). */
 export function flag(args: readonly string[], name: string): string | undefined {
-  return args.filter((a) => a.startsWith(`${name}=`)).map((a) => a.slice(name.length + 1)).pop();
+  return args
+    .filter((a) => a.startsWith(`${name}=`))
+    .map((a) => a.slice(name.length + 1))
+    .pop();
 }
 
 /** Whether a selector's matchLabels all appear in the labels. */

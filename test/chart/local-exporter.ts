@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveCli, type ServingCli } from '../support/exporter.ts';
+import { type ServingCli, serveCli } from '../support/exporter.ts';
 import type { Manifest } from '../support/helm.ts';
 import { exporterContainer } from './k8s.ts';
 

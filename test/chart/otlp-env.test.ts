@@ -15,11 +15,14 @@ interface EnvVar {
 async function envOf(set: string[]): Promise<EnvVar[]> {
   const deployment = find(await render({ set }), 'Deployment');
   assert.ok(deployment);
-  return ((exporterContainer(deployment) as { env?: EnvVar[] }).env ?? []);
+  return (exporterContainer(deployment) as { env?: EnvVar[] }).env ?? [];
 }
 
 test('otlp is off by default: no OTEL_* variables', async () => {
-  assert.deepEqual((await envOf([])).filter((e) => e.name.startsWith('OTEL_')), []);
+  assert.deepEqual(
+    (await envOf([])).filter((e) => e.name.startsWith('OTEL_')),
+    [],
+  );
 });
 
 test('otlp values render the OTEL_* variables, which the exporter accepts', async () => {
@@ -51,6 +54,9 @@ test('otlp values render the OTEL_* variables, which the exporter accepts', asyn
 });
 
 test('a timeout longer than the interval and an unknown protocol are rejected', async () => {
-  await assert.rejects(envOf(['otlp.enabled=true', 'otlp.intervalSeconds=5', 'otlp.timeoutSeconds=10']), /otlp\.timeoutSeconds must not be greater than otlp\.intervalSeconds/);
+  await assert.rejects(
+    envOf(['otlp.enabled=true', 'otlp.intervalSeconds=5', 'otlp.timeoutSeconds=10']),
+    /otlp\.timeoutSeconds must not be greater than otlp\.intervalSeconds/,
+  );
   await assert.rejects(envOf(['otlp.enabled=true', 'otlp.protocol=thrift']), /otlp\/protocol|protocol/);
 });

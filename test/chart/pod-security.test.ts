@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Manifest } from '../support/helm.ts';
-import { podSpecOf, podTemplate, type PodSpecView } from './k8s.ts';
+import { type PodSpecView, podSpecOf, podTemplate } from './k8s.ts';
 import { renderVariant, variants } from './variants.ts';
 
 function podSpecs(manifests: Manifest[]): [string, PodSpecView][] {

@@ -27,7 +27,10 @@ async function promtool(binary: string, args: string[]): Promise<{ code: number;
 test('the rendered alert rules pass promtool check and unit tests', { timeout: 30_000 }, async (t) => {
   const binary = requireTool(t, 'promtool', 'apt-get install prometheus');
   if (!binary) return;
-  const rule = only(await render({ set: ['prometheusRule.enabled=true', 'prometheusRule.additionalAlertLabels.team=platform'] }), 'PrometheusRule');
+  const rule = only(
+    await render({ set: ['prometheusRule.enabled=true', 'prometheusRule.additionalAlertLabels.team=platform'] }),
+    'PrometheusRule',
+  );
   const groups = (rule as unknown as { spec: { groups: unknown[] } }).spec.groups;
 
   const dir = await mkdtemp(join(tmpdir(), 'chart-rules-'));
@@ -58,7 +61,14 @@ test('the rendered alert rules pass promtool check and unit tests', { timeout: 3
             alertname: 'CustomExporterDown',
             exp_alerts: [
               {
-                exp_labels: { severity: 'critical', team: 'platform', namespace: 'observability', service: 'demo-custom-exporter', pod: 'demo-custom-exporter-abc', job: 'demo-custom-exporter' },
+                exp_labels: {
+                  severity: 'critical',
+                  team: 'platform',
+                  namespace: 'observability',
+                  service: 'demo-custom-exporter',
+                  pod: 'demo-custom-exporter-abc',
+                  job: 'demo-custom-exporter',
+                },
                 exp_annotations: {
                   summary: 'custom-exporter is down',
                   description: 'Prometheus has failed to scrape demo-custom-exporter-abc (observability/demo-custom-exporter) for 5m.',
@@ -72,10 +82,19 @@ test('the rendered alert rules pass promtool check and unit tests', { timeout: 3
             alertname: 'CustomExporterSourceDown',
             exp_alerts: [
               {
-                exp_labels: { severity: 'warning', team: 'platform', source: 'db', namespace: 'observability', service: 'demo-custom-exporter', pod: 'demo-custom-exporter-abc', job: 'demo-custom-exporter' },
+                exp_labels: {
+                  severity: 'warning',
+                  team: 'platform',
+                  source: 'db',
+                  namespace: 'observability',
+                  service: 'demo-custom-exporter',
+                  pod: 'demo-custom-exporter-abc',
+                  job: 'demo-custom-exporter',
+                },
                 exp_annotations: {
                   summary: 'a custom-exporter source is failing',
-                  description: 'Source db of demo-custom-exporter-abc (observability/demo-custom-exporter) has failed every collection for 10m.',
+                  description:
+                    'Source db of demo-custom-exporter-abc (observability/demo-custom-exporter) has failed every collection for 10m.',
                 },
               },
             ],
@@ -93,9 +112,14 @@ test('the rendered alert rules pass promtool check and unit tests', { timeout: 3
 
 test('each alert can be switched off and its delay set', async () => {
   const rule = only(
-    await render({ set: ['prometheusRule.enabled=true', 'prometheusRule.exporterDown.enabled=false', 'prometheusRule.sourceDown.for=30m'] }),
+    await render({
+      set: ['prometheusRule.enabled=true', 'prometheusRule.exporterDown.enabled=false', 'prometheusRule.sourceDown.for=30m'],
+    }),
     'PrometheusRule',
   );
   const rules = (rule as unknown as { spec: { groups: { rules: { alert?: string; for?: string }[] }[] } }).spec.groups[0]?.rules;
-  assert.deepEqual(rules?.map((r) => [r.alert, r.for]), [['CustomExporterSourceDown', '30m']]);
+  assert.deepEqual(
+    rules?.map((r) => [r.alert, r.for]),
+    [['CustomExporterSourceDown', '30m']],
+  );
 });

@@ -6,11 +6,11 @@
 // free-form maps (labels, annotations, ConfigMap data). Running a validator over a Proxy that records
 // those reads leaves the misspelled keys as the ones it never looked at.
 import type { Model } from '@kubernetes-models/base';
-import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 
 interface ModelClass {
   new (data?: never): Model<unknown>;

@@ -9,7 +9,9 @@ import { requireTool } from '../support/tools.ts';
 import { startChartExporter } from './local-exporter.ts';
 import { scrapeConfigFor } from './scrape-config.ts';
 
-test('Prometheus scrapes the exporter through the default ServiceMonitor (30s interval) and the tuned one', { timeout: 120_000 }, async (t) => {
+test('Prometheus scrapes the exporter through the default ServiceMonitor (30s interval) and the tuned one', {
+  timeout: 120_000,
+}, async (t) => {
   const binary = requireTool(t, 'prometheus', 'apt-get install prometheus');
   if (!binary) return;
 
@@ -40,7 +42,11 @@ test('Prometheus scrapes the exporter through the default ServiceMonitor (30s in
   assert.deepEqual(await prometheus.query('count({__name__=~"process_.*", service="tuned-custom-exporter"})'), []);
 
   // A 30 s interval starts at a per-target offset inside the first 30 s.
-  await prometheus.waitFor('up{job="default-custom-exporter", namespace="observability", service="default-custom-exporter"}', (v) => v === 1, 45_000);
+  await prometheus.waitFor(
+    'up{job="default-custom-exporter", namespace="observability", service="default-custom-exporter"}',
+    (v) => v === 1,
+    45_000,
+  );
   const health = await prometheus.targets();
   assert.deepEqual(health.map((h) => h.health).sort(), ['up', 'up'], JSON.stringify(health));
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isMap, isScalar, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, type Node, parseDocument } from 'yaml';
 import { chartDir } from '../support/helm.ts';
 import { valueKeys } from './values-keys.ts';
 

@@ -2,7 +2,7 @@
 // (the files chart-testing installs one by one).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chartDir, render, type Manifest } from '../support/helm.ts';
+import { chartDir, type Manifest, render } from '../support/helm.ts';
 
 export interface Variant {
   readonly name: string;

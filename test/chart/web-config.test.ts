@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseWebConfig } from '../../src/http/web-config.ts';
-import { render, type Manifest } from '../support/helm.ts';
+import { type Manifest, render } from '../support/helm.ts';
 import { exporterContainer, flag, podSpecOf, podTemplate } from './k8s.ts';
 import { find, renderVariant, variants } from './variants.ts';
 
@@ -24,12 +24,15 @@ for (const variant of variants) {
     assert.equal(flag(container.args ?? [], '--web.config.file'), '/etc/custom-exporter/web/web.yml');
     assert.ok(container.volumeMounts?.some((m) => m.name === 'web-config' && m.mountPath === '/etc/custom-exporter/web'));
     if (data.tls_server_config?.cert_file?.startsWith('/etc/custom-exporter/tls/')) {
-      assert.ok(container.volumeMounts?.some((m) => m.name === 'tls' && m.mountPath === '/etc/custom-exporter/tls'), 'the TLS Secret is mounted');
+      assert.ok(
+        container.volumeMounts?.some((m) => m.name === 'tls' && m.mountPath === '/etc/custom-exporter/tls'),
+        'the TLS Secret is mounted',
+      );
     }
   });
 }
 
-test('web.tlsSecret alone turns TLS on with the Secret\'s files', async () => {
+test("web.tlsSecret alone turns TLS on with the Secret's files", async () => {
   const manifests = await render({ set: ['web.tlsSecret=my-tls', 'serviceMonitor.scheme=https'] });
   const { data } = parseWebConfig(webYml(manifests)!, 'web.yml');
   assert.deepEqual(data.tls_server_config && { cert: data.tls_server_config.cert_file, key: data.tls_server_config.key_file }, {
@@ -55,7 +58,10 @@ test('client certificates required: probes check the TCP port and no helm test p
       'web.config.tls_server_config.client_ca_file=/etc/custom-exporter/tls/ca.crt',
     ],
   });
-  const container = exporterContainer(find(manifests, 'Deployment')!) as { livenessProbe?: Record<string, unknown>; readinessProbe?: Record<string, unknown> };
+  const container = exporterContainer(find(manifests, 'Deployment')!) as {
+    livenessProbe?: Record<string, unknown>;
+    readinessProbe?: Record<string, unknown>;
+  };
   assert.deepEqual(container.livenessProbe?.tcpSocket, { port: 'web' });
   assert.deepEqual(container.readinessProbe?.tcpSocket, { port: 'web' });
   assert.equal(find(manifests, 'Pod'), undefined);

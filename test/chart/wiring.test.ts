@@ -72,7 +72,10 @@ for (const variant of variants) {
     assert.ok(deployment);
     const telemetryPath = flag(exporterContainer(deployment).args ?? [], '--web.telemetry-path');
     for (const endpoint of monitor.spec.endpoints) {
-      assert.ok(svc.spec.ports.some((p) => p.name === endpoint.port), `endpoint port ${endpoint.port} exists on the Service`);
+      assert.ok(
+        svc.spec.ports.some((p) => p.name === endpoint.port),
+        `endpoint port ${endpoint.port} exists on the Service`,
+      );
       assert.equal(endpoint.path, telemetryPath, 'endpoint path is the exporter telemetry path');
       assert.equal(endpoint.scheme, servesTls(manifests) ? 'https' : 'http', 'endpoint scheme matches what the exporter serves');
     }
@@ -99,7 +102,9 @@ for (const variant of variants) {
 
 test('the ServiceMonitor is on by default with the release: prometheus label and a 30s interval', async () => {
   const manifests = await renderVariant(variants[0]!);
-  const monitor = find(manifests, 'ServiceMonitor') as unknown as (ServiceMonitorView & { spec: { endpoints: { interval?: string }[] } }) | undefined;
+  const monitor = find(manifests, 'ServiceMonitor') as unknown as
+    | (ServiceMonitorView & { spec: { endpoints: { interval?: string }[] } })
+    | undefined;
   assert.ok(monitor);
   assert.equal(monitor.metadata.labels.release, 'prometheus');
   assert.equal(monitor.spec.endpoints[0]?.interval, '30s');

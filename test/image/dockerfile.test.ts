@@ -36,10 +36,16 @@ test('the runtime stage runs node as a numeric non-root user, exposes 9000 and h
   assert.match(user ?? '', /^[1-9]\d*:[1-9]\d*$/);
   assert.ok(finalStage.some((i) => i.keyword === 'EXPOSE' && i.args === '9000'));
   assert.equal(finalStage.filter((i) => i.keyword === 'ENTRYPOINT').pop()?.args, '["node", "dist/main.js"]');
-  const labels = finalStage.filter((i) => i.keyword === 'LABEL').map((i) => i.args).join(' ');
+  const labels = finalStage
+    .filter((i) => i.keyword === 'LABEL')
+    .map((i) => i.args)
+    .join(' ');
   for (const key of ['source', 'version', 'licenses']) assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${key}=`));
   assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.licenses="${packageJson.license}"`));
-  assert.ok(finalStage.some((i) => i.keyword === 'ARG' && i.args === `VERSION=${packageJson.version}`), 'VERSION default is package.json version');
+  assert.ok(
+    finalStage.some((i) => i.keyword === 'ARG' && i.args === `VERSION=${packageJson.version}`),
+    'VERSION default is package.json version',
+  );
 });
 
 test('the runtime stage gets production dependencies only', () => {
@@ -52,7 +58,9 @@ test('the runtime stage gets production dependencies only', () => {
 });
 
 test('.dockerignore keeps local node_modules, dist, caches and .git out of the build context', () => {
-  const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+  const ignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim());
   assert.ok(ignore.includes('*'), 'starts from ignoring everything');
   const allowed = ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
   assert.deepEqual(allowed.sort(), ['package-lock.json', 'package.json', 'src', 'tsconfig.build.json', 'tsconfig.json']);

@@ -24,9 +24,13 @@ const scrapers = Number(values.scrapers);
 const warmupMs = Math.min(60_000, durationMs / 3);
 
 const main = new URL('../../dist/main.js', import.meta.url).pathname;
-const child = spawn(process.execPath, [main, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...(values.config ? [`--config.file=${values.config}`] : [])], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
+const child = spawn(
+  process.execPath,
+  [main, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...(values.config ? [`--config.file=${values.config}`] : [])],
+  {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  },
+);
 let log = '';
 child.stderr.on('data', (c: Buffer) => (log += c.toString()));
 const MiB = 1024 * 1024;
@@ -84,7 +88,7 @@ function quarters(from: number): [Sample[], Sample[]] {
   const quarter = (durationMs - from) / 4;
   return [samples.filter((s) => s.at >= from && s.at < from + quarter), samples.filter((s) => s.at >= durationMs - quarter)];
 }
-const checks: { ok?: boolean; line: string }[] = [];  // ok undefined: reported, not judged
+const checks: { ok?: boolean; line: string }[] = []; // ok undefined: reported, not judged
 
 if (samples.length === 0) {
   checks.push({ ok: false, line: 'no memory samples: no scrape succeeded with nodejs_heap_size_* in its body' });
@@ -93,24 +97,36 @@ if (samples.length === 0) {
   const [first, last] = quarters(warmupMs);
   const low = (ss: Sample[]) => Math.min(...ss.map((s) => s.heapUsed));
   const g = growth(low(first), low(last));
-  checks.push({ ok: g < 0.1, line: `JS heap used, low point: ${f(low(first))} MiB in the first quarter after ${(warmupMs / 1000).toFixed(0)} s warm-up, ${f(low(last))} MiB in the last (${pct(g)})` });
+  checks.push({
+    ok: g < 0.1,
+    line: `JS heap used, low point: ${f(low(first))} MiB in the first quarter after ${(warmupMs / 1000).toFixed(0)} s warm-up, ${f(low(last))} MiB in the last (${pct(g)})`,
+  });
 
   // Everything else, RSS: from 30 s after V8's heap reservation last grew (RSS follows a new reservation in
   // steps over ~25 s as its pages get used).
   const reservedMax = Math.max(...samples.map((s) => s.heapTotal));
   const settledAt = Math.max(warmupMs, samples.find((s) => s.heapTotal >= reservedMax - 2)!.at + 30_000);
-  const steps = samples.filter((s, i) => i > 0 && s.heapTotal > samples[i - 1]!.heapTotal + 4).map((s) => `${f(s.at / 1000)} s → ${s.heapTotal.toFixed(0)} MiB`);
+  const steps = samples
+    .filter((s, i) => i > 0 && s.heapTotal > samples[i - 1]!.heapTotal + 4)
+    .map((s) => `${f(s.at / 1000)} s → ${s.heapTotal.toFixed(0)} MiB`);
   const grew = `V8 heap reservation grew at ${steps.join(', ') || 'no point'}; `;
   if (durationMs - settledAt >= durationMs / 4) {
     const [a, b] = quarters(settledAt).map((ss) => median(ss.map((s) => s.rss))) as [number, number];
-    checks.push({ ok: growth(a, b) < 0.1, line: `${grew}RSS from ${f(settledAt / 1000)} s on, median of the first and last quarter: ${f(a)} → ${f(b)} MiB (${pct(growth(a, b))})` });
+    checks.push({
+      ok: growth(a, b) < 0.1,
+      line: `${grew}RSS from ${f(settledAt / 1000)} s on, median of the first and last quarter: ${f(a)} → ${f(b)} MiB (${pct(growth(a, b))})`,
+    });
   } else {
     checks.push({ line: `${grew}it settled too late (${f(settledAt / 1000)} s) to judge RSS growth: run longer` });
   }
 }
 
-console.log(`soak: ${seconds.toFixed(0)} s, ${scrapers} scrapers, ${scrapes} scrapes (${(scrapes / seconds).toFixed(0)}/s), ${failures.length} failed`);
-console.log(`RSS: start ${f(rssAtStart)} MiB, end ${f(rssAtEnd)} MiB, peak ${f(Math.max(rssAtStart, rssAtEnd, ...samples.map((s) => s.rss)))} MiB`);
+console.log(
+  `soak: ${seconds.toFixed(0)} s, ${scrapers} scrapers, ${scrapes} scrapes (${(scrapes / seconds).toFixed(0)}/s), ${failures.length} failed`,
+);
+console.log(
+  `RSS: start ${f(rssAtStart)} MiB, end ${f(rssAtEnd)} MiB, peak ${f(Math.max(rssAtStart, rssAtEnd, ...samples.map((s) => s.rss)))} MiB`,
+);
 for (const c of checks) console.log(`${c.ok === undefined ? 'n/a ' : c.ok ? 'ok  ' : 'FAIL'} ${c.line}`);
 if (failures.length > 0) console.log(`failures: ${[...new Set(failures)].slice(0, 5).join('; ')}`);
 const ok = failures.length === 0 && checks.every((c) => c.ok !== false);

@@ -23,11 +23,56 @@ export function makeTestPki(openssl: string): TestPki {
   const path = (name: string) => join(dir, name);
   const run = (...args: string[]) => execFileSync(openssl, args, { stdio: 'pipe' });
   const ca = (name: string) =>
-    run('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path(`${name}.key`), '-out', path(`${name}.crt`), '-subj', `/CN=${name}`, '-days', '2');
+    run(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.crt`),
+      '-subj',
+      `/CN=${name}`,
+      '-days',
+      '2',
+    );
   const leaf = (name: string, issuer: string, ext: string) => {
     writeFileSync(path(`${name}.ext`), ext);
-    run('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`), '-subj', `/CN=${name}`);
-    run('x509', '-req', '-in', path(`${name}.csr`), '-CA', path(`${issuer}.crt`), '-CAkey', path(`${issuer}.key`), '-CAcreateserial', '-out', path(`${name}.crt`), '-days', '2', '-extfile', path(`${name}.ext`));
+    run(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      path(`${name}.key`),
+      '-out',
+      path(`${name}.csr`),
+      '-subj',
+      `/CN=${name}`,
+    );
+    run(
+      'x509',
+      '-req',
+      '-in',
+      path(`${name}.csr`),
+      '-CA',
+      path(`${issuer}.crt`),
+      '-CAkey',
+      path(`${issuer}.key`),
+      '-CAcreateserial',
+      '-out',
+      path(`${name}.crt`),
+      '-days',
+      '2',
+      '-extfile',
+      path(`${name}.ext`),
+    );
   };
   ca('test-ca');
   ca('other-ca');

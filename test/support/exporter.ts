@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { loadConfigFile, parseConfig } from '../../src/config/load.ts';
 import type { ResolvedConfig } from '../../src/config/resolved.ts';
-import { startExporter, type Exporter, type WebSettings } from '../../src/exporter.ts';
+import { type Exporter, startExporter, type WebSettings } from '../../src/exporter.ts';
 import { builtinSources } from '../../src/sources/registry.ts';
 import { resolveTelemetrySettings } from '../../src/telemetry/telemetry-settings.ts';
 import { testSources } from './test-sources.ts';

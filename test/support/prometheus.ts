@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,12 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     binary,
-    [`--config.file=${configFile}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';
@@ -44,7 +49,11 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
     return body.data;
   };
   const query = async (expr: string) =>
-    (await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result;
+    (
+      await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
+        `/api/v1/query?query=${encodeURIComponent(expr)}`,
+      )
+    ).result;
 
   const stop = async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
@@ -84,7 +93,9 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
         await sleep(250);
       }
       const targets = await api<{ activeTargets: unknown[] }>('/api/v1/targets');
-      throw new Error(`prometheus: ${expr} not satisfied within ${timeoutMs} ms (last: ${last}); targets: ${JSON.stringify(targets.activeTargets)}`);
+      throw new Error(
+        `prometheus: ${expr} not satisfied within ${timeoutMs} ms (last: ${last}); targets: ${JSON.stringify(targets.activeTargets)}`,
+      );
     },
     async targets() {
       return (await api<{ activeTargets: { health: string; lastError: string; scrapeUrl: string }[] }>('/api/v1/targets')).activeTargets;

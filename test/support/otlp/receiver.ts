@@ -133,7 +133,8 @@ export class OtlpReceiver {
     for (;;) {
       const found = this.exports.slice(from).find(accept);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no matching OTLP export within ${timeoutMs} ms (${this.exports.length - from} others arrived)`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching OTLP export within ${timeoutMs} ms (${this.exports.length - from} others arrived)`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 100);
         this.#waiters.push(() => {
@@ -217,5 +218,7 @@ function decode(message: protobuf.Message): ReceivedExport {
 }
 
 function attributes(list: KeyValue[] | undefined): Record<string, unknown> {
-  return Object.fromEntries((list ?? []).map((kv) => [kv.key, kv.value?.stringValue ?? kv.value?.intValue ?? kv.value?.doubleValue ?? kv.value?.boolValue]));
+  return Object.fromEntries(
+    (list ?? []).map((kv) => [kv.key, kv.value?.stringValue ?? kv.value?.intValue ?? kv.value?.doubleValue ?? kv.value?.boolValue]),
+  );
 }
