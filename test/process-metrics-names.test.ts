@@ -27,9 +27,10 @@ function families(body: string): Map<string, Family> {
     const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? /.exec(line);
     assert.ok(sample, `unparsable sample line: ${line}`);
     const name = sample[1]!;
-    const family = [name, ...['_bucket', '_sum', '_count', '_created'].filter((s) => name.endsWith(s)).map((s) => name.slice(0, -s.length))].find(
-      (candidate) => labels.has(candidate),
-    );
+    const family = [
+      name,
+      ...['_bucket', '_sum', '_count', '_created'].filter((s) => name.endsWith(s)).map((s) => name.slice(0, -s.length)),
+    ].find((candidate) => labels.has(candidate));
     assert.ok(family, `sample ${name} has no # TYPE line`);
     for (const [, label] of (sample[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="(?:[^"\\]|\\.)*"/g)) {
       if (label !== 'le' && label !== 'quantile') labels.get(family)!.add(label!);
@@ -54,7 +55,9 @@ const providedModules = [
   'version',
 ];
 const require = createRequire(import.meta.url);
-const claimed = providedModules.flatMap((module) => (require(`prom-client/lib/metrics/${module}`) as { metricNames: string[] }).metricNames);
+const claimed = providedModules.flatMap(
+  (module) => (require(`prom-client/lib/metrics/${module}`) as { metricNames: string[] }).metricNames,
+);
 
 async function promClientFamilies(): Promise<Map<string, Family>> {
   const registry = new promClient.Registry();
@@ -77,7 +80,9 @@ async function exporterFamilies(): Promise<Map<string, Family>> {
   }
 }
 
-test('process_* and nodejs_* have the names, types and label names prom-client gives them', { skip: process.platform !== 'linux' }, async () => {
+test('process_* and nodejs_* have the names, types and label names prom-client gives them', {
+  skip: process.platform !== 'linux',
+}, async () => {
   const [reference, ours] = await Promise.all([promClientFamilies(), exporterFamilies()]);
   assert.ok(ours.size > 0, 'the exporter serves process metrics');
   for (const [name, family] of ours) {

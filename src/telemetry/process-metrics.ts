@@ -38,7 +38,8 @@ export function registerProcessMetrics(meter: Meter): () => void {
   const maxFds = count('process_max_fds', 'Most file descriptors the process may open');
   const lag = gauge('nodejs_eventloop_lag_seconds', 'How late a setImmediate callback ran during this collection, in seconds', 's');
   const lagStats = (['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const).map(
-    (stat) => [stat, gauge(`nodejs_eventloop_lag_${stat}_seconds`, `Event-loop delay since the previous collection: ${stat}`, 's')] as const,
+    (stat) =>
+      [stat, gauge(`nodejs_eventloop_lag_${stat}_seconds`, `Event-loop delay since the previous collection: ${stat}`, 's')] as const,
   );
   const heapTotal = bytes('nodejs_heap_size_total_bytes', 'V8 heap size, in bytes');
   const heapUsed = bytes('nodejs_heap_size_used_bytes', 'V8 heap in use, in bytes');

@@ -19,8 +19,9 @@ const monitor = (manifests: Manifest[]) => only(manifests, 'ServiceMonitor') as 
 
 test('serviceMonitor.additionalLabels label the ServiceMonitor, on top of the release: prometheus default', async () => {
   assert.equal(monitor(await render()).metadata.labels.release, 'prometheus');
-  const labels = monitor(await render({ set: ['serviceMonitor.additionalLabels.release=kps', 'serviceMonitor.additionalLabels.team=shop'] })).metadata
-    .labels;
+  const labels = monitor(
+    await render({ set: ['serviceMonitor.additionalLabels.release=kps', 'serviceMonitor.additionalLabels.team=shop'] }),
+  ).metadata.labels;
   assert.equal(labels.release, 'kps');
   assert.equal(labels.team, 'shop');
 });
@@ -108,7 +109,8 @@ test('extraManifests, as objects or strings, are rendered through tpl and valida
 });
 
 test('revisionHistoryLimit is a value (default 5)', async () => {
-  const limit = async (set: string[]) => (only(await render({ set }), 'Deployment') as { spec?: { revisionHistoryLimit?: number } }).spec?.revisionHistoryLimit;
+  const limit = async (set: string[]) =>
+    (only(await render({ set }), 'Deployment') as { spec?: { revisionHistoryLimit?: number } }).spec?.revisionHistoryLimit;
   assert.equal(await limit([]), 5);
   assert.equal(await limit(['revisionHistoryLimit=0']), 0);
   const bad = await helm([...templateArgs(), '--set', 'revisionHistoryLimit=-1']);

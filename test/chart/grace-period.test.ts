@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { helm, only, render, templateArgs } from '../support/helm.ts';
+import { helm, type Manifest, only, render, templateArgs } from '../support/helm.ts';
+import { podTemplate } from './k8s.ts';
 import { startChartExporter } from './local-exporter.ts';
 
-const gracePeriod = async (set: string[], valuesFiles: string[] = []) =>
-  (only(await render({ set, valuesFiles }), 'Deployment') as { spec: { template: { spec: { terminationGracePeriodSeconds?: number } } } }).spec
-    .template.spec.terminationGracePeriodSeconds;
+const gracePeriodOf = (manifests: Manifest[]) => podTemplate(only(manifests, 'Deployment')).spec.terminationGracePeriodSeconds;
+const gracePeriod = async (set: string[]) => gracePeriodOf(await render({ set }));
 
 test('the derived grace period covers the 10 s drain plus the OTLP export timeout, with 5 s to spare', async () => {
   assert.equal(await gracePeriod([]), 30, 'without OTLP: the Kubernetes default, above the 10 s drain');
@@ -75,10 +75,14 @@ test('the real exporter, with a scrape in flight and an unanswering collector, e
     }),
   );
   const timeoutSeconds = 20;
-  const set = ['otlp.enabled=true', `otlp.endpoint=http://127.0.0.1:${port}`, 'otlp.intervalSeconds=60', `otlp.timeoutSeconds=${timeoutSeconds}`];
+  const set = [
+    'otlp.enabled=true',
+    `otlp.endpoint=http://127.0.0.1:${port}`,
+    'otlp.intervalSeconds=60',
+    `otlp.timeoutSeconds=${timeoutSeconds}`,
+  ];
   const manifests = await render({ set, valuesFiles: [values] });
-  const grace = (only(manifests, 'Deployment') as { spec: { template: { spec: { terminationGracePeriodSeconds: number } } } }).spec.template.spec
-    .terminationGracePeriodSeconds;
+  const grace = gracePeriodOf(manifests);
   assert.equal(grace, 10 + timeoutSeconds + 5);
 
   const exporter = await startChartExporter(manifests);
@@ -88,7 +92,12 @@ test('the real exporter, with a scrape in flight and an unanswering collector, e
     (err: unknown) => err,
   );
   const deadline = Date.now() + 10_000;
-  while (!(await stat(started).then(() => true, () => false))) {
+  while (
+    !(await stat(started).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     assert.ok(Date.now() < deadline, 'the slow source started');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -69,7 +69,10 @@ test('without the Prometheus Operator CRDs, NOTES warn that nothing scrapes the 
   const text = await installNotes(['--set', 'prometheusRule.enabled=true']);
   assert.match(text, /WARNING: no ServiceMonitor was created/);
   assert.match(text, /does not serve monitoring\.coreos\.com\/v1: the Prometheus Operator's CRDs are not installed/);
-  assert.match(text, /set serviceMonitor\.enabled=false\s+and point your own scrape config at\s+http:\/\/metrics-custom-exporter\.observability\.svc:9000\/metrics/);
+  assert.match(
+    text,
+    /set serviceMonitor\.enabled=false\s+and point your own scrape config at\s+http:\/\/metrics-custom-exporter\.observability\.svc:9000\/metrics/,
+  );
   assert.match(text, /WARNING: no PrometheusRule was created/);
   assert.doesNotMatch(text, /serviceMonitor\/observability/);
 });
