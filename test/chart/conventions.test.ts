@@ -32,6 +32,16 @@ test('the deprecated serviceMonitor.labels still apply and win over additionalLa
   assert.equal(labels.team, 'a');
 });
 
+test('prometheusRule.additionalLabels label the PrometheusRule; its deprecated labels still apply too', async () => {
+  const ruleLabels = async (set: string[]) =>
+    only(await render({ set: ['prometheusRule.enabled=true', ...set] }), 'PrometheusRule').metadata.labels;
+  assert.equal((await ruleLabels([]))?.release, 'prometheus');
+  assert.equal((await ruleLabels(['prometheusRule.additionalLabels.release=kps']))?.release, 'kps');
+  const old = await ruleLabels(['prometheusRule.labels.release=old', 'prometheusRule.labels.team=a']);
+  assert.equal(old?.release, 'old');
+  assert.equal(old?.team, 'a');
+});
+
 test('job is the chart name for every release (jobLabel app.kubernetes.io/name), or the Service name with jobLabel ""', async () => {
   for (const releaseName of ['orders', 'payments']) {
     const manifests = await render({ releaseName });

@@ -59,10 +59,11 @@ test('NOTES name the overridden namespace for the objects and the release namesp
   assert.match(text, /helm test metrics --namespace observability/);
 });
 
-test('the deprecated serviceMonitor.labels still label the ServiceMonitor, and NOTES say where to move them', async () => {
-  const text = await notesWithOperator(['--set', 'serviceMonitor.labels.release=kps']);
+test('the deprecated serviceMonitor.labels and prometheusRule.labels still apply, and NOTES say where to move them', async () => {
+  const text = await notesWithOperator(['--set', 'serviceMonitor.labels.release=kps', '--set', 'prometheusRule.labels.team=a']);
   assert.match(text, /these labels: \{"release":"kps"\}/);
   assert.match(text, /DEPRECATED: serviceMonitor\.labels .* move \{"release":"kps"\} to\s+serviceMonitor\.additionalLabels/s);
+  assert.match(text, /DEPRECATED: prometheusRule\.labels .* move \{"team":"a"\} to\s+prometheusRule\.additionalLabels/s);
 });
 
 test('without the Prometheus Operator CRDs, NOTES warn that nothing scrapes the exporter and say what to do', async () => {

@@ -193,9 +193,12 @@ say why. helm template has no cluster to ask: pass --api-versions monitoring.cor
 {{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" -}}true{{- end -}}
 {{- end -}}
 
-{{/* The ServiceMonitor's labels: additionalLabels, plus the deprecated serviceMonitor.labels (which wins on a clash). */}}
-{{- define "custom-exporter.serviceMonitorLabels" -}}
-{{- $labels := merge (deepCopy (.Values.serviceMonitor.labels | default dict)) (.Values.serviceMonitor.additionalLabels | default dict) -}}
+{{/*
+Labels of a ServiceMonitor or PrometheusRule (the values map given): additionalLabels, the prometheus-community
+name, plus the deprecated `labels`, which wins on a clash so an older values file selects the same Prometheus.
+*/}}
+{{- define "custom-exporter.monitoringLabels" -}}
+{{- $labels := merge (deepCopy (.labels | default dict)) (.additionalLabels | default dict) -}}
 {{- with $labels }}{{ toYaml . }}{{ end -}}
 {{- end -}}
 
