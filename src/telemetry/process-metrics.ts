@@ -18,6 +18,8 @@ export function registerProcessMetrics(meter: Meter): () => void {
   const eventLoop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   eventLoop.enable();
   const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
+  // Read once, on the first collection: the limit is set before the process starts (prom-client reads it once too).
+  let maxFdsOnce: Promise<number | undefined> | undefined;
   const [major, minor, patch] = process.versions.node.split('.');
   const versionLabels = { version: process.version, major: major ?? '', minor: minor ?? '', patch: patch ?? '' };
 
@@ -51,7 +53,8 @@ export function registerProcessMetrics(meter: Meter): () => void {
 
   const callback = async (result: BatchObservableResult) => {
     const immediateLag = setImmediateDelaySeconds();
-    const procFs = readProcFs();
+    maxFdsOnce ??= maxOpenFiles();
+    const procFs = readProcFs(maxFdsOnce);
     const usage = process.cpuUsage();
     result.observe(cpuUser, usage.user / 1e6);
     result.observe(cpuSystem, usage.system / 1e6);
@@ -131,19 +134,28 @@ interface ProcFs {
   maxFds?: number;
 }
 
+/** The soft limit on open files, from /proc (Linux only). */
+async function maxOpenFiles(): Promise<number | undefined> {
+  try {
+    const max = /^Max open files\s+(\d+)/m.exec(await readFile('/proc/self/limits', 'utf8'))?.[1];
+    return max === undefined ? undefined : Number(max);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Virtual size, data segment and file descriptors from /proc (Linux only; elsewhere those gauges are absent). */
-async function readProcFs(): Promise<ProcFs> {
-  const [status, fds, limits] = await Promise.allSettled([
-    readFile('/proc/self/status', 'utf8'),
-    readdir('/proc/self/fd'),
-    readFile('/proc/self/limits', 'utf8'),
+async function readProcFs(maxFdsOnce: Promise<number | undefined>): Promise<ProcFs> {
+  const [status, fds, max] = await Promise.all([
+    readFile('/proc/self/status', 'utf8').catch(() => undefined),
+    readdir('/proc/self/fd').catch(() => undefined),
+    maxFdsOnce,
   ]);
-  const kibibytes = (field: string) => {
-    const value = status.status === 'fulfilled' ? new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status.value)?.[1] : undefined;
+  const kibibytes = (field: RegExp) => {
+    const value = status === undefined ? undefined : field.exec(status)?.[1];
     return value === undefined ? undefined : Number(value) * 1024;
   };
-  const max = limits.status === 'fulfilled' ? /^Max open files\s+(\d+)/m.exec(limits.value)?.[1] : undefined;
   // Both or neither: a dashboard divides one by the other.
-  const descriptors = fds.status === 'fulfilled' && max !== undefined ? { openFds: fds.value.length, maxFds: Number(max) } : {};
-  return { virtual: kibibytes('VmSize'), data: kibibytes('VmData'), ...descriptors };
+  const descriptors = fds !== undefined && max !== undefined ? { openFds: fds.length, maxFds: max } : {};
+  return { virtual: kibibytes(/^VmSize:\s+(\d+) kB/m), data: kibibytes(/^VmData:\s+(\d+) kB/m), ...descriptors };
 }
