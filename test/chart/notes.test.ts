@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chartDir, helm, monitoringApiVersions } from '../support/helm.ts';
+import { variants } from './variants.ts';
 
 async function installNotes(extra: string[] = []): Promise<string> {
   const result = await helm(['install', 'metrics', chartDir, '--namespace', 'observability', '--dry-run=client', ...extra]);
@@ -84,3 +85,11 @@ test('NOTES without a ServiceMonitor or config file say how to scrape and what r
   assert.match(text, /built-in demo source/);
   assert.doesNotMatch(text, /serviceMonitor\/|WARNING/);
 });
+
+for (const variant of variants) {
+  test(`${variant.name}: NOTES render with and without the Operator`, async () => {
+    const values = variant.valuesFiles.flatMap((file) => ['--values', file]);
+    assert.match(await installNotes(values), /is installed as/);
+    assert.match(await notesWithOperator(values), /is installed as/);
+  });
+}
