@@ -93,7 +93,7 @@ describe('HTTP endpoints', () => {
     assert.equal(all.get('custom_exporter_source_up{source="flaky"}'), 0);
     assert.ok(all.has('process_cpu_seconds_total'));
     assert.ok(all.has('process_resident_memory_bytes'));
-    assert.ok(all.has('nodejs_eventloop_lag_seconds{stat="p99"}'));
+    assert.ok(all.has('nodejs_eventloop_lag_p99_seconds'));
   });
 });
 

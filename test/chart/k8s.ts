@@ -17,6 +17,7 @@ export interface PodSpecView {
   containers: ContainerView[];
   securityContext?: Record<string, unknown>;
   automountServiceAccountToken?: boolean;
+  terminationGracePeriodSeconds?: number;
   volumes?: { name: string; configMap?: { name: string } }[];
 }
 

@@ -1,5 +1,5 @@
-// Starts the built exporter (dist/main.js) with the arguments the chart's Deployment passes, on a
-// loopback port instead of the pod's, with the rendered ConfigMap as its config file.
+// Starts the built exporter (dist/main.js) with the arguments and plain environment variables the chart's
+// Deployment passes, on a loopback port instead of the pod's, with the rendered ConfigMap as its config file.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,9 @@ export async function startChartExporter(manifests: Manifest[]): Promise<ChartEx
   }
   let exporter: ServingCli;
   try {
-    exporter = await serveCli(args);
+    const container = exporterContainer(deployment);
+    const env = Object.fromEntries((container.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
+    exporter = await serveCli(args, env);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

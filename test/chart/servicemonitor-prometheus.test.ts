@@ -43,7 +43,8 @@ test('Prometheus scrapes the exporter through the default ServiceMonitor (30s in
 
   // A 30 s interval starts at a per-target offset inside the first 30 s.
   await prometheus.waitFor(
-    'up{job="default-custom-exporter", namespace="observability", service="default-custom-exporter"}',
+    // jobLabel app.kubernetes.io/name: the same job for every release, as with node-exporter (issue 10).
+    'up{job="custom-exporter", namespace="observability", service="default-custom-exporter"}',
     (v) => v === 1,
     45_000,
   );

@@ -25,10 +25,10 @@ export function valueKeys(): [string, unknown][] {
   const keys: [string, unknown][] = [];
   const walk = (value: unknown, schema: Schema | undefined, path: string) => {
     const s = resolve(schema);
-    const descend = s?.additionalProperties === false && s.properties && path !== 'config';
+    // global stays open (umbrella charts pass their own keys down) but lists the keys this chart reads.
+    const descend = (s?.additionalProperties === false || path === 'global') && s?.properties && path !== 'config';
     if (descend && s.properties) {
       for (const [key, child] of Object.entries(s.properties)) {
-        if (path === '' && key === 'global') continue; // helm's own, not in values.yaml
         const nested = (value as Record<string, unknown> | undefined)?.[key];
         walk(nested, child, path ? `${path}.${key}` : key);
       }

@@ -97,6 +97,8 @@ export interface RenderOptions {
   namespace?: string;
   /** Render templates/tests too (helm template leaves hooks in by default). */
   skipTests?: boolean;
+  /** API versions the pretend cluster serves beyond the built-in ones; monitoringApiVersions unless given. */
+  apiVersions?: readonly string[];
 }
 
 /** Extra API versions the chart looks for; helm template has no cluster to ask. */
@@ -104,7 +106,7 @@ export const monitoringApiVersions = ['monitoring.coreos.com/v1', 'policy/v1', '
 
 export function templateArgs(options: RenderOptions = {}): string[] {
   const args = ['template', options.releaseName ?? 'demo', chartDir, '--namespace', options.namespace ?? 'observability'];
-  for (const api of monitoringApiVersions) args.push('--api-versions', api);
+  for (const api of options.apiVersions ?? monitoringApiVersions) args.push('--api-versions', api);
   for (const file of options.valuesFiles ?? []) args.push('--values', file);
   for (const pair of options.set ?? []) args.push('--set', pair);
   if (options.skipTests) args.push('--skip-tests');

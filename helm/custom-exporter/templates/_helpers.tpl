@@ -55,9 +55,22 @@ app.kubernetes.io/part-of: custom-exporter
 {{- default .Chart.AppVersion .Values.image.tag -}}
 {{- end -}}
 
-{{/* repository:tag, or repository:tag@digest when a digest pins the image. */}}
+{{/* Namespace of every object: namespaceOverride (e.g. when an umbrella chart installs into several), else the release's. */}}
+{{- define "custom-exporter.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride -}}
+{{- end -}}
+
+{{/*
+[registry/]repository:tag, or ...:tag@digest when a digest pins the image. global.imageRegistry (set once by an
+umbrella chart or a mirror) wins over image.registry, as in the prometheus-community charts.
+*/}}
 {{- define "custom-exporter.image" -}}
-{{- $ref := printf "%s:%s" .Values.image.repository (include "custom-exporter.imageTag" .) -}}
+{{- $registry := (.Values.global | default dict).imageRegistry | default .Values.image.registry -}}
+{{- $repository := .Values.image.repository -}}
+{{- if $registry -}}
+{{- $repository = printf "%s/%s" (trimSuffix "/" $registry) $repository -}}
+{{- end -}}
+{{- $ref := printf "%s:%s" $repository (include "custom-exporter.imageTag" .) -}}
 {{- if .Values.image.digest -}}
 {{- $ref = printf "%s@%s" $ref .Values.image.digest -}}
 {{- end -}}
@@ -79,7 +92,7 @@ app.kubernetes.io/part-of: custom-exporter
 
 {{/* In-cluster URL of the metrics, used by the helm test. */}}
 {{- define "custom-exporter.metricsUrl" -}}
-{{- printf "%s://%s.%s.svc:%d%s" (include "custom-exporter.webScheme" .) (include "custom-exporter.fullname" .) .Release.Namespace (int .Values.service.port) .Values.web.telemetryPath -}}
+{{- printf "%s://%s.%s.svc:%d%s" (include "custom-exporter.webScheme" .) (include "custom-exporter.fullname" .) (include "custom-exporter.namespace" .) (int .Values.service.port) .Values.web.telemetryPath -}}
 {{- end -}}
 
 {{/* The web config file's content (web.config, plus TLS from web.tlsSecret), or "" when there is none. */}}
@@ -170,3 +183,47 @@ httpGet:
 {{- end }}
 {{- join "," $pairs }}
 {{- end }}
+
+{{/*
+"true" when the cluster serves the Prometheus Operator's API (its CRDs are installed). Without it a ServiceMonitor
+or PrometheusRule would fail the whole install with "no matches for kind"; the chart leaves them out and NOTES
+say why. helm template has no cluster to ask: pass --api-versions monitoring.coreos.com/v1.
+*/}}
+{{- define "custom-exporter.hasMonitoringApi" -}}
+{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Labels of a ServiceMonitor or PrometheusRule (the values map given): additionalLabels, the prometheus-community
+name, plus the deprecated `labels`, which wins on a clash so an older values file selects the same Prometheus.
+*/}}
+{{- define "custom-exporter.monitoringLabels" -}}
+{{- $labels := merge (deepCopy (.labels | default dict)) (.additionalLabels | default dict) -}}
+{{- with $labels }}{{ toYaml . }}{{ end -}}
+{{- end -}}
+
+{{/*
+Seconds the exporter may need after SIGTERM (issue 11): up to 10 s draining in-flight scrapes (SHUTDOWN_GRACE_MS
+in src/exporter.ts), then, with OTLP on, one final push bounded by otlp.timeoutSeconds.
+*/}}
+{{- define "custom-exporter.shutdownBudgetSeconds" -}}
+{{- add 10 (ternary (int .Values.otlp.timeoutSeconds) 0 .Values.otlp.enabled) -}}
+{{- end -}}
+
+{{/*
+terminationGracePeriodSeconds: the value, or derived as the shutdown budget plus 5 s for signal delivery and
+process exit (at least Kubernetes' default 30). A value that leaves less fails the render: the kubelet would
+SIGKILL the exporter before its final push.
+*/}}
+{{- define "custom-exporter.terminationGracePeriodSeconds" -}}
+{{- $budget := int (include "custom-exporter.shutdownBudgetSeconds" .) -}}
+{{- $needed := add $budget 5 -}}
+{{- $value := .Values.terminationGracePeriodSeconds -}}
+{{- if kindIs "invalid" $value -}}
+{{- max 30 $needed -}}
+{{- else if lt (int $value) $needed -}}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be at least %d: the exporter may need %d s after SIGTERM (10 s to drain in-flight scrapes%s) plus 5 s to exit; set it higher or to null to derive it" (int $value) $needed $budget (ternary (printf " + otlp.timeoutSeconds %d for the final push" (int .Values.otlp.timeoutSeconds)) "" .Values.otlp.enabled)) -}}
+{{- else -}}
+{{- $value -}}
+{{- end -}}
+{{- end -}}
