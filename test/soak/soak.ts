@@ -6,35 +6,56 @@
 // judged from 30 s after the last step, when that leaves at least a quarter of the run. A one-minute run (CI)
 // usually judges the heap only and says so; the 10-minute run judges both.
 //   npm run soak -- --duration=10m      (CI runs it with --duration=60s)
+// With --attack (issue 11) the exporter is attacked meanwhile (see attack-setup.ts and attack-report.ts), and the
+// verdict is about staying alive and serving instead of growth.
+//   npm run soak -- --attack --duration=2m
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/config/duration.ts';
+import { attackChecks, startAttack } from './attack-report.ts';
+import { type AttackSetup, prepareAttack } from './attack-setup.ts';
 
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '1m' },
     scrapers: { type: 'string', default: '8' },
     config: { type: 'string' },
+    attack: { type: 'boolean', default: false },
+    attackers: { type: 'string', default: '20' },
   },
 });
 const durationMs = parseDuration(values.duration) ?? 0;
 if (!durationMs) throw new Error(`--duration: "${values.duration}" is not a duration such as 30s or 10m`);
 const scrapers = Number(values.scrapers);
 const warmupMs = Math.min(60_000, durationMs / 3);
+if (values.attack && values.config) throw new Error('--attack brings its own config: leave out --config');
+const attack: AttackSetup | undefined = values.attack ? await prepareAttack() : undefined;
 
 const main = new URL('../../dist/main.js', import.meta.url).pathname;
 const child = spawn(
   process.execPath,
-  [main, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...(values.config ? [`--config.file=${values.config}`] : [])],
+  [
+    main,
+    '--web.listen-address=127.0.0.1:0',
+    '--log.format=json',
+    ...(values.config ? [`--config.file=${values.config}`] : []),
+    ...(attack?.args ?? []),
+  ],
   {
     stdio: ['ignore', 'ignore', 'pipe'],
   },
 );
 let log = '';
 child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+let exited: string | undefined;
+child.on('exit', (code, signal) => (exited = `the exporter exited (${signal ?? `code ${code}`})`));
 const MiB = 1024 * 1024;
-const rss = () => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+/** A memory figure of the exporter's /proc status, in MiB: VmRSS now, VmHWM the peak so far. */
+const procMiB = (field: 'VmRSS' | 'VmHWM') =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+const rss = () => procMiB('VmRSS');
 
 let url = '';
 for (let i = 0; i < 200 && !url; i++) {
@@ -61,22 +82,52 @@ function recordSample(body: string): void {
   if (!Number.isNaN(heapUsed) && !Number.isNaN(heapTotal)) samples.push({ at, rss: rss(), heapUsed, heapTotal });
 }
 
+// Under attack, scrapes are sent as Prometheus sends them (credentials, its default 10 s timeout) and judged by the
+// healthy sources; answers that arrive are counted apart from those where a healthy source was missing.
+const SCRAPE_TIMEOUT_S = 10;
+const scrapeHeaders: Record<string, string> = attack
+  ? { 'Accept-Encoding': 'gzip', authorization: attack.authorization, 'X-Prometheus-Scrape-Timeout-Seconds': String(SCRAPE_TIMEOUT_S) }
+  : { 'Accept-Encoding': 'gzip' };
+const unhealthy: string[] = [];
 async function scraper(): Promise<void> {
   while (Date.now() - started < durationMs) {
     try {
-      const res = await fetch(url, { headers: { 'Accept-Encoding': 'gzip' } });
+      const res = await fetch(url, { headers: scrapeHeaders, ...(attack && { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_S * 1000) }) });
       const body = await res.text();
-      if (res.status !== 200 || !body.includes('random_number')) failures.push(`status ${res.status}`);
+      if (attack) {
+        const problem = res.status === 200 ? attack.healthProblem(body) : undefined;
+        if (res.status !== 200) failures.push(`status ${res.status}`);
+        else if (problem) unhealthy.push(problem);
+        if (res.status === 200) recordSample(body);
+      } else if (res.status !== 200 || !body.includes('random_number')) failures.push(`status ${res.status}`);
       else recordSample(body);
     } catch (err) {
-      failures.push((err as Error).message);
+      failures.push(exited ?? (err as Error).message);
     }
     scrapes++;
   }
 }
+const attacking = attack && startAttack(attack, new URL(url).origin, Number(values.attackers), started + durationMs);
 await Promise.all(Array.from({ length: scrapers }, scraper));
-const rssAtEnd = rss();
+const attacked = await attacking;
+const rssAtEnd = exited ? Number.NaN : rss();
+const rssPeak = exited ? Number.NaN : procMiB('VmHWM');
 child.kill('SIGTERM');
+const stoppedBySigterm = attack && (await stopExporter());
+await attack?.close();
+
+/** Waits for the exporter to exit after SIGTERM, and kills it when it has not after 5 s, so the soak always ends. */
+async function stopExporter(): Promise<boolean> {
+  const exit = new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve(true) : child.once('exit', resolve),
+  );
+  const inTime = await Promise.race([exit.then(() => true), sleep(5000).then(() => false)]);
+  if (!inTime) {
+    child.kill('SIGKILL');
+    await exit;
+  }
+  return inTime;
+}
 
 const median = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const growth = (from: number, to: number) => (to - from) / from;
@@ -124,11 +175,18 @@ if (samples.length === 0) {
 console.log(
   `soak: ${seconds.toFixed(0)} s, ${scrapers} scrapers, ${scrapes} scrapes (${(scrapes / seconds).toFixed(0)}/s), ${failures.length} failed`,
 );
-console.log(
-  `RSS: start ${f(rssAtStart)} MiB, end ${f(rssAtEnd)} MiB, peak ${f(Math.max(rssAtStart, rssAtEnd, ...samples.map((s) => s.rss)))} MiB`,
-);
+const peak = attack ? `${f(rssPeak)} MiB (VmHWM)` : `${f(Math.max(rssAtStart, rssAtEnd, ...samples.map((s) => s.rss)))} MiB`;
+console.log(`RSS: start ${f(rssAtStart)} MiB, end ${f(rssAtEnd)} MiB, peak ${peak}`);
+if (attacked) {
+  // Under attack the verdict is about staying alive and serving; growth is shown, not judged (the hostile
+  // document makes the heap swing by tens of MiB).
+  const judged = attackChecks({ attack: attacked, scrapes, failures, unhealthy, rssPeak, exited });
+  judged.push({ line: `the exporter ${stoppedBySigterm ? 'exited' : 'did not exit (killed)'} within 5 s of SIGTERM` });
+  checks.splice(0, checks.length, ...checks.map((c) => ({ line: `${c.line} (not judged under attack)` })), ...judged);
+}
 for (const c of checks) console.log(`${c.ok === undefined ? 'n/a ' : c.ok ? 'ok  ' : 'FAIL'} ${c.line}`);
 if (failures.length > 0) console.log(`failures: ${[...new Set(failures)].slice(0, 5).join('; ')}`);
 const ok = failures.length === 0 && checks.every((c) => c.ok !== false);
-console.log(ok ? 'soak: ok' : 'soak: FAILED');
+const reasons = attack ? checks.filter((c) => c.ok === false).map((c) => c.line) : [];
+console.log(ok ? 'soak: ok' : `soak: FAILED${reasons.length ? `: ${reasons.join('; ')}` : ''}`);
 process.exitCode = ok ? 0 : 1;
