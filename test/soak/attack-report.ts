@@ -31,10 +31,20 @@ export interface AttackFigures {
   readonly rssPeak: number;
   /** Why the exporter stopped before the end, if it did. */
   readonly exited: string | undefined;
+  /** Whether it exited within 5 s of the SIGTERM that ended the soak (else it was killed). */
+  readonly stoppedBySigterm: boolean;
 }
 
 /** Lines for the report: `ok` true or false is judged, undefined is information. */
-export function attackChecks({ attack, scrapes, failures, unhealthy, rssPeak, exited }: AttackFigures): { ok?: boolean; line: string }[] {
+export function attackChecks({
+  attack,
+  scrapes,
+  failures,
+  unhealthy,
+  rssPeak,
+  exited,
+  stoppedBySigterm,
+}: AttackFigures): { ok?: boolean; line: string }[] {
   const { probes, flood } = attack;
   const sorted = probes.latencies.toSorted((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
@@ -65,6 +75,7 @@ export function attackChecks({ attack, scrapes, failures, unhealthy, rssPeak, ex
         (unhealthy.length ? ` (${summary(unhealthy)})` : ''),
     },
     { ok: rssPeak < MEMORY_LIMIT_MIB, line: `peak RSS (VmHWM) ${rssPeak.toFixed(1)} MiB, limit ${MEMORY_LIMIT_MIB} MiB` },
+    { line: `the exporter ${stoppedBySigterm ? 'exited' : 'did not exit (it was killed)'} within 5 s of SIGTERM` },
     { line: `this process's own event-loop delay p99 ${ms(attack.ownDelayP99Ms)} (large: the latencies above are partly its own)` },
   ];
 }
