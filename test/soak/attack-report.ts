@@ -33,6 +33,8 @@ export interface AttackFigures {
   readonly exited: string | undefined;
   /** Whether it exited within 5 s of the SIGTERM that ended the soak (else it was killed). */
   readonly stoppedBySigterm: boolean;
+  /** The exporter's JSON log (stderr). */
+  readonly log: string;
 }
 
 /** Lines for the report: `ok` true or false is judged, undefined is information. */
@@ -44,6 +46,7 @@ export function attackChecks({
   rssPeak,
   exited,
   stoppedBySigterm,
+  log,
 }: AttackFigures): { ok?: boolean; line: string }[] {
   const { probes, flood } = attack;
   const sorted = probes.latencies.toSorted((a, b) => a - b);
@@ -75,9 +78,22 @@ export function attackChecks({
         (unhealthy.length ? ` (${summary(unhealthy)})` : ''),
     },
     { ok: rssPeak < MEMORY_LIMIT_MIB, line: `peak RSS (VmHWM) ${rssPeak.toFixed(1)} MiB, limit ${MEMORY_LIMIT_MIB} MiB` },
+    { line: `failed collections the exporter logged: ${loggedFailures(log)}` },
     { line: `the exporter ${stoppedBySigterm ? 'exited' : 'did not exit (it was killed)'} within 5 s of SIGTERM` },
     { line: `this process's own event-loop delay p99 ${ms(attack.ownDelayP99Ms)} (large: the latencies above are partly its own)` },
   ];
+}
+
+/** Which sources the exporter logged as failing, and why (it logs a failure when it starts or changes). */
+function loggedFailures(log: string): string {
+  const failures = new Map<string, number>();
+  for (const line of log.split('\n')) {
+    if (!line.includes('"msg":"source collection failed"')) continue;
+    const { source, err } = JSON.parse(line) as { source: string; err: string };
+    const key = `${source}: ${err.slice(0, 100)}`;
+    failures.set(key, (failures.get(key) ?? 0) + 1);
+  }
+  return [...failures].map(([k, n]) => `${k} ×${n}`).join('; ') || 'none';
 }
 
 /** The distinct messages with their counts, the most frequent first. */

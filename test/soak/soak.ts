@@ -141,7 +141,7 @@ const checks: { ok?: boolean; line: string }[] = []; // ok undefined: reported, 
 
 if (attacked) {
   // Under attack the verdict is about staying alive and serving; memory growth is for the plain soak.
-  checks.push(...attackChecks({ attack: attacked, scrapes, failures, unhealthy, rssPeak, exited: exitedEarly, stoppedBySigterm }));
+  checks.push(...attackChecks({ attack: attacked, scrapes, failures, unhealthy, rssPeak, exited: exitedEarly, stoppedBySigterm, log }));
 } else if (samples.length === 0) {
   checks.push({ ok: false, line: 'no memory samples: no scrape succeeded with nodejs_heap_size_* in its body' });
 } else {
