@@ -3,13 +3,23 @@
 // answered with the healthy sources up, and the peak RSS must stay under the chart's default 256 MiB memory limit.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AttackSetup } from './attack-setup.ts';
-import { floodWrongPasswords } from './attackers.ts';
-import { PROBE_TIMEOUT_MS, probeHealth } from './health-probe.ts';
+import { type FloodResult, floodWrongPasswords } from './attackers.ts';
+import { type HealthProbes, PROBE_TIMEOUT_MS, probeHealth } from './health-probe.ts';
 
 const MEMORY_LIMIT_MIB = 256;
 
+/** What the attack did and what the /healthz probe saw. */
+export interface AttackRun {
+  readonly description: string;
+  readonly attackers: number;
+  readonly probes: HealthProbes;
+  readonly flood: FloodResult;
+  /** This process's own event-loop delay p99, in ms. */
+  readonly ownDelayP99Ms: number;
+}
+
 /** Starts the /healthz probe and the wrong-password flood; resolves with their results once `until` has passed. */
-export async function startAttack(setup: AttackSetup, origin: string, attackers: number, until: number) {
+export async function startAttack(setup: AttackSetup, origin: string, attackers: number, until: number): Promise<AttackRun> {
   // This process's own event loop: if it lagged, the latencies it measured are its own, not the exporter's.
   const ownDelay = monitorEventLoopDelay({ resolution: 10 });
   ownDelay.enable();
@@ -18,11 +28,11 @@ export async function startAttack(setup: AttackSetup, origin: string, attackers:
     floodWrongPasswords(`${origin}/metrics`, attackers, (n) => setup.wrongAuthorization(n), until),
   ]);
   ownDelay.disable();
-  return { setup, attackers, probes, flood, ownDelayP99Ms: ownDelay.percentile(99) / 1e6 };
+  return { description: setup.description, attackers, probes, flood, ownDelayP99Ms: ownDelay.percentile(99) / 1e6 };
 }
 
 export interface AttackFigures {
-  readonly attack: Awaited<ReturnType<typeof startAttack>>;
+  readonly attack: AttackRun;
   readonly scrapes: number;
   readonly failures: readonly string[];
   /** Problems found in successful scrapes (a healthy source down or without its value). */
@@ -55,7 +65,7 @@ export function attackChecks({
   const succeeded = scrapes - failures.length;
   const counts = (m: Map<unknown, number>) => [...m].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
   return [
-    { line: `attack: ${attack.setup.description}` },
+    { line: `attack: ${attack.description}` },
     {
       line: `wrong-password flood, ${attack.attackers} clients: answers ${counts(flood.statuses)}; no answer: ${counts(flood.errors)}`,
     },
