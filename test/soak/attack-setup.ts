@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
+import { toolPath } from '../support/tools.ts';
 
 /** The value both healthy sources report; a scrape is judged by finding it. */
 const HEALTHY_VALUE = 42;
@@ -35,7 +36,9 @@ export interface AttackSetup {
 export async function prepareAttack(): Promise<AttackSetup> {
   const dir = await mkdtemp(join(tmpdir(), 'custom-exporter-soak-'));
   const fifo = join(dir, 'no-writer.fifo');
-  const made = spawnSync('mkfifo', [fifo], { encoding: 'utf8' });
+  const mkfifo = toolPath('mkfifo');
+  if (mkfifo === undefined) throw new Error('mkfifo not found (it comes with coreutils)');
+  const made = spawnSync(mkfifo, [fifo], { encoding: 'utf8' });
   if (made.status !== 0) throw new Error(`mkfifo ${fifo} failed: ${made.stderr || made.error?.message}`);
   const healthyFile = join(dir, 'healthy.json');
   await writeFile(healthyFile, JSON.stringify({ value: HEALTHY_VALUE }));
