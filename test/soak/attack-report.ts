@@ -67,7 +67,9 @@ export function attackChecks({
   return [
     { line: `attack: ${attack.description}` },
     {
-      line: `wrong-password flood, ${attack.attackers} clients: answers ${counts(flood.statuses)}; no answer: ${counts(flood.errors)}`,
+      line: attack.attackers
+        ? `wrong-password flood, ${attack.attackers} clients: answers ${counts(flood.statuses)}; no answer: ${counts(flood.errors)}`
+        : 'no wrong-password flood',
     },
     { ok: exited === undefined, line: exited ?? 'the exporter ran to the end' },
     {

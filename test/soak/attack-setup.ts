@@ -33,17 +33,24 @@ export interface AttackSetup {
   close(): Promise<void>;
 }
 
-export async function prepareAttack(): Promise<AttackSetup> {
+/** The attacks there are; `--attacks` picks some (all by default) to see which one does what. */
+export const ATTACKS = ['flood', 'fifo', 'huge'] as const;
+export type Attack = (typeof ATTACKS)[number];
+
+/** The exporter's files and the local servers for `attacks` (the flood itself is the soak's: see attackers.ts). */
+export async function prepareAttack(attacks: ReadonlySet<Attack>): Promise<AttackSetup> {
   const dir = await mkdtemp(join(tmpdir(), 'custom-exporter-soak-'));
   const fifo = join(dir, 'no-writer.fifo');
-  const mkfifo = toolPath('mkfifo');
-  if (mkfifo === undefined) throw new Error('mkfifo not found (it comes with coreutils)');
-  const made = spawnSync(mkfifo, [fifo], { encoding: 'utf8' });
-  if (made.status !== 0) throw new Error(`mkfifo ${fifo} failed: ${made.stderr || made.error?.message}`);
+  if (attacks.has('fifo')) {
+    const mkfifo = toolPath('mkfifo');
+    if (mkfifo === undefined) throw new Error('mkfifo not found (it comes with coreutils)');
+    const made = spawnSync(mkfifo, [fifo], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`mkfifo ${fifo} failed: ${made.stderr || made.error?.message}`);
+  }
   const healthyFile = join(dir, 'healthy.json');
   await writeFile(healthyFile, JSON.stringify({ value: HEALTHY_VALUE }));
 
-  const hostile = hostileDocument();
+  const hostile = attacks.has('huge') ? hostileDocument() : Buffer.alloc(0);
   const healthy = Buffer.from(JSON.stringify({ value: HEALTHY_VALUE }));
   const server = createServer((req, res) => {
     const body = req.url === '/huge' ? hostile : healthy;
@@ -59,18 +66,24 @@ export async function prepareAttack(): Promise<AttackSetup> {
   await writeFile(webConfig, `basic_auth_users:\n  ${USER}: '${await bcrypt.hash(password, 10)}'\n`);
   const config = join(dir, 'config.yaml');
   const value = (name: string) => `[{ name: ${name}, path: $.value }]`;
-  await writeFile(
-    config,
-    `sources:
-  - { name: fifo, kind: file, path: '${fifo}', metrics: [{ name: soak_fifo_value, path: $.value }] }
-  - name: huge
-    kind: http
-    url: ${origin}/huge
-    metrics: [{ name: soak_huge_item, each: '$.items[*]', path: '$[1]', labels: { id: '$[0]' } }]
-  - { name: healthy_file, kind: file, path: '${healthyFile}', metrics: ${value('soak_healthy_file_value')} }
-  - { name: healthy_http, kind: http, url: '${origin}/healthy', metrics: ${value('soak_healthy_http_value')} }
-`,
-  );
+  const sources = [
+    `{ name: healthy_file, kind: file, path: '${healthyFile}', metrics: ${value('soak_healthy_file_value')} }`,
+    `{ name: healthy_http, kind: http, url: '${origin}/healthy', metrics: ${value('soak_healthy_http_value')} }`,
+  ];
+  const described: string[] = [];
+  if (attacks.has('fifo')) {
+    sources.push(`{ name: fifo, kind: file, path: '${fifo}', metrics: [{ name: soak_fifo_value, path: $.value }] }`);
+    described.push(`file source on a FIFO without a writer (${fifo})`);
+  }
+  if (attacks.has('huge')) {
+    const item = `{ name: soak_huge_item, each: '$.items[*]', path: '$[1]', labels: { id: '$[0]' } }`;
+    sources.push(`{ name: huge, kind: http, url: '${origin}/huge', metrics: [${item}] }`);
+    described.push(
+      `http source answering ${(hostile.length / 1024 / 1024).toFixed(1)} MiB of JSON with ` +
+        `${HOSTILE_ELEMENTS.toLocaleString('en')} elements (each: $.items[*])`,
+    );
+  }
+  await writeFile(config, `sources:\n${sources.map((s) => `  - ${s}\n`).join('')}`);
 
   return {
     args: [`--config.file=${config}`, `--web.config.file=${webConfig}`],
@@ -85,9 +98,7 @@ export async function prepareAttack(): Promise<AttackSetup> {
       }
       return undefined;
     },
-    description:
-      `FIFO without a writer (${fifo}), ${(hostile.length / 1024 / 1024).toFixed(1)} MiB JSON answer with ` +
-      `${HOSTILE_ELEMENTS.toLocaleString('en')} elements (each: $.items[*])`,
+    description: described.join(', ') || 'no hostile source',
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { serveCli } from '../support/exporter.ts';
 import { freePort } from '../support/ports.ts';
 import { type AttackFigures, attackChecks } from './attack-report.ts';
-import { type AttackSetup, prepareAttack } from './attack-setup.ts';
+import { ATTACKS, type AttackSetup, prepareAttack } from './attack-setup.ts';
 import { floodWrongPasswords } from './attackers.ts';
 import { PROBE_TIMEOUT_MS, probeHealth } from './health-probe.ts';
 
@@ -15,7 +15,7 @@ describe('the attack setup, in the real exporter', () => {
   let setup: AttackSetup;
   let exporter: Awaited<ReturnType<typeof serveCli>>;
   before(async () => {
-    setup = await prepareAttack();
+    setup = await prepareAttack(new Set(ATTACKS));
     exporter = await serveCli(setup.args);
   });
   after(async () => {

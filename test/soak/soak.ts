@@ -8,14 +8,14 @@
 //   npm run soak -- --duration=10m      (CI runs it with --duration=60s)
 // With --attack (issue 11) the exporter is attacked meanwhile (see attack-setup.ts and attack-report.ts), and the
 // verdict is about staying alive and serving instead of growth.
-//   npm run soak -- --attack --duration=2m
+//   npm run soak -- --attack --duration=2m [--attacks=flood,fifo,huge] [--attackers=20]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/config/duration.ts';
 import { attackChecks, startAttack } from './attack-report.ts';
-import { type AttackSetup, prepareAttack } from './attack-setup.ts';
+import { ATTACKS, type Attack, type AttackSetup, prepareAttack } from './attack-setup.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     scrapers: { type: 'string', default: '8' },
     config: { type: 'string' },
     attack: { type: 'boolean', default: false },
+    attacks: { type: 'string' }, // implies --attack; empty: none, the attack mode's control run
     attackers: { type: 'string', default: '20' },
   },
 });
@@ -30,8 +31,13 @@ const durationMs = parseDuration(values.duration) ?? 0;
 if (!durationMs) throw new Error(`--duration: "${values.duration}" is not a duration such as 30s or 10m`);
 const scrapers = Number(values.scrapers);
 const warmupMs = Math.min(60_000, durationMs / 3);
-if (values.attack && values.config) throw new Error('--attack brings its own config: leave out --config');
-const attack: AttackSetup | undefined = values.attack ? await prepareAttack() : undefined;
+const attackMode = values.attack || values.attacks !== undefined;
+if (attackMode && values.config) throw new Error('--attack brings its own config: leave out --config');
+const attacks = new Set(values.attacks?.split(',').filter(Boolean) ?? ATTACKS);
+for (const a of attacks) if (!ATTACKS.includes(a as Attack)) throw new Error(`--attacks: "${a}" is not one of ${ATTACKS.join(', ')}`);
+const attack: AttackSetup | undefined = attackMode ? await prepareAttack(attacks as Set<Attack>) : undefined;
+const attackers = attacks.has('flood') ? Number(values.attackers) : 0;
+if (!Number.isInteger(attackers) || attackers < 0) throw new Error(`--attackers: "${values.attackers}" is not a number of clients`);
 
 const main = new URL('../../dist/main.js', import.meta.url).pathname;
 const child = spawn(
@@ -104,7 +110,7 @@ async function scraper(): Promise<void> {
     scrapes++;
   }
 }
-const attacking = attack && startAttack(attack, new URL(url).origin, Number(values.attackers), started + durationMs);
+const attacking = attack && startAttack(attack, new URL(url).origin, attackers, started + durationMs);
 await Promise.all(Array.from({ length: scrapers }, scraper));
 const attacked = await attacking;
 const seconds = (Date.now() - started) / 1000;
