@@ -1,6 +1,6 @@
 // The wrong-password flood of `npm run soak -- --attack`: clients that each send one request after the other, every
 // one with the right user name and a new wrong password, so the exporter has to run bcrypt for each (failures are
-// never cached). Loopback only, bounded by `until`.
+// never cached). Loopback only, until `stop` aborts.
 
 // A client gives up on a request after this long and sends the next one.
 const ATTACK_TIMEOUT_MS = 5000;
@@ -16,13 +16,13 @@ export async function floodWrongPasswords(
   url: string,
   clients: number,
   wrongAuthorization: (n: number) => string,
-  until: number,
+  stop: AbortSignal,
 ): Promise<FloodResult> {
   const result: FloodResult = { statuses: new Map(), errors: new Map() };
   const add = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1);
   let sent = 0;
   const client = async () => {
-    while (Date.now() < until) {
+    while (!stop.aborted) {
       try {
         const res = await fetch(url, {
           headers: { authorization: wrongAuthorization(sent++) },

@@ -56,7 +56,12 @@ const child = spawn(
 let log = '';
 child.stderr.on('data', (c: Buffer) => (log += c.toString()));
 let exited: string | undefined;
-child.on('exit', (code, signal) => (exited = `the exporter exited (${signal ?? `code ${code}`})`));
+// A dead exporter cannot be scraped or attacked any more: the loops stop rather than spin on refused connections.
+const gone = new AbortController();
+child.on('exit', (code, signal) => {
+  exited = `the exporter exited (${signal ?? `code ${code}`})`;
+  gone.abort();
+});
 const MiB = 1024 * 1024;
 /** A memory figure of the exporter's /proc status, in MiB: VmRSS now, VmHWM the peak so far. */
 const procMiB = (field: 'VmRSS' | 'VmHWM') =>
@@ -73,6 +78,17 @@ if (!url) throw new Error(`the exporter did not start: ${log}`);
 
 const started = Date.now();
 const rssAtStart = rss();
+// Under attack the exporter may die (out of memory, say): its peak so far is read every second to be reported then.
+let peakSoFar = rssAtStart;
+const peakReader =
+  attack &&
+  setInterval(() => {
+    try {
+      peakSoFar = procMiB('VmHWM');
+    } catch {
+      // it exited meanwhile: keep the last reading
+    }
+  }, 1000);
 let scrapes = 0;
 const failures: string[] = [];
 type Sample = { at: number; rss: number; heapUsed: number; heapTotal: number };
@@ -96,7 +112,7 @@ const scrapeHeaders: Record<string, string> = attack
   : { 'Accept-Encoding': 'gzip' };
 const unhealthy: string[] = [];
 async function scraper(): Promise<void> {
-  while (Date.now() - started < durationMs) {
+  while (Date.now() - started < durationMs && !exited) {
     try {
       const res = await fetch(url, { headers: scrapeHeaders, ...(attack && { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_S * 1000) }) });
       const body = await res.text();
@@ -110,13 +126,15 @@ async function scraper(): Promise<void> {
     scrapes++;
   }
 }
-const attacking = attack && startAttack(attack, new URL(url).origin, attackers, started + durationMs);
+const attacking =
+  attack && startAttack(attack, new URL(url).origin, attackers, AbortSignal.any([AbortSignal.timeout(durationMs), gone.signal]));
 await Promise.all(Array.from({ length: scrapers }, scraper));
 const attacked = await attacking;
 const seconds = (Date.now() - started) / 1000;
 const exitedEarly = exited;
 const rssAtEnd = exited ? Number.NaN : rss();
-const rssPeak = exited ? Number.NaN : procMiB('VmHWM');
+const rssPeak = exited ? peakSoFar : procMiB('VmHWM');
+if (peakReader) clearInterval(peakReader);
 child.kill('SIGTERM');
 const stoppedBySigterm = attack ? await stopExporter() : false;
 await attack?.close();
@@ -182,7 +200,9 @@ if (attacked) {
 console.log(
   `soak: ${seconds.toFixed(0)} s, ${scrapers} scrapers, ${scrapes} scrapes (${(scrapes / seconds).toFixed(0)}/s), ${failures.length} failed`,
 );
-const peak = attack ? `${f(rssPeak)} MiB (VmHWM)` : `${f(Math.max(rssAtStart, rssAtEnd, ...samples.map((s) => s.rss)))} MiB`;
+const peak = attack
+  ? `${exited ? 'at least ' : ''}${f(rssPeak)} MiB (VmHWM)`
+  : `${f(Math.max(rssAtStart, rssAtEnd, ...samples.map((s) => s.rss)))} MiB`;
 console.log(`RSS: start ${f(rssAtStart)} MiB, end ${f(rssAtEnd)} MiB, peak ${peak}`);
 for (const c of checks) console.log(`${c.ok === undefined ? 'n/a ' : c.ok ? 'ok  ' : 'FAIL'} ${c.line}`);
 if (failures.length > 0) console.log(`failures: ${[...new Set(failures)].slice(0, 5).join('; ')}`);
