@@ -203,7 +203,7 @@ console.log(
 const peak = attack
   ? `${exited ? 'at least ' : ''}${f(rssPeak)} MiB (VmHWM)`
   : `${f(Math.max(rssAtStart, rssAtEnd, ...samples.map((s) => s.rss)))} MiB`;
-console.log(`RSS: start ${f(rssAtStart)} MiB, end ${f(rssAtEnd)} MiB, peak ${peak}`);
+console.log(`RSS: start ${f(rssAtStart)} MiB, end ${exitedEarly ? '(exited)' : `${f(rssAtEnd)} MiB`}, peak ${peak}`);
 for (const c of checks) console.log(`${c.ok === undefined ? 'n/a ' : c.ok ? 'ok  ' : 'FAIL'} ${c.line}`);
 if (failures.length > 0) console.log(`failures: ${[...new Set(failures)].slice(0, 5).join('; ')}`);
 const ok = failures.length === 0 && checks.every((c) => c.ok !== false);
