@@ -201,7 +201,7 @@ console.log(
   `soak: ${seconds.toFixed(0)} s, ${scrapers} scrapers, ${scrapes} scrapes (${(scrapes / seconds).toFixed(0)}/s), ${failures.length} failed`,
 );
 const peak = attack
-  ? `${exited ? 'at least ' : ''}${f(rssPeak)} MiB (VmHWM)`
+  ? `${exitedEarly ? 'at least ' : ''}${f(rssPeak)} MiB (VmHWM)`
   : `${f(Math.max(rssAtStart, rssAtEnd, ...samples.map((s) => s.rss)))} MiB`;
 console.log(`RSS: start ${f(rssAtStart)} MiB, end ${exitedEarly ? '(exited)' : `${f(rssAtEnd)} MiB`}, peak ${peak}`);
 for (const c of checks) console.log(`${c.ok === undefined ? 'n/a ' : c.ok ? 'ok  ' : 'FAIL'} ${c.line}`);
