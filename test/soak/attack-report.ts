@@ -34,6 +34,8 @@ export async function startAttack(setup: AttackSetup, origin: string, attackers:
 export interface AttackFigures {
   readonly attack: AttackRun;
   readonly scrapes: number;
+  /** How long each answered scrape took, in ms. */
+  readonly answeredInMs: readonly number[];
   readonly failures: readonly string[];
   /** Problems found in successful scrapes (a healthy source down or without its value). */
   readonly unhealthy: readonly string[];
@@ -51,6 +53,7 @@ export interface AttackFigures {
 export function attackChecks({
   attack,
   scrapes,
+  answeredInMs,
   failures,
   unhealthy,
   rssPeak,
@@ -60,7 +63,8 @@ export function attackChecks({
 }: AttackFigures): { ok?: boolean; line: string }[] {
   const { probes, flood } = attack;
   const sorted = probes.latencies.toSorted((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  const at = (q: number) => quantile(sorted, q);
+  const answered = answeredInMs.toSorted((a, b) => a - b);
   const ms = (n: number) => `${n.toFixed(1)} ms`;
   const succeeded = scrapes - failures.length;
   const counts = (m: Map<unknown, number>) => [...m].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none';
@@ -81,7 +85,9 @@ export function attackChecks({
     },
     {
       ok: succeeded > 0 && failures.length === 0,
-      line: `scrapes: ${succeeded} succeeded, ${failures.length} failed${failures.length ? ` (${summary(failures)})` : ''}`,
+      line:
+        `scrapes: ${succeeded} succeeded, ${failures.length} failed${failures.length ? ` (${summary(failures)})` : ''}; ` +
+        `answered in p50 ${ms(quantile(answered, 0.5))}, max ${ms(answered.at(-1) ?? Number.NaN)}`,
     },
     {
       ok: succeeded > 0 && unhealthy.length === 0,
@@ -99,6 +105,11 @@ export function attackChecks({
       line: `this process's own event-loop delay p99 ${ms(attack.ownDelayP99Ms)} (if large, part of the latencies above is the soak's own)`,
     },
   ];
+}
+
+/** The value at quantile `q` of ascending `sorted`; NaN when empty. */
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 /** Which sources the exporter logged as failing, and why (it logs a failure when it starts or changes). */

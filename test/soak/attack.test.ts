@@ -102,6 +102,7 @@ describe('the attack verdict', () => {
       ownDelayP99Ms: 12,
     },
     scrapes: 10,
+    answeredInMs: [10, 12, 9, 30, 11, 10, 10, 10, 10, 10],
     failures: [],
     unhealthy: [],
     rssPeak: 120,
@@ -125,9 +126,10 @@ describe('the attack verdict', () => {
     assert.deepEqual(failed({ ...passing, attack: { ...passing.attack, probes } }), [
       '/healthz: 3 probes, p50 3.0 ms, p99 1000.0 ms, max 1000.0 ms, 1 timed out (1000 ms), 0 failed',
     ]);
-    assert.deepEqual(failed({ ...passing, failures: ['The operation was aborted due to timeout'] }), [
-      'scrapes: 9 succeeded, 1 failed (The operation was aborted due to timeout ×1)',
-    ]);
+    assert.deepEqual(
+      failed({ ...passing, answeredInMs: passing.answeredInMs.slice(1), failures: ['The operation was aborted due to timeout'] }),
+      ['scrapes: 9 succeeded, 1 failed (The operation was aborted due to timeout ×1); answered in p50 10.0 ms, max 30.0 ms'],
+    );
     assert.deepEqual(failed({ ...passing, unhealthy: ['source healthy_file not up', 'source healthy_file not up'] }), [
       'healthy sources up with their value in 8 of 10 successful scrapes (source healthy_file not up ×2)',
     ]);
@@ -136,8 +138,8 @@ describe('the attack verdict', () => {
   });
 
   test('no successful scrape is a failure, not a vacuous pass', () => {
-    assert.deepEqual(failed({ ...passing, scrapes: 2, failures: ['status 503', 'status 503'] }), [
-      'scrapes: 0 succeeded, 2 failed (status 503 ×2)',
+    assert.deepEqual(failed({ ...passing, scrapes: 2, answeredInMs: [1, 2], failures: ['status 503', 'status 503'] }), [
+      'scrapes: 0 succeeded, 2 failed (status 503 ×2); answered in p50 2.0 ms, max 2.0 ms',
       'healthy sources up with their value in 0 of 0 successful scrapes',
     ]);
   });

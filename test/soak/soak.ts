@@ -11,6 +11,7 @@
 //   npm run soak -- --attack --duration=2m [--attacks=flood,fifo,huge] [--attackers=20]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/config/duration.ts';
@@ -111,11 +112,14 @@ const scrapeHeaders: Record<string, string> = attack
   ? { 'Accept-Encoding': 'gzip', authorization: attack.authorization, 'X-Prometheus-Scrape-Timeout-Seconds': String(SCRAPE_TIMEOUT_S) }
   : { 'Accept-Encoding': 'gzip' };
 const unhealthy: string[] = [];
+const answeredInMs: number[] = [];
 async function scraper(): Promise<void> {
   while (Date.now() - started < durationMs && !exited) {
+    const sent = performance.now();
     try {
       const res = await fetch(url, { headers: scrapeHeaders, ...(attack && { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_S * 1000) }) });
       const body = await res.text();
+      if (attack) answeredInMs.push(performance.now() - sent);
       const problem = res.status === 200 && attack?.healthProblem(body);
       if (res.status !== 200 || (!attack && !body.includes('random_number'))) failures.push(`status ${res.status}`);
       else if (problem) unhealthy.push(problem);
@@ -165,7 +169,9 @@ const checks: { ok?: boolean; line: string }[] = []; // ok undefined: reported, 
 
 if (attacked) {
   // Under attack the verdict is about staying alive and serving; memory growth is for the plain soak.
-  checks.push(...attackChecks({ attack: attacked, scrapes, failures, unhealthy, rssPeak, exited: exitedEarly, stoppedBySigterm, log }));
+  checks.push(
+    ...attackChecks({ attack: attacked, scrapes, answeredInMs, failures, unhealthy, rssPeak, exited: exitedEarly, stoppedBySigterm, log }),
+  );
 } else if (samples.length === 0) {
   checks.push({ ok: false, line: 'no memory samples: no scrape succeeded with nodejs_heap_size_* in its body' });
 } else {
