@@ -87,7 +87,7 @@ export function attackChecks({
       ok: succeeded > 0 && failures.length === 0,
       line:
         `scrapes: ${succeeded} succeeded, ${failures.length} failed${failures.length ? ` (${summary(failures)})` : ''}; ` +
-        `answered in p50 ${ms(quantile(answered, 0.5))}, max ${ms(answered.at(-1) ?? Number.NaN)}`,
+        (answered.length ? `answered in p50 ${ms(quantile(answered, 0.5))}, max ${ms(answered.at(-1)!)}` : 'none answered'),
     },
     {
       ok: succeeded > 0 && unhealthy.length === 0,
@@ -118,7 +118,7 @@ function loggedFailures(log: string): string {
   for (const line of log.split('\n')) {
     if (!line.includes('"msg":"source collection failed"')) continue;
     const { source, err } = JSON.parse(line) as { source: string; err: string };
-    const key = `${source}: ${err.slice(0, 100)}`;
+    const key = `${source}: ${err.slice(0, 160)}`;
     failures.set(key, (failures.get(key) ?? 0) + 1);
   }
   return [...failures].map(([k, n]) => `${k} ×${n}`).join('; ') || 'none';

@@ -137,6 +137,14 @@ describe('the attack verdict', () => {
     assert.deepEqual(failed({ ...passing, exited: 'the exporter exited (SIGSEGV)' }), ['the exporter exited (SIGSEGV)']);
   });
 
+  test('no answered scrape is said so', () => {
+    const timeouts = Array.from({ length: 10 }, () => 'The operation was aborted due to timeout');
+    assert.equal(
+      failed({ ...passing, answeredInMs: [], failures: timeouts })[0],
+      'scrapes: 0 succeeded, 10 failed (The operation was aborted due to timeout ×10); none answered',
+    );
+  });
+
   test('no successful scrape is a failure, not a vacuous pass', () => {
     assert.deepEqual(failed({ ...passing, scrapes: 2, answeredInMs: [1, 2], failures: ['status 503', 'status 503'] }), [
       'scrapes: 0 succeeded, 2 failed (status 503 ×2); answered in p50 2.0 ms, max 2.0 ms',
