@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import { z } from 'zod';
+import { readConfigText } from '../config/read-config-file.ts';
 import { ConfigError, type Locate, parseYaml } from '../config/yaml-document.ts';
 
 // The exporter-toolkit web configuration format (prometheus/exporter-toolkit), so users can reuse their files.
@@ -105,13 +106,7 @@ export interface WebConfig {
 
 /** Reads and validates a web config file, including its certificate files. Throws a ConfigError. */
 export function loadWebConfig(file: string): WebConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read web config file: ${(err as NodeJS.ErrnoException).message}`);
-  }
-  const { data, locate } = parseWebConfig(text, file);
+  const { data, locate } = parseWebConfig(readConfigText(file, 'web config file'), file);
   const base = dirname(resolve(file));
   return {
     file,

@@ -1,0 +1,75 @@
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { ConfigError } from './yaml-document.ts';
+
+/** Largest config (or web config) file read; a bigger one is refused before it is parsed (issue 11). */
+export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The text of a config file, or a ConfigError naming the file: only a regular file of at most
+ * MAX_CONFIG_FILE_BYTES of valid UTF-8 is read. A FIFO would block startup forever and /dev/zero never ends,
+ * so the file type is checked on the open descriptor before anything is read (issue 11).
+ */
+export function readConfigText(file: string, what = 'config file'): string {
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for one.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read ${what}: ${(err as NodeJS.ErrnoException).message}`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new ConfigError(`${file}: not a regular file (${fileType(stats)}); give the path of a YAML ${what}`);
+    const bytes = readAtMost(fd, MAX_CONFIG_FILE_BYTES + 1);
+    if (bytes.length > MAX_CONFIG_FILE_BYTES) {
+      const size = Math.max(stats.size, bytes.length);
+      throw new ConfigError(`${file}: ${size} bytes; a config file may have at most ${MAX_CONFIG_FILE_BYTES} bytes`);
+    }
+    return decodeUtf8(bytes, file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${file}: cannot read ${what}: ${(err as NodeJS.ErrnoException).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// Reads up to `limit` bytes: the size from fstat is not trusted, the file may grow while it is read.
+function readAtMost(fd: number, limit: number): Buffer {
+  const buffer = Buffer.alloc(limit);
+  let length = 0;
+  for (;;) {
+    const n = readSync(fd, buffer, length, limit - length, null);
+    length += n;
+    if (n === 0 || length === limit) return buffer.subarray(0, length);
+  }
+}
+
+function fileType(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+/** Strict UTF-8: an invalid byte is an error at its line and column rather than a silent U+FFFD. */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const lenient = bytes.toString('utf8');
+    // Everything before the first U+FFFD that is not a literal EF BF BD in the file decoded as written.
+    for (let at = lenient.indexOf('\uFFFD'); at !== -1; at = lenient.indexOf('\uFFFD', at + 1)) {
+      const offset = Buffer.byteLength(lenient.slice(0, at));
+      if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue;
+      const before = lenient.slice(0, at);
+      const line = before.split('\n').length;
+      const col = at - before.lastIndexOf('\n');
+      const byte = bytes[offset]!.toString(16).padStart(2, '0');
+      throw new ConfigError(`${file}:${line}:${col}: invalid UTF-8 (byte 0x${byte}); save the file as UTF-8`);
+    }
+    throw new ConfigError(`${file}: invalid UTF-8; save the file as UTF-8`);
+  }
+}
