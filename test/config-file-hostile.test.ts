@@ -5,7 +5,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { type CliRun, runCli } from './support/exporter.ts';
+import { bothReject, escape } from './support/cli-process.ts';
+import { runCli } from './support/exporter.ts';
 
 // Issue 11: config files that are not what they seem get a clear, bounded error (exit 2, file:line:col: field:
 // reason) from check-config and from start alike, and never hang, crash or flood the terminal.
@@ -20,26 +21,6 @@ async function write(name: string, content: string | Buffer): Promise<string> {
   await writeFile(file, content);
   return file;
 }
-
-/** check-config, then start (which must exit before listening); both must reject the file the same way. */
-async function bothReject(file: string, problem: RegExp): Promise<{ check: CliRun; start: CliRun }> {
-  const check = await runCli(['check-config', file]);
-  assert.equal(check.code, 2, check.stderr);
-  assert.match(check.stderr, problem);
-  assert.doesNotMatch(check.stderr, /\n\s+at /, 'no stack trace');
-  const start = await runCli([`--config.file=${file}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
-  assert.equal(start.code, 2, start.stderr);
-  const failure = start.stderr
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { msg: string; err?: string })
-    .find((l) => l.msg === 'invalid configuration');
-  assert.ok(failure, start.stderr);
-  assert.match(failure.err ?? '', problem);
-  return { check, start };
-}
-
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('YAML that is not plain data', () => {
   test('an alias bomb is refused with file, line and column instead of a crash', { timeout: 30_000 }, async () => {

@@ -26,6 +26,7 @@ const telemetrySchema = z.strictObject({
   exporters: z
     .array(z.enum(['prometheus', 'otlp', 'console', 'none']))
     .min(1)
+    .refine((names) => !names.includes('none') || names.length === 1, '"none" cannot be combined with other exporters')
     .optional(),
   otlp: z
     .strictObject({
