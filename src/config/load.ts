@@ -1,4 +1,5 @@
 import { type Document, isSeq } from 'yaml';
+import { settleWithin, TimeoutExceededError } from '../settle-within.ts';
 import { importSourceModule, MODULE_KIND } from '../sources/module.ts';
 import type { SourceDefinition } from '../sources/source.ts';
 import { relativeTo } from './config-path.ts';
@@ -89,9 +90,11 @@ async function resolveModule(entry: SourceEntry, index: number, config: Config, 
   const file = entry.module as string;
   let definition: SourceDefinition;
   try {
-    definition = await importSourceModule(file);
+    // Its top-level code may await forever: bounded like a setup (issue 11).
+    definition = await settleWithin(importSourceModule(file), config.global.setupTimeout, 'its top-level code');
   } catch (err) {
-    fail(locate, ['sources', index, 'module'], `cannot load source module ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    const reason = `${err instanceof Error ? err.message : String(err)}${err instanceof TimeoutExceededError ? ' (global.setupTimeout)' : ''}`;
+    fail(locate, ['sources', index, 'module'], `cannot load source module ${file}: ${reason}`);
   }
   const parsed = definition.options.safeParse(entry.options, { reportInput: true });
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, locate, ['sources', index, 'options']));
@@ -100,7 +103,12 @@ async function resolveModule(entry: SourceEntry, index: number, config: Config, 
 
 function common(entry: SourceEntry, index: number, config: Config, locate: Locate) {
   const timeoutMs = entry.timeout ?? config.global.sourceTimeout;
-  return { name: entry.name ?? entry.kind, timeoutMs, collection: collectionPolicy(entry, index, timeoutMs, locate) };
+  return {
+    name: entry.name ?? entry.kind,
+    timeoutMs,
+    setupTimeoutMs: config.global.setupTimeout,
+    collection: collectionPolicy(entry, index, timeoutMs, locate),
+  };
 }
 
 function collectionPolicy(entry: SourceEntry, index: number, timeoutMs: number, locate: Locate): CollectionPolicy {

@@ -12,6 +12,8 @@ const globalSchema = z.strictObject({
   scrapeTimeoutOffset: timeoutMs.prefault('500ms'),
   /** Default per-source collection timeout. */
   sourceTimeout: timeoutMs.prefault('5s'),
+  /** How long a source's setup (and a module's top-level code) may take at startup and reload. */
+  setupTimeout: timeoutMs.prefault('30s'),
   /** Most series one instrument may have; a source over it fails that collection instead of being truncated. */
   seriesLimit: z.int().positive().default(10_000),
   /** otel_scope_name (and _version) labels on every series of /metrics; off by default (see the README). */
