@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { spawnCli } from './support/cli-process.ts';
+import { bothReject, escape, spawnCli } from './support/cli-process.ts';
 
 // Issue 11: a module whose setup never settles cannot hang startup or wedge reloads; SIGHUP during a slow
 // startup does not kill the exporter.
@@ -71,4 +71,15 @@ test('SIGHUP during a slow startup does not kill the exporter; the reload happen
     cli.child.kill('SIGTERM');
     assert.equal(await cli.exited, 0);
   }
+});
+
+test("a module whose top-level code never settles: check-config and start exit 2 after global.setupTimeout", { timeout: 60_000 }, async () => {
+  const module = join(dir, 'never.mjs');
+  await writeFile(module, 'await new Promise(() => {});\nexport default {};\n');
+  const file = join(dir, 'never.yaml');
+  await writeFile(file, `global:\n  setupTimeout: 1s\nsources:\n  - kind: module\n    module: never.mjs\n`);
+  await bothReject(
+    file,
+    new RegExp(`^${escape(file)}:5:5: sources\\[0\\]\\.module: cannot load source module ${escape(module)}: its top-level code did not finish within 1s \\(global\\.setupTimeout\\)$`, 'm'),
+  );
 });
