@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bothReject, escape } from './support/cli-process.ts';
+import { bothReject, escapeRegExp } from './support/cli-process.ts';
 import { runCli } from './support/exporter.ts';
 
 // Issue 11: config files that are not what they seem get a clear, bounded error (exit 2, file:line:col: field:
@@ -30,19 +30,22 @@ describe('YAML that is not plain data', () => {
       levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
     }
     const file = await write('bomb.yaml', `${levels.join('\n')}\nsources:\n  - kind: demo\n`);
-    await bothReject(file, new RegExp(`^${escape(file)}:\\d+:\\d+: invalid YAML: .*alias`, 'm'));
+    await bothReject(file, new RegExp(`^${escapeRegExp(file)}:\\d+:\\d+: invalid YAML: .*alias`, 'm'));
   });
 
   test('unknown tags are errors, not strings', async () => {
     const vault = await write('vault.yaml', 'sources:\n  - kind: demo\n    name: !vault secret/demo\n');
-    await bothReject(vault, new RegExp(`^${escape(vault)}:3:11: invalid YAML: .*!vault`, 'm'));
+    await bothReject(vault, new RegExp(`^${escapeRegExp(vault)}:3:11: invalid YAML: .*!vault`, 'm'));
     const js = await write('js.yaml', 'sources:\n  - kind: demo\n    name: !!js/function "() => 1"\n');
-    await bothReject(js, new RegExp(`^${escape(js)}:3:11: invalid YAML: .*js/function`, 'm'));
+    await bothReject(js, new RegExp(`^${escapeRegExp(js)}:3:11: invalid YAML: .*js/function`, 'm'));
   });
 
   test('invalid UTF-8 is an error naming where it is, not silently replaced', async () => {
-    const file = await write('latin1.yaml', Buffer.concat([Buffer.from('sources:\n  - kind: demo\n    name: caf'), Buffer.from([0xe9, 0x0a])]));
-    await bothReject(file, new RegExp(`^${escape(file)}:3:14: invalid UTF-8 \\(byte 0xe9\\)`, 'm'));
+    const file = await write(
+      'latin1.yaml',
+      Buffer.concat([Buffer.from('sources:\n  - kind: demo\n    name: caf'), Buffer.from([0xe9, 0x0a])]),
+    );
+    await bothReject(file, new RegExp(`^${escapeRegExp(file)}:3:14: invalid UTF-8 \\(byte 0xe9\\)`, 'm'));
   });
 });
 
@@ -50,7 +53,7 @@ describe('files that are not config files', () => {
   test('a FIFO is refused at once, not waited on', { timeout: 30_000 }, async () => {
     const fifo = join(dir, 'config.fifo');
     execFileSync('mkfifo', [fifo]);
-    await bothReject(fifo, new RegExp(`^${escape(fifo)}: not a regular file \\(a FIFO\\)`, 'm'));
+    await bothReject(fifo, new RegExp(`^${escapeRegExp(fifo)}: not a regular file \\(a FIFO\\)`, 'm'));
   });
 
   test('/dev/zero is refused, not read', { timeout: 30_000 }, async () => {
@@ -59,21 +62,27 @@ describe('files that are not config files', () => {
 
   test('a 50 MB random file is refused by size, with a one-line error', { timeout: 30_000 }, async () => {
     const file = await write('random.yaml', randomBytes(50 * 1024 * 1024));
-    const { check } = await bothReject(file, new RegExp(`^${escape(file)}: 52428800 bytes; a config file may have at most 1048576`, 'm'));
+    const { check } = await bothReject(
+      file,
+      new RegExp(`^${escapeRegExp(file)}: 52428800 bytes; a config file may have at most 1048576`, 'm'),
+    );
     assert.equal(check.stderr.trim().split('\n').length, 1);
   });
 
   test('too many sources are refused before they are validated', { timeout: 30_000 }, async () => {
     const sources = Array.from({ length: 1001 }, (_, i) => `  - { kind: demo, name: d${i} }\n`).join('');
     const file = await write('many.yaml', `sources:\n${sources}`);
-    await bothReject(file, new RegExp(`^${escape(file)}:1:1: sources: 1001 sources; a config file may have at most 1000`, 'm'));
+    await bothReject(file, new RegExp(`^${escapeRegExp(file)}:1:1: sources: 1001 sources; a config file may have at most 1000`, 'm'));
   });
 
   test('many errors with huge tokens: the output is bounded in lines and length', { timeout: 30_000 }, async () => {
     const token = 'x'.repeat(20_000);
     const sources = Array.from({ length: 30 }, (_, i) => `  - kind: demo\n    name: d${i}\n    timeout: "${token}"\n`).join('');
     const file = await write('huge-tokens.yaml', `sources:\n${sources}`);
-    const { check } = await bothReject(file, new RegExp(`^${escape(file)}:4:5: sources\\[0\\]\\.timeout: invalid duration "x+…`, 'm'));
+    const { check } = await bothReject(
+      file,
+      new RegExp(`^${escapeRegExp(file)}:4:5: sources\\[0\\]\\.timeout: invalid duration "x+…`, 'm'),
+    );
     const lines = check.stderr.trim().split('\n');
     assert.equal(lines.length, 21, check.stderr.slice(0, 2000));
     assert.equal(lines.at(-1), '… and 10 more problems');
@@ -81,8 +90,14 @@ describe('files that are not config files', () => {
   });
 
   test('a bad JSONPath message has no raw control or lone surrogate characters', async () => {
-    const file = await write('jsonpath.yaml', 'sources:\n  - kind: file\n    path: x.json\n    metrics:\n      - { name: rows, each: "$.", path: $.n }\n');
-    const { check } = await bothReject(file, new RegExp(`^${escape(file)}:5:\\d+: sources\\[0\\]\\.metrics\\[0\\]\\.each: invalid JSONPath`, 'm'));
+    const file = await write(
+      'jsonpath.yaml',
+      'sources:\n  - kind: file\n    path: x.json\n    metrics:\n      - { name: rows, each: "$.", path: $.n }\n',
+    );
+    const { check } = await bothReject(
+      file,
+      new RegExp(`^${escapeRegExp(file)}:5:\\d+: sources\\[0\\]\\.metrics\\[0\\]\\.each: invalid JSONPath`, 'm'),
+    );
     assert.match(check.stderr, /\\ud800-\\udbff/);
     // Lone surrogates reach the terminal as U+FFFD; C1 controls as themselves.
     assert.doesNotMatch(check.stderr, /[\u0080-\u009f\uFFFD]/);
@@ -95,7 +110,7 @@ describe('the web config file follows the same rules', () => {
     execFileSync('mkfifo', [fifo]);
     const run = await runCli([`--web.config.file=${fifo}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
     assert.equal(run.code, 2, run.stderr);
-    assert.match(run.stderr, new RegExp(`${escape(fifo)}: not a regular file \\(a FIFO\\)`));
+    assert.match(run.stderr, new RegExp(`${escapeRegExp(fifo)}: not a regular file \\(a FIFO\\)`));
     const big = await write('web-big.yaml', `# ${'x'.repeat(5 * 1024 * 1024)}\n`);
     const bigRun = await runCli([`--web.config.file=${big}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
     assert.equal(bigRun.code, 2, bigRun.stderr);

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bothReject, escape, spawnCli } from './support/cli-process.ts';
+import { bothReject, escapeRegExp, spawnCli } from './support/cli-process.ts';
 import { runCli } from './support/exporter.ts';
 
 // Issue 11: every duration has an explicit maximum checked at load, and check-config agrees with start.
@@ -22,13 +22,19 @@ async function write(name: string, content: string): Promise<string> {
 describe('durations have explicit maxima', () => {
   test('interval: 4w is refused (Node would clamp the timer to 1 ms and run the command in a loop)', async () => {
     const file = await write('interval.yaml', 'sources:\n  - kind: demo\n    mode: interval\n    interval: 4w\n');
-    await bothReject(file, new RegExp(`^${escape(file)}:4:5: sources\\[0\\]\\.interval: 4w is longer than the maximum of 1d$`, 'm'));
+    await bothReject(file, new RegExp(`^${escapeRegExp(file)}:4:5: sources\\[0\\]\\.interval: 4w is longer than the maximum of 1d$`, 'm'));
   });
 
   test('timeout: 30d and a 1h scrapeTimeout are refused', async () => {
     const file = await write('timeout.yaml', 'global:\n  scrapeTimeout: 1h\nsources:\n  - kind: demo\n    timeout: 30d\n');
-    const { check } = await bothReject(file, new RegExp(`^${escape(file)}:2:3: global\\.scrapeTimeout: 1h is longer than the maximum of 10m$`, 'm'));
-    assert.match(check.stderr, new RegExp(`^${escape(file)}:5:5: sources\\[0\\]\\.timeout: 30d is longer than the maximum of 10m$`, 'm'));
+    const { check } = await bothReject(
+      file,
+      new RegExp(`^${escapeRegExp(file)}:2:3: global\\.scrapeTimeout: 1h is longer than the maximum of 10m$`, 'm'),
+    );
+    assert.match(
+      check.stderr,
+      new RegExp(`^${escapeRegExp(file)}:5:5: sources\\[0\\]\\.timeout: 30d is longer than the maximum of 10m$`, 'm'),
+    );
   });
 
   test('OTEL_METRIC_EXPORT_INTERVAL and _TIMEOUT have the same maxima', async () => {
@@ -73,7 +79,10 @@ describe('check-config runs the same checks as start', () => {
     );
     await bothReject(
       file,
-      new RegExp(`^${escape(file)}:5:17: sources\\[0\\]\\.auth\\.bearer\\.env: environment variable CONFIG_LIMITS_UNSET_TOKEN is not set$`, 'm'),
+      new RegExp(
+        `^${escapeRegExp(file)}:5:17: sources\\[0\\]\\.auth\\.bearer\\.env: environment variable CONFIG_LIMITS_UNSET_TOKEN is not set$`,
+        'm',
+      ),
     );
     // Positive control: with the variable set, both accept the file.
     const check = await runCli(['check-config', file], { CONFIG_LIMITS_UNSET_TOKEN: 't' });
@@ -87,14 +96,23 @@ describe('check-config runs the same checks as start', () => {
     );
     const { check } = await bothReject(
       file,
-      new RegExp(`^${escape(file)}:4:12: sources\\[0\\]\\.tls\\.caFile: cannot read ${escape(join(dir, 'missing-ca.pem'))}: ENOENT$`, 'm'),
+      new RegExp(
+        `^${escapeRegExp(file)}:4:12: sources\\[0\\]\\.tls\\.caFile: cannot read ${escapeRegExp(join(dir, 'missing-ca.pem'))}: ENOENT$`,
+        'm',
+      ),
     );
-    assert.match(check.stderr, new RegExp(`^${escape(file)}:5:23: sources\\[0\\]\\.auth\\.bearer\\.file: cannot read .*missing-token: ENOENT$`, 'm'));
+    assert.match(
+      check.stderr,
+      new RegExp(`^${escapeRegExp(file)}:5:23: sources\\[0\\]\\.auth\\.bearer\\.file: cannot read .*missing-token: ENOENT$`, 'm'),
+    );
   });
 
   test('telemetry.exporters none with others: both exit 2 naming file, line and field', async () => {
     const file = await write('none.yaml', 'telemetry:\n  exporters: [none, otlp]\nsources:\n  - kind: demo\n');
-    await bothReject(file, new RegExp(`^${escape(file)}:2:3: telemetry\\.exporters: "none" cannot be combined with other exporters$`, 'm'));
+    await bothReject(
+      file,
+      new RegExp(`^${escapeRegExp(file)}:2:3: telemetry\\.exporters: "none" cannot be combined with other exporters$`, 'm'),
+    );
   });
 
   test('an invalid OTEL_* variable: both exit 2 naming it', async () => {

@@ -30,7 +30,9 @@ async function hangingCollector() {
   };
 }
 
-test('SIGTERM while the collector hangs: the final push gives up after the export timeout and the exit is 0', { timeout: 60_000 }, async () => {
+test('SIGTERM while the collector hangs: the final push gives up after the export timeout and the exit is 0', {
+  timeout: 60_000,
+}, async () => {
   const collector = await hangingCollector();
   try {
     const cli = spawnCli([], {
@@ -54,7 +56,11 @@ test('SIGTERM while the collector hangs: the final push gives up after the expor
 });
 
 test('OTEL_METRIC_EXPORT_INTERVAL=5000 alone starts, pushing with a 5 s timeout', { timeout: 60_000 }, async () => {
-  const env = { OTEL_METRICS_EXPORTER: 'prometheus,otlp', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_METRIC_EXPORT_INTERVAL: '5000' };
+  const env = {
+    OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+    OTEL_METRIC_EXPORT_INTERVAL: '5000',
+  };
   const file = join(await mkdtemp(join(tmpdir(), 'lifecycle-otlp-')), 'demo.yaml');
   await writeFile(file, 'sources:\n  - kind: demo\n');
   const check = await runCli(['check-config', file], env);

@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { bothReject, escape, spawnCli } from './support/cli-process.ts';
+import { bothReject, escapeRegExp, spawnCli } from './support/cli-process.ts';
 
 // Issue 11: a module whose setup never settles cannot hang startup or wedge reloads; SIGHUP during a slow
 // startup does not kill the exporter.
@@ -41,7 +41,10 @@ test('a reload whose setup never settles fails cleanly and releases the queue fo
     await writeFile(file, config('1s', stuck));
     const failed = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
     assert.equal(failed.status, 500);
-    assert.match(String((await cli.waitForLog((l) => l.msg === 'config reload failed; the previous config stays in effect')).err), /setup did not finish within 1s/);
+    assert.match(
+      String((await cli.waitForLog((l) => l.msg === 'config reload failed; the previous config stays in effect')).err),
+      /setup did not finish within 1s/,
+    );
     // The queue is free: the next reload (here by SIGHUP) applies a good file.
     await writeFile(file, config('1s', '  - kind: demo\n    name: second\n'));
     cli.child.kill('SIGHUP');
@@ -73,13 +76,18 @@ test('SIGHUP during a slow startup does not kill the exporter; the reload happen
   }
 });
 
-test("a module whose top-level code never settles: check-config and start exit 2 after global.setupTimeout", { timeout: 60_000 }, async () => {
+test('a module whose top-level code never settles: check-config and start exit 2 after global.setupTimeout', {
+  timeout: 60_000,
+}, async () => {
   const module = join(dir, 'never.mjs');
   await writeFile(module, 'await new Promise(() => {});\nexport default {};\n');
   const file = join(dir, 'never.yaml');
   await writeFile(file, `global:\n  setupTimeout: 1s\nsources:\n  - kind: module\n    module: never.mjs\n`);
   await bothReject(
     file,
-    new RegExp(`^${escape(file)}:5:5: sources\\[0\\]\\.module: cannot load source module ${escape(module)}: its top-level code did not finish within 1s \\(global\\.setupTimeout\\)$`, 'm'),
+    new RegExp(
+      `^${escapeRegExp(file)}:5:5: sources\\[0\\]\\.module: cannot load source module ${escapeRegExp(module)}: its top-level code did not finish within 1s \\(global\\.setupTimeout\\)$`,
+      'm',
+    ),
   );
 });

@@ -1,7 +1,7 @@
 /** Most problems one ConfigError prints; the rest are counted (a random file would otherwise print megabytes). */
-export const MAX_PROBLEMS_SHOWN = 20;
+const MAX_PROBLEMS_SHOWN = 20;
 /** Longest problem line printed: a field echoing a huge token is cut (issue 11). */
-export const MAX_PROBLEM_CHARS = 400;
+const MAX_PROBLEM_CHARS = 400;
 
 /** A file that cannot be used; `message` has one `file:line:col: field: reason` line per problem, bounded. */
 export class ConfigError extends Error {

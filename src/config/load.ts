@@ -16,7 +16,7 @@ export async function loadConfigFile(file: string, definitions: readonly SourceD
 }
 
 /** Most sources one config file may list; checked before they are validated (issue 11). */
-export const MAX_SOURCES = 1000;
+const MAX_SOURCES = 1000;
 
 /** Validates config text; `kind: module` sources have their file imported and their options checked by its schema. */
 export async function resolveConfig(text: string, file: string, definitions: readonly SourceDefinition[]): Promise<ResolvedConfig> {

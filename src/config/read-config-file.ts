@@ -5,7 +5,7 @@ import { ConfigError } from './yaml-document.ts';
  * Largest config (or web config) file read; a bigger one is refused before it is parsed (issue 11). About 1 KiB
  * for each of MAX_SOURCES sources; parsing YAML takes ~300 bytes of memory per byte of such a file.
  */
-export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 /**
  * The text of a config file, or a ConfigError naming the file: only a regular file of at most

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { type CliRun, MAIN, runCli } from './exporter.ts';
 
 export interface CliProcess {
@@ -67,4 +67,4 @@ export async function bothReject(file: string, problem: RegExp, env: NodeJS.Proc
 }
 
 /** `text` as a regular expression matching itself. */
-export const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
