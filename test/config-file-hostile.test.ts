@@ -64,7 +64,7 @@ describe('files that are not config files', () => {
     const file = await write('random.yaml', randomBytes(50 * 1024 * 1024));
     const { check } = await bothReject(
       file,
-      new RegExp(`^${escapeRegExp(file)}: 52428800 bytes; a config file may have at most 1048576`, 'm'),
+      new RegExp(`^${escapeRegExp(file)}: 52428800 bytes; a config file may have at most 1048576 bytes`, 'm'),
     );
     assert.equal(check.stderr.trim().split('\n').length, 1);
   });
@@ -114,6 +114,20 @@ describe('the web config file follows the same rules', () => {
     const big = await write('web-big.yaml', `# ${'x'.repeat(5 * 1024 * 1024)}\n`);
     const bigRun = await runCli([`--web.config.file=${big}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
     assert.equal(bigRun.code, 2, bigRun.stderr);
-    assert.match(bigRun.stderr, /bytes; a config file may have at most 1048576/);
+    assert.match(bigRun.stderr, /bytes; a web config file may have at most 1048576 bytes/);
+  });
+
+  test('a FIFO named as a certificate file in the web config exits 2 at once, naming the field', { timeout: 30_000 }, async () => {
+    const fifo = join(dir, 'cert.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const web = await write('web-fifo-cert.yaml', 'tls_server_config:\n  cert_file: cert.fifo\n  key_file: cert.fifo\n');
+    const run = await runCli([`--web.config.file=${web}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `${escapeRegExp(web)}:2:3: tls_server_config\\.cert_file: cannot read ${escapeRegExp(fifo)}: not a regular file \\(a FIFO\\)`,
+      ),
+    );
   });
 });

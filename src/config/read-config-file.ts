@@ -9,29 +9,35 @@ const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 /**
  * The text of a config file, or a ConfigError naming the file: only a regular file of at most
- * MAX_CONFIG_FILE_BYTES of valid UTF-8 is read. A FIFO would block startup forever and /dev/zero never ends,
- * so the file type is checked on the open descriptor before anything is read (issue 11).
+ * MAX_CONFIG_FILE_BYTES of valid UTF-8 is read.
  */
 export function readConfigText(file: string, what = 'config file'): string {
-  let fd: number;
+  let bytes: Buffer;
   try {
-    // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for one.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    bytes = readSmallFile(file, what);
   } catch (err) {
-    throw new ConfigError(`${file}: cannot read ${what}: ${(err as NodeJS.ErrnoException).message}`);
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw new ConfigError(code === undefined ? `${file}: ${message}` : `${file}: cannot read ${what}: ${message}`);
   }
+  return decodeUtf8(bytes, file);
+}
+
+/**
+ * The bytes of a regular file of at most MAX_CONFIG_FILE_BYTES, or an Error saying why not (the file system's
+ * own error, with its `code`, or a reason without one). A FIFO would block forever and /dev/zero never ends, so
+ * the type is checked on the open descriptor before anything is read (issue 11).
+ */
+export function readSmallFile(file: string, what: string): Buffer {
+  // O_NONBLOCK: opening a FIFO without a writer would otherwise wait for one.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new ConfigError(`${file}: not a regular file (${fileType(stats)}); give the path of a YAML ${what}`);
+    if (!stats.isFile()) throw new Error(`not a regular file (${fileType(stats)})`);
     const bytes = readAtMost(fd, MAX_CONFIG_FILE_BYTES + 1);
     if (bytes.length > MAX_CONFIG_FILE_BYTES) {
-      const size = Math.max(stats.size, bytes.length);
-      throw new ConfigError(`${file}: ${size} bytes; a config file may have at most ${MAX_CONFIG_FILE_BYTES} bytes`);
+      throw new Error(`${Math.max(stats.size, bytes.length)} bytes; a ${what} may have at most ${MAX_CONFIG_FILE_BYTES} bytes`);
     }
-    return decodeUtf8(bytes, file);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`${file}: cannot read ${what}: ${(err as NodeJS.ErrnoException).message}`);
+    return bytes;
   } finally {
     closeSync(fd);
   }
