@@ -121,4 +121,14 @@ describe('check-config runs the same checks as start', () => {
       OTEL_METRICS_EXPORTER: 'prometheus,carrier-pigeon',
     });
   });
+
+  test('telemetry.otlp.exportTimeout longer than interval: check-config warns and accepts, as start does', async () => {
+    const file = await write('export-timeout.yaml', 'telemetry:\n  otlp: { interval: 5s, exportTimeout: 10s }\nsources:\n  - kind: demo\n');
+    const check = await runCli(['check-config', file]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.equal(
+      check.stderr,
+      'warning: telemetry.otlp.exportTimeout (10000 ms) is longer than telemetry.otlp.interval (5000 ms): pushes time out after 5000 ms\n',
+    );
+  });
 });

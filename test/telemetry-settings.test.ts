@@ -96,7 +96,15 @@ describe('telemetry settings', () => {
     assert.deepEqual([alone.intervalMs, alone.timeoutMs, warnings], [5000, 5000, []]);
     const both = resolveTelemetrySettings({ OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' }, undefined, warn);
     assert.deepEqual([both.intervalMs, both.timeoutMs], [1000, 1000]);
-    assert.deepEqual(warnings, ['the export timeout (5000 ms) is longer than the export interval (1000 ms): using 1000 ms']);
+    assert.deepEqual(warnings, [
+      'OTEL_METRIC_EXPORT_TIMEOUT (5000 ms) is longer than OTEL_METRIC_EXPORT_INTERVAL (1000 ms): pushes time out after 1000 ms',
+    ]);
+    warnings.length = 0;
+    const fromFile = resolveTelemetrySettings({}, { otlp: { interval: 5000, exportTimeout: 10_000 } }, warn);
+    assert.deepEqual([fromFile.intervalMs, fromFile.timeoutMs], [5000, 5000]);
+    assert.deepEqual(warnings, [
+      'telemetry.otlp.exportTimeout (10000 ms) is longer than telemetry.otlp.interval (5000 ms): pushes time out after 5000 ms',
+    ]);
   });
 
   test('invalid values are errors naming the variable and the reason', () => {

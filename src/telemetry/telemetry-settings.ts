@@ -58,6 +58,9 @@ export function resolveTelemetrySettings(
       ? (config?.otlp?.protocol ?? 'http/protobuf')
       : oneOf(protocolText, OTLP_PROTOCOLS, 'OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL');
 
+  // Which setting each value came from, for the warning below.
+  const origin = (variable: string, field: string, fromConfig: unknown) =>
+    read(variable) !== undefined ? variable : fromConfig !== undefined ? field : undefined;
   const intervalMs =
     millis(read('OTEL_METRIC_EXPORT_INTERVAL'), 'OTEL_METRIC_EXPORT_INTERVAL', MAX_INTERVAL_MS) ??
     config?.otlp?.interval ??
@@ -68,7 +71,9 @@ export function resolveTelemetrySettings(
   // interval (OTEL_METRIC_EXPORT_INTERVAL=5000 alone is common); set too long, the interval wins, with a warning.
   let timeoutMs = givenTimeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, intervalMs);
   if (timeoutMs > intervalMs) {
-    warn(`the export timeout (${timeoutMs} ms) is longer than the export interval (${intervalMs} ms): using ${intervalMs} ms`);
+    const timeoutFrom = origin('OTEL_METRIC_EXPORT_TIMEOUT', 'telemetry.otlp.exportTimeout', config?.otlp?.exportTimeout);
+    const intervalFrom = origin('OTEL_METRIC_EXPORT_INTERVAL', 'telemetry.otlp.interval', config?.otlp?.interval) ?? 'the default interval';
+    warn(`${timeoutFrom} (${timeoutMs} ms) is longer than ${intervalFrom} (${intervalMs} ms): pushes time out after ${intervalMs} ms`);
     timeoutMs = intervalMs;
   }
 
