@@ -52,7 +52,7 @@ describe('YAML that is not plain data', () => {
 describe('files that are not config files', () => {
   test('a FIFO is refused at once, not waited on', { timeout: 30_000 }, async () => {
     const fifo = join(dir, 'config.fifo');
-    execFileSync('mkfifo', [fifo]);
+    execFileSync('/usr/bin/mkfifo', [fifo]);
     await bothReject(fifo, new RegExp(`^${escapeRegExp(fifo)}: not a regular file \\(a FIFO\\)`, 'm'));
   });
 
@@ -107,7 +107,7 @@ describe('files that are not config files', () => {
 describe('the web config file follows the same rules', () => {
   test('a FIFO or an oversized file as --web.config.file exits 2 at once', { timeout: 30_000 }, async () => {
     const fifo = join(dir, 'web.fifo');
-    execFileSync('mkfifo', [fifo]);
+    execFileSync('/usr/bin/mkfifo', [fifo]);
     const run = await runCli([`--web.config.file=${fifo}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, new RegExp(`${escapeRegExp(fifo)}: not a regular file \\(a FIFO\\)`));
@@ -119,7 +119,7 @@ describe('the web config file follows the same rules', () => {
 
   test('a FIFO named as a certificate file in the web config exits 2 at once, naming the field', { timeout: 30_000 }, async () => {
     const fifo = join(dir, 'cert.fifo');
-    execFileSync('mkfifo', [fifo]);
+    execFileSync('/usr/bin/mkfifo', [fifo]);
     const web = await write('web-fifo-cert.yaml', 'tls_server_config:\n  cert_file: cert.fifo\n  key_file: cert.fifo\n');
     const run = await runCli([`--web.config.file=${web}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
     assert.equal(run.code, 2, run.stderr);
