@@ -2,13 +2,14 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SourceSetupError } from './collector/running-source.ts';
 import { defaultConfig } from './config/default.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
+import type { ResolvedConfig } from './config/resolved.ts';
 import { DEFAULT_MAX_REQUESTS, type Exporter, startExporter } from './exporter.ts';
 import { type ListenAddress, parseListenAddress } from './http/listen-address.ts';
 import { loadWebConfig } from './http/web-config.ts';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel, routeDiagnostics } from './logging.ts';
 import { releaseStartupMemory } from './release-memory.ts';
 import { builtinSources } from './sources/registry.ts';
-import { resolveTelemetrySettings, TelemetrySettingsError } from './telemetry/telemetry-settings.ts';
+import { resolveTelemetrySettings, type TelemetrySettings, TelemetrySettingsError } from './telemetry/telemetry-settings.ts';
 import { NAME, VERSION } from './version.ts';
 
 /** Exit code for bad input (flags, config file), as promtool and the Prometheus exporters use. */
@@ -86,12 +87,12 @@ function program(): Command {
     .argument('<file>', 'the config file')
     .action(async (file: string) => {
       try {
-        const config = await loadConfigFile(file, builtinSources);
+        const { config } = await loadStartupConfig(file, (message) => process.stderr.write(`warning: ${message}\n`));
         process.stdout.write(
           `${file}: valid (${config.sources.length} source${config.sources.length === 1 ? '' : 's'}: ${config.sources.map((s) => s.name).join(', ')})\n`,
         );
       } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
+        if (!(err instanceof ConfigError || err instanceof TelemetrySettingsError)) throw err;
         process.stderr.write(`${err.message}\n`);
         process.exitCode = EXIT_INVALID;
       }
@@ -114,19 +115,31 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * What check-config and start both run on a config file, so that they cannot disagree (issue 11): the file
+ * (with its modules, secret files and variables, CA files) and the OTEL_* environment over its telemetry section.
+ */
+async function loadStartupConfig(
+  file: string | undefined,
+  warn: (message: string) => void,
+): Promise<{ config: ResolvedConfig; telemetry: TelemetrySettings }> {
+  const config = file === undefined ? defaultConfig() : await loadConfigFile(file, builtinSources);
+  return { config, telemetry: resolveTelemetrySettings(process.env, config.telemetry, warn) };
+}
+
 async function serve(flags: Flags): Promise<void> {
   const logger = createLogger(flags['log.level'], flags['log.format']);
   routeDiagnostics(logger);
+  const signals = handleSignals(logger);
   let exporter: Exporter;
   try {
     const configFile = flags['config.file'];
-    const loadConfig = async () => (configFile ? loadConfigFile(configFile, builtinSources) : defaultConfig());
-    const config = await loadConfig();
+    const { config, telemetry } = await loadStartupConfig(configFile, (message) => logger.warn(message));
     exporter = await startExporter({
       config,
-      loadConfig,
+      loadConfig: async () => (configFile === undefined ? defaultConfig() : loadConfigFile(configFile, builtinSources)),
       enableLifecycle: flags['web.enableLifecycle'],
-      telemetry: resolveTelemetrySettings(process.env, config.telemetry),
+      telemetry,
       listen: flags['web.listenAddress'],
       telemetryPath: flags['web.telemetryPath'],
       web: {
@@ -143,7 +156,7 @@ async function serve(flags: Flags): Promise<void> {
     process.exitCode = invalid ? EXIT_INVALID : 1;
     return;
   }
-  handleSignals(exporter, logger);
+  signals.ready(exporter);
   releaseStartupMemory();
 }
 
@@ -170,8 +183,36 @@ function usageError<T>(parse: (text: string) => T): (text: string) => T {
   };
 }
 
-/** SIGTERM or SIGINT: graceful stop, then exit 0. A second signal exits at once. SIGHUP: reload the config file. */
-function handleSignals(exporter: Exporter, logger: Logger): void {
+/**
+ * SIGTERM or SIGINT: graceful stop, then exit 0. A second signal exits at once. SIGHUP: reload the config file.
+ * Installed before startup: a SIGHUP while sources are still being set up would otherwise kill the process
+ * (its default action); it is deferred until the exporter is ready instead (issue 11).
+ */
+function handleSignals(logger: Logger): { ready(exporter: Exporter): void } {
+  let exporter: Exporter | undefined;
+  let reloadWhenReady = false;
+  process.on('SIGHUP', () => {
+    if (!exporter) {
+      reloadWhenReady = true;
+      logger.info({ signal: 'SIGHUP' }, 'SIGHUP before the exporter is ready: reloading once it is');
+      return;
+    }
+    logger.info({ signal: 'SIGHUP' }, 'reloading config');
+    void exporter.reload();
+  });
+  return {
+    ready(started) {
+      exporter = started;
+      handleStopSignals(started, logger);
+      if (reloadWhenReady) {
+        logger.info({ signal: 'SIGHUP' }, 'reloading config');
+        void started.reload();
+      }
+    },
+  };
+}
+
+function handleStopSignals(exporter: Exporter, logger: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -193,8 +234,4 @@ function handleSignals(exporter: Exporter, logger: Logger): void {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  process.on('SIGHUP', () => {
-    logger.info({ signal: 'SIGHUP' }, 'reloading config');
-    void exporter.reload();
-  });
 }

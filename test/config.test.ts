@@ -28,6 +28,7 @@ describe('config file', () => {
       scrapeTimeout: 10_000,
       scrapeTimeoutOffset: 500,
       sourceTimeout: 5000,
+      setupTimeout: 30_000,
       seriesLimit: 10_000,
       scopeLabels: false,
       targetInfo: true,

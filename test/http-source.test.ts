@@ -272,11 +272,11 @@ describe('http source config', () => {
       'sources.yaml:6:20: sources[0].metrics[1].type: "a" is already a gauge (metrics[0])',
     );
     rejects(
-      'sources:\n  - kind: http\n    url: http://x/\n    auth:\n      basic: { username: u, password: { value: p } }\n      bearer: { env: T }\n    metrics: [{ name: a }]\n',
+      'sources:\n  - kind: http\n    url: http://x/\n    auth:\n      basic: { username: u, password: { value: p } }\n      bearer: { value: t }\n    metrics: [{ name: a }]\n',
       'sources.yaml:4:5: sources[0].auth: give exactly one of basic or bearer',
     );
     rejects(
-      'sources:\n  - kind: http\n    url: http://x/\n    auth: { bearer: { value: a, file: b } }\n    metrics: [{ name: a }]\n',
+      'sources:\n  - kind: http\n    url: http://x/\n    auth: { bearer: { value: a, env: PATH } }\n    metrics: [{ name: a }]\n',
       'sources.yaml:4:13: sources[0].auth.bearer: give exactly one of value, file or env',
     );
   });

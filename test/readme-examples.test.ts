@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
@@ -12,8 +14,14 @@ test("the README's http, command and file examples are valid configs", () => {
     blocks.map((y) => /kind: (\w+)/.exec(y)![1]),
     ['http', 'command', 'file'],
   );
+  // The files an example names must exist when it is loaded: create them beside a copy of it.
+  const dir = mkdtempSync(join(tmpdir(), 'readme-'));
   for (const yaml of blocks) {
-    const config = parseConfig(yaml, 'README.md', builtinSources);
+    for (const [, path] of yaml.matchAll(/(?:\bfile|caFile): ([\w./-]+)/g)) {
+      mkdirSync(dirname(join(dir, path!)), { recursive: true });
+      writeFileSync(join(dir, path!), 'x\n');
+    }
+    const config = parseConfig(yaml, join(dir, 'README.md'), builtinSources);
     assert.equal(config.sources.length, 1);
   }
 });

@@ -89,6 +89,24 @@ describe('telemetry settings', () => {
     assert.equal(resolveTelemetrySettings({ OTEL_METRICS_EXPORTER: 'none' }, undefined).exporters.size, 0);
   });
 
+  test('an unset export timeout follows a shorter interval; a longer one set explicitly is cut to the interval, with a warning', () => {
+    const warnings: string[] = [];
+    const warn = (message: string) => warnings.push(message);
+    const alone = resolveTelemetrySettings({ OTEL_METRIC_EXPORT_INTERVAL: '5000' }, undefined, warn);
+    assert.deepEqual([alone.intervalMs, alone.timeoutMs, warnings], [5000, 5000, []]);
+    const both = resolveTelemetrySettings({ OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' }, undefined, warn);
+    assert.deepEqual([both.intervalMs, both.timeoutMs], [1000, 1000]);
+    assert.deepEqual(warnings, [
+      'OTEL_METRIC_EXPORT_TIMEOUT (5000 ms) is longer than OTEL_METRIC_EXPORT_INTERVAL (1000 ms): pushes time out after 1000 ms',
+    ]);
+    warnings.length = 0;
+    const fromFile = resolveTelemetrySettings({}, { otlp: { interval: 5000, exportTimeout: 10_000 } }, warn);
+    assert.deepEqual([fromFile.intervalMs, fromFile.timeoutMs], [5000, 5000]);
+    assert.deepEqual(warnings, [
+      'telemetry.otlp.exportTimeout (10000 ms) is longer than telemetry.otlp.interval (5000 ms): pushes time out after 5000 ms',
+    ]);
+  });
+
   test('invalid values are errors naming the variable and the reason', () => {
     const cases: [NodeJS.ProcessEnv, string][] = [
       [{ OTEL_METRICS_EXPORTER: 'prometheus,zipkin' }, 'OTEL_METRICS_EXPORTER: "zipkin" is not one of prometheus, otlp, console, none'],
@@ -98,10 +116,6 @@ describe('telemetry settings', () => {
         'OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL: "http" is not one of http/protobuf, http/json, grpc',
       ],
       [{ OTEL_METRIC_EXPORT_INTERVAL: '10s' }, 'OTEL_METRIC_EXPORT_INTERVAL: "10s" is not a positive whole number of milliseconds'],
-      [
-        { OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' },
-        'the export timeout (5000 ms) must not be longer than the export interval (1000 ms)',
-      ],
       [{ OTEL_SDK_DISABLED: 'yes' }, 'OTEL_SDK_DISABLED: "yes" is not true or false'],
     ];
     for (const [env, message] of cases) {

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { MeterProvider } from '@opentelemetry/api';
 import type { CollectionPolicy, ResolvedSource } from '../config/resolved.ts';
 import type { Logger } from '../logging.ts';
+import { settleWithin, TimeoutExceededError } from '../settle-within.ts';
 import { FAILURE_REASONS, type FailureReason } from '../sources/collection-error.ts';
 import { ObservableRegistry } from './observable-registry.ts';
 import { ObservationRound } from './observation-round.ts';
@@ -75,18 +76,23 @@ export class RunningSource {
     const source = new RunningSource(config, options.seriesLimit);
     const stopSignal = source.#stop.signal;
     try {
-      await config.definition.setup({
-        name: config.name,
-        meter: sourceMeter(options.meterProvider.getMeter(config.name), source.registry),
-        options: config.options,
-        logger: options.logger.child({ source: config.name }),
-        signal: stopSignal,
-        collectionSignal: () => currentCollection.getStore() ?? stopSignal,
-      });
+      const setup = (async () =>
+        config.definition.setup({
+          name: config.name,
+          meter: sourceMeter(options.meterProvider.getMeter(config.name), source.registry),
+          options: config.options,
+          logger: options.logger.child({ source: config.name }),
+          signal: stopSignal,
+          collectionSignal: () => currentCollection.getStore() ?? stopSignal,
+        }))();
+      // A setup that never settles would hang startup and every later reload (issue 11); on timeout the
+      // source's signal aborts, so a setup that listens to it can clean up.
+      await settleWithin(setup, config.setupTimeoutMs, 'setup');
     } catch (err) {
       source.stop();
       const origin = config.module ? `module ${config.module}` : `kind ${config.definition.kind}`;
-      throw new SourceSetupError(`source "${config.name}" (${origin}) failed to start: ${errorMessage(err)}`);
+      const reason = err instanceof TimeoutExceededError ? `${err.message} (global.setupTimeout)` : errorMessage(err);
+      throw new SourceSetupError(`source "${config.name}" (${origin}) failed to start: ${reason}`);
     }
     if (source.#policy.mode === 'interval') source.#poll(source.#policy.intervalMs);
     return source;

@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { type Document, isSeq } from 'yaml';
+import { settleWithin, TimeoutExceededError } from '../settle-within.ts';
 import { importSourceModule, MODULE_KIND } from '../sources/module.ts';
 import type { SourceDefinition } from '../sources/source.ts';
 import { relativeTo } from './config-path.ts';
+import { readConfigText } from './read-config-file.ts';
 import type { CollectionPolicy, ResolvedConfig, ResolvedSource } from './resolved.ts';
 import { type Config, configSchema, type SourceEntry } from './schema.ts';
 import { ConfigError, describeIssues, type FieldPath, fieldName, type Locate, parseYaml } from './yaml-document.ts';
@@ -10,17 +12,11 @@ export { ConfigError };
 
 /** Reads, validates and resolves a config file, loading the files of its `kind: module` sources. */
 export async function loadConfigFile(file: string, definitions: readonly SourceDefinition[]): Promise<ResolvedConfig> {
-  return resolveConfig(await readConfigFile(file), file, definitions);
+  return resolveConfig(readConfigText(file), file, definitions);
 }
 
-/** The text of a config file, or a ConfigError naming the file. */
-export async function readConfigFile(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read config file: ${(err as NodeJS.ErrnoException).message}`);
-  }
-}
+/** Most sources one config file may list; checked before they are validated (issue 11). */
+const MAX_SOURCES = 1000;
 
 /** Validates config text; `kind: module` sources have their file imported and their options checked by its schema. */
 export async function resolveConfig(text: string, file: string, definitions: readonly SourceDefinition[]): Promise<ResolvedConfig> {
@@ -34,12 +30,12 @@ export async function resolveConfig(text: string, file: string, definitions: rea
           : resolveBuiltin(entry, index, config, definitions, locate);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
-        problems.push(err.message);
+        problems.push(...err.problems);
         return undefined;
       }
     }),
   );
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  if (problems.length > 0) throw new ConfigError(problems);
   return { file, global: config.global, telemetry: config.telemetry, sources: sources as ResolvedSource[] };
 }
 
@@ -55,7 +51,7 @@ export function parseConfig(text: string, file: string, definitions: readonly So
 }
 
 function validate(text: string, file: string, definitions: readonly SourceDefinition[]): { config: Config; locate: Locate } {
-  const { data, locate } = relativeTo(file, () => parseYaml(text, file, configSchema(definitions)));
+  const { data, locate } = relativeTo(file, () => parseYaml(text, file, configSchema(definitions), limitSources));
   const config = data as Config;
   const seen = new Map<string, number>();
   config.sources.forEach((entry, index) => {
@@ -68,6 +64,14 @@ function validate(text: string, file: string, definitions: readonly SourceDefini
     seen.set(name, index);
   });
   return { config, locate };
+}
+
+// Validating hundreds of thousands of sources takes seconds and gigabytes; refuse them first.
+function limitSources(doc: Document, locate: Locate): void {
+  const sources = doc.get('sources', true);
+  if (isSeq(sources) && sources.items.length > MAX_SOURCES) {
+    fail(locate, ['sources'], `${sources.items.length} sources; a config file may have at most ${MAX_SOURCES}`);
+  }
 }
 
 function resolveBuiltin(
@@ -86,9 +90,11 @@ async function resolveModule(entry: SourceEntry, index: number, config: Config, 
   const file = entry.module as string;
   let definition: SourceDefinition;
   try {
-    definition = await importSourceModule(file);
+    // Its top-level code may await forever: bounded like a setup (issue 11).
+    definition = await settleWithin(importSourceModule(file), config.global.setupTimeout, 'its top-level code');
   } catch (err) {
-    fail(locate, ['sources', index, 'module'], `cannot load source module ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    const reason = `${err instanceof Error ? err.message : String(err)}${err instanceof TimeoutExceededError ? ' (global.setupTimeout)' : ''}`;
+    fail(locate, ['sources', index, 'module'], `cannot load source module ${file}: ${reason}`);
   }
   const parsed = definition.options.safeParse(entry.options, { reportInput: true });
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, locate, ['sources', index, 'options']));
@@ -97,7 +103,12 @@ async function resolveModule(entry: SourceEntry, index: number, config: Config, 
 
 function common(entry: SourceEntry, index: number, config: Config, locate: Locate) {
   const timeoutMs = entry.timeout ?? config.global.sourceTimeout;
-  return { name: entry.name ?? entry.kind, timeoutMs, collection: collectionPolicy(entry, index, timeoutMs, locate) };
+  return {
+    name: entry.name ?? entry.kind,
+    timeoutMs,
+    setupTimeoutMs: config.global.setupTimeout,
+    collection: collectionPolicy(entry, index, timeoutMs, locate),
+  };
 }
 
 function collectionPolicy(entry: SourceEntry, index: number, timeoutMs: number, locate: Locate): CollectionPolicy {

@@ -15,6 +15,8 @@ export interface ResolvedSource {
   readonly name: string;
   readonly definition: SourceDefinition;
   readonly timeoutMs: number;
+  /** How long its setup may take (global.setupTimeout). */
+  readonly setupTimeoutMs: number;
   readonly collection: CollectionPolicy;
   readonly options: Record<string, unknown>;
   /** For `kind: module`: the file the definition was loaded from. */

@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { MODULE_KIND, moduleOptions } from '../sources/module.ts';
 import type { SourceDefinition } from '../sources/source.ts';
-import { durationMs } from './duration.ts';
+import { durationAtMost, durationMs, MAX_STALE_AFTER_MS, timeoutMs } from './duration.ts';
 
 const SOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 const globalSchema = z.strictObject({
   /** Collection budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds header. */
-  scrapeTimeout: durationMs.prefault('10s'),
+  scrapeTimeout: timeoutMs.prefault('10s'),
   /** Subtracted from the scraper's own timeout so the answer arrives before it gives up. */
-  scrapeTimeoutOffset: durationMs.prefault('500ms'),
+  scrapeTimeoutOffset: timeoutMs.prefault('500ms'),
   /** Default per-source collection timeout. */
-  sourceTimeout: durationMs.prefault('5s'),
+  sourceTimeout: timeoutMs.prefault('5s'),
+  /** How long a source's setup (and a module's top-level code) may take at startup and reload. */
+  setupTimeout: timeoutMs.prefault('30s'),
   /** Most series one instrument may have; a source over it fails that collection instead of being truncated. */
   seriesLimit: z.int().positive().default(10_000),
   /** otel_scope_name (and _version) labels on every series of /metrics; off by default (see the README). */
@@ -26,6 +28,7 @@ const telemetrySchema = z.strictObject({
   exporters: z
     .array(z.enum(['prometheus', 'otlp', 'console', 'none']))
     .min(1)
+    .refine((names) => !names.includes('none') || names.length === 1, '"none" cannot be combined with other exporters')
     .optional(),
   otlp: z
     .strictObject({
@@ -35,16 +38,16 @@ const telemetrySchema = z.strictObject({
       compression: z.enum(['gzip', 'none']).optional(),
       /** Like OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT. */
       interval: durationMs.optional(),
-      exportTimeout: durationMs.optional(),
+      exportTimeout: timeoutMs.optional(),
       /** Like OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: one request to the collector. */
-      requestTimeout: durationMs.optional(),
+      requestTimeout: timeoutMs.optional(),
     })
     .optional(),
 });
 
 const sourceBase = {
   name: z.string().regex(SOURCE_NAME, 'must start with a letter or _ and contain only letters, digits, _ . -').optional(),
-  timeout: durationMs.optional(),
+  timeout: timeoutMs.optional(),
   /** scrape: collected by each scrape or push; interval: polled in the background, scrapes read the latest result. */
   mode: z.enum(['scrape', 'interval']).default('scrape'),
   /** Scrape mode: a successful result younger than this is reused, and concurrent collections share one. */
@@ -52,7 +55,7 @@ const sourceBase = {
   /** Interval mode: time between polls. */
   interval: durationMs.optional(),
   /** Interval mode: the latest successful poll counts as failed (`stale`) once older than this. */
-  staleAfter: durationMs.optional(),
+  staleAfter: durationAtMost(MAX_STALE_AFTER_MS).optional(),
 };
 
 /** The config file's schema, with one `sources[]` variant per source kind. */

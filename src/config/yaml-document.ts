@@ -1,40 +1,61 @@
-import { type Document, isNode, LineCounter, parseDocument } from 'yaml';
+import { type Document, isNode, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { ConfigError } from './config-error.ts';
 
-/** A file that cannot be used; `message` names the file, line, field and reason for each problem. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 export type FieldPath = readonly (string | number)[];
 /** `file:line:col` of a field (or of its nearest existing parent). */
 export type Locate = (path: FieldPath) => string;
 
+/** Most alias expansions a file may cause (the yaml package's default): a billion-laughs file is refused. */
+const MAX_ALIAS_COUNT = 100;
+
 /**
  * Parses YAML and validates it with `schema`, keeping positions: every problem becomes one
- * `file:line:col: field: reason` line of a ConfigError.
+ * `file:line:col: field: reason` line of a ConfigError. `precheck` sees the parsed document before it becomes
+ * plain data, to refuse a file that is too big to validate. Only plain data is accepted: a tag the YAML 1.2 core
+ * schema does not know (`!vault`, `!!js/function`) is an error rather than silently read as a string.
  */
 export function parseYaml<Schema extends z.ZodType>(
   text: string,
   file: string,
   schema: Schema,
+  precheck?: (doc: Document, locate: Locate) => void,
 ): { data: z.output<Schema>; locate: Locate } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors
-        .map((e) => {
-          const at = lines.linePos(e.pos[0]);
-          return `${file}:${at.line}:${at.col}: invalid YAML: ${e.message.split('\n')[0]}`;
-        })
-        .join('\n'),
-    );
+  const at = (offset: number) => {
+    const pos = lines.linePos(offset);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
+    throw new ConfigError(problems.map((e) => `${at(e.pos[0])}: invalid YAML: ${e.message.split('\n')[0]}`));
   }
   const locate: Locate = (path) => locateIn(doc, lines, file, path);
-  const result = schema.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  precheck?.(doc, locate);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    throw new ConfigError(`${at(firstAliasOffset(doc))}: invalid YAML: ${err.message} (aliases expand to too much data)`);
+  }
+  const result = schema.safeParse(data ?? {}, { reportInput: true });
   if (!result.success) throw new ConfigError(describeIssues(result.error.issues, locate));
   return { data: result.data, locate };
+}
+
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 export function fieldName(path: FieldPath): string {

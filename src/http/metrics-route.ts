@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import type { Middleware } from 'koa';
+import { MAX_TIMEOUT_MS } from '../config/duration.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -48,6 +49,7 @@ export function metricsRoute(options: MetricsRouteOptions): Middleware {
 export function scrapeBudget(header: string, options: Pick<MetricsRouteOptions, 'defaultTimeoutMs' | 'timeoutOffsetMs'>): number {
   const seconds = Number.parseFloat(header);
   if (!Number.isFinite(seconds) || seconds <= 0) return options.defaultTimeoutMs;
-  const ms = seconds * 1000;
+  // Clamped: a huge header (1e10) would overflow Node's timers, which then fire at once (issue 11).
+  const ms = Math.min(seconds * 1000, MAX_TIMEOUT_MS);
   return ms > options.timeoutOffsetMs ? ms - options.timeoutOffsetMs : ms;
 }

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import { z } from 'zod';
+import { readConfigText, readSmallFile } from '../config/read-config-file.ts';
 import { ConfigError, type Locate, parseYaml } from '../config/yaml-document.ts';
 
 // The exporter-toolkit web configuration format (prometheus/exporter-toolkit), so users can reuse their files.
@@ -105,13 +105,7 @@ export interface WebConfig {
 
 /** Reads and validates a web config file, including its certificate files. Throws a ConfigError. */
 export function loadWebConfig(file: string): WebConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read web config file: ${(err as NodeJS.ErrnoException).message}`);
-  }
-  const { data, locate } = parseWebConfig(text, file);
+  const { data, locate } = parseWebConfig(readConfigText(file, 'web config file'), file);
   const base = dirname(resolve(file));
   return {
     file,
@@ -133,10 +127,10 @@ function tlsOf(tls: NonNullable<z.output<typeof webConfigSchema>['tls_server_con
     const full = resolve(base, path);
     files.push(full);
     try {
-      return readFileSync(full, 'utf8');
+      return readSmallFile(full, 'TLS file').toString('utf8');
     } catch (err) {
       throw new ConfigError(
-        `${locate(['tls_server_config', field])}: tls_server_config.${field}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+        `${locate(['tls_server_config', field])}: tls_server_config.${field}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       );
     }
   };

@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { configPath } from '../config/config-path.ts';
+import { readableFile } from '../config/readable-file.ts';
 import { CollectionError } from './collection-error.ts';
 import { createMapping, metricsMappingSchema, parseJson } from './json-mapping.ts';
 import { secretReader, secretSchema } from './secret.ts';
@@ -33,7 +33,7 @@ export const httpSource = defineSource({
     body: z.string().optional(),
     auth: authSchema.optional(),
     tls: z
-      .strictObject({ caFile: configPath.optional(), insecureSkipVerify: z.boolean().default(false) })
+      .strictObject({ caFile: readableFile.optional(), insecureSkipVerify: z.boolean().default(false) })
       .default({ insecureSkipVerify: false }),
     /** Status codes whose answer is used; any other fails the collection with reason `status`. */
     acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),

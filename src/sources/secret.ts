@@ -1,10 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { configPath } from '../config/config-path.ts';
+import { readableFile } from '../config/readable-file.ts';
 
-/** A credential in the config: given inline (`value`), read from a file (`file`) or from the environment (`env`). */
+/**
+ * A credential in the config: given inline (`value`), read from a file (`file`) or from the environment (`env`).
+ * The file and the variable must exist when the config is loaded: checked here, so check-config, start and
+ * reload agree and the error names the field (issue 11).
+ */
 export const secretSchema = z
-  .strictObject({ value: z.string().optional(), file: configPath.optional(), env: z.string().min(1).optional() })
+  .strictObject({
+    value: z.string().optional(),
+    file: readableFile.optional(),
+    env: z
+      .string()
+      .min(1)
+      .refine((name) => process.env[name] !== undefined, { error: (issue) => `environment variable ${String(issue.input)} is not set` })
+      .optional(),
+  })
   .superRefine((secret, ctx) => {
     const given = [secret.value, secret.file, secret.env].filter((v) => v !== undefined).length;
     if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of value, file or env' });

@@ -4,8 +4,10 @@ import {
   type InstrumentType,
   type MetricProducer,
   PeriodicExportingMetricReader,
+  type PeriodicExportingMetricReaderOptions,
   type PushMetricExporter,
   type ResourceMetrics,
+  TimeoutError,
 } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../logging.ts';
 import type { TelemetrySettings } from './telemetry-settings.ts';
@@ -24,12 +26,16 @@ export async function createPushReaders(
     if (name === 'prometheus') continue;
     const exporter = name === 'otlp' ? await otlpExporter(settings) : new ConsoleMetricExporter();
     readers.push(
-      new PeriodicExportingMetricReader({
-        exporter: new CountingExporter(exporter, name, settings.timeoutMs, onExport, logger),
-        exportIntervalMillis: settings.intervalMs,
-        exportTimeoutMillis: settings.timeoutMs,
-        metricProducers: producers,
-      }),
+      new PushReader(
+        {
+          exporter: new CountingExporter(exporter, name, settings.timeoutMs, onExport, logger),
+          exportIntervalMillis: settings.intervalMs,
+          exportTimeoutMillis: settings.timeoutMs,
+          metricProducers: producers,
+        },
+        name,
+        logger,
+      ),
     );
   }
   return readers;
@@ -60,6 +66,30 @@ async function otlpExporter(settings: TelemetrySettings): Promise<PushMetricExpo
     case 'http/protobuf': {
       const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
       return new OTLPMetricExporter({ ...common, headers });
+    }
+  }
+}
+
+/**
+ * The final push at shutdown is bounded by the export timeout; a collector that does not answer in time makes it
+ * fail, not the shutdown: SIGTERM still exits 0, as the README promises (issue 11). The failed push is logged.
+ */
+class PushReader extends PeriodicExportingMetricReader {
+  readonly #name: string;
+  readonly #logger: Logger;
+
+  constructor(options: PeriodicExportingMetricReaderOptions, name: string, logger: Logger) {
+    super(options);
+    this.#name = name;
+    this.#logger = logger;
+  }
+
+  override async shutdown(options?: { timeoutMillis?: number }): Promise<void> {
+    try {
+      await super.shutdown(options);
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      this.#logger.warn({ exporter: this.#name, err: err.message }, 'the final metrics push did not finish in time; stopping without it');
     }
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatDuration, MAX_INTERVAL_MS, MAX_TIMEOUT_MS } from '../config/duration.ts';
 import type { TelemetryConfig } from '../config/schema.ts';
 
 export const METRIC_EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
@@ -33,9 +34,14 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * Honours the variables the OpenTelemetry JS packages leave to the application (OTEL_METRICS_EXPORTER,
  * OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL, OTEL_METRIC_EXPORT_INTERVAL/_TIMEOUT, OTEL_SDK_DISABLED). The
  * exporters read endpoint, headers, compression, timeout and certificates themselves: the config file's
- * values for those are passed on only where the environment sets nothing.
+ * values for those are passed on only where the environment sets nothing. `warn` hears about settings
+ * that were adjusted rather than refused.
  */
-export function resolveTelemetrySettings(env: NodeJS.ProcessEnv, config: TelemetryConfig | undefined): TelemetrySettings {
+export function resolveTelemetrySettings(
+  env: NodeJS.ProcessEnv,
+  config: TelemetryConfig | undefined,
+  warn: (message: string) => void = () => {},
+): TelemetrySettings {
   const read = (name: string) => (env[name]?.trim() ? env[name]!.trim() : undefined);
   const first = (...names: string[]) => names.map(read).find((v) => v !== undefined);
 
@@ -52,12 +58,23 @@ export function resolveTelemetrySettings(env: NodeJS.ProcessEnv, config: Telemet
       ? (config?.otlp?.protocol ?? 'http/protobuf')
       : oneOf(protocolText, OTLP_PROTOCOLS, 'OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL');
 
+  // Which setting each value came from, for the warning below.
+  const origin = (variable: string, field: string, fromConfig: unknown) =>
+    read(variable) !== undefined ? variable : fromConfig !== undefined ? field : undefined;
   const intervalMs =
-    millis(read('OTEL_METRIC_EXPORT_INTERVAL'), 'OTEL_METRIC_EXPORT_INTERVAL') ?? config?.otlp?.interval ?? DEFAULT_INTERVAL_MS;
-  const timeoutMs =
-    millis(read('OTEL_METRIC_EXPORT_TIMEOUT'), 'OTEL_METRIC_EXPORT_TIMEOUT') ?? config?.otlp?.exportTimeout ?? DEFAULT_TIMEOUT_MS;
+    millis(read('OTEL_METRIC_EXPORT_INTERVAL'), 'OTEL_METRIC_EXPORT_INTERVAL', MAX_INTERVAL_MS) ??
+    config?.otlp?.interval ??
+    DEFAULT_INTERVAL_MS;
+  const givenTimeoutMs =
+    millis(read('OTEL_METRIC_EXPORT_TIMEOUT'), 'OTEL_METRIC_EXPORT_TIMEOUT', MAX_TIMEOUT_MS) ?? config?.otlp?.exportTimeout;
+  // The periodic reader refuses a timeout longer than the interval. Unset, the 30 s default follows a shorter
+  // interval (OTEL_METRIC_EXPORT_INTERVAL=5000 alone is common); set too long, the interval wins, with a warning.
+  let timeoutMs = givenTimeoutMs ?? Math.min(DEFAULT_TIMEOUT_MS, intervalMs);
   if (timeoutMs > intervalMs) {
-    throw new TelemetrySettingsError(`the export timeout (${timeoutMs} ms) must not be longer than the export interval (${intervalMs} ms)`);
+    const timeoutFrom = origin('OTEL_METRIC_EXPORT_TIMEOUT', 'telemetry.otlp.exportTimeout', config?.otlp?.exportTimeout);
+    const intervalFrom = origin('OTEL_METRIC_EXPORT_INTERVAL', 'telemetry.otlp.interval', config?.otlp?.interval) ?? 'the default interval';
+    warn(`${timeoutFrom} (${timeoutMs} ms) is longer than ${intervalFrom} (${intervalMs} ms): pushes time out after ${intervalMs} ms`);
+    timeoutMs = intervalMs;
   }
 
   const unset = (...names: string[]) => first(...names) === undefined;
@@ -99,10 +116,13 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], where: st
   return value as T;
 }
 
-function millis(text: string | undefined, name: string): number | undefined {
+function millis(text: string | undefined, name: string, maxMs: number): number | undefined {
   if (text === undefined) return undefined;
   const parsed = z.coerce.number().int().positive().safeParse(text);
   if (!parsed.success) throw new TelemetrySettingsError(`${name}: "${text}" is not a positive whole number of milliseconds`);
+  if (parsed.data > maxMs) {
+    throw new TelemetrySettingsError(`${name}: "${text}" is more than the maximum of ${maxMs} ms (${formatDuration(maxMs)})`);
+  }
   return parsed.data;
 }
 
