@@ -1,0 +1,116 @@
+import type { Attributes } from '@opentelemetry/api';
+import { type JsonValue, query } from 'jsonpath-rfc9535';
+import { CollectionError } from '../collection-error.ts';
+import type { MetricMapping } from '../json-mapping.ts';
+
+/**
+ * Parsing and mapping of an untrusted document, run inside a mapping worker (mapping-worker.ts): plain data in,
+ * plain data out, so that a huge or hostile document costs the worker its time and memory, never the event loop.
+ */
+
+export interface MappingJob {
+  /** The answer, output or file as read (UTF-8); transferred to the worker, not copied. */
+  readonly bytes: Uint8Array;
+  /** `json`: a JSON document; `number`: one number, which is the document `$`. */
+  readonly format: 'json' | 'number';
+  /** What the document is, for messages: `the answer of https://…`, a file's path. */
+  readonly what: string;
+  readonly mappings: readonly MetricMapping[];
+  /** Most series one instrument may have: mapping stops as soon as one goes over it. */
+  readonly seriesLimit: number;
+}
+
+/** The series of one mapping: value and labels. */
+export type MappedSeries = readonly [number, Attributes];
+
+/** Each mapping's series, in the order of `job.mappings`; throws a CollectionError when the document does not fit. */
+export function mapDocument(job: MappingJob): MappedSeries[][] {
+  const text = new TextDecoder().decode(job.bytes);
+  try {
+    const document = job.format === 'json' ? parseJson(text, job.what) : parseNumber(text, job.what);
+    return job.mappings.map((m) => mapOne(m, document, job.seriesLimit));
+  } catch (err) {
+    // A deeply nested document can exhaust the stack of a recursive JSONPath step.
+    if (err instanceof RangeError) throw new CollectionError('parse', `${job.what} is nested too deeply to map`);
+    throw err;
+  }
+}
+
+function mapOne(m: MetricMapping, document: JsonValue, seriesLimit: number): MappedSeries[] {
+  const elements = m.each === undefined ? [document] : query(document, m.each);
+  if (m.each !== undefined && elements.length === 0) throw new CollectionError('path', `metric ${m.name}: each ${m.each} matched nothing`);
+  const series: MappedSeries[] = [];
+  // Distinct label sets so far: past the limit the collection fails anyway, so stop mapping there.
+  const seen = new Set<string>();
+  for (const element of elements) {
+    const attributes = labels(m, element);
+    seen.add(JSON.stringify(Object.values(attributes)));
+    if (seen.size > seriesLimit) {
+      throw new CollectionError(
+        'series_limit',
+        `instrument "${m.name}" exceeded the series limit of ${seriesLimit} (raise global.seriesLimit or reduce its labels)`,
+      );
+    }
+    series.push([toNumber(m, single(element, m.path, `metric ${m.name}: path`)), attributes]);
+  }
+  return series;
+}
+
+function single(element: JsonValue, path: string, what: string): JsonValue {
+  const found = query(element, path);
+  if (found.length === 0) throw new CollectionError('path', `${what} ${path} matched nothing`);
+  if (found.length > 1)
+    throw new CollectionError('path', `${what} ${path} matched ${found.length} values (use each for one series per value)`);
+  return found[0]!;
+}
+
+function labels(m: MetricMapping, element: JsonValue): Attributes {
+  const attributes: Attributes = {};
+  for (const [name, spec] of Object.entries(m.labels)) {
+    if (!spec.startsWith('$')) {
+      attributes[name] = spec;
+      continue;
+    }
+    const value = single(element, spec, `metric ${m.name}: label ${name}`);
+    if (value !== null && typeof value === 'object')
+      throw new CollectionError('value', `metric ${m.name}: label ${name} ${spec} is not a string or number`);
+    attributes[name] = String(value);
+  }
+  return attributes;
+}
+
+function toNumber(m: MetricMapping, value: JsonValue): number {
+  const { valueMap } = m;
+  if (valueMap && (value === null || typeof value !== 'object')) {
+    // Own keys only: an upstream "constructor" or "__proto__" must not find Object.prototype's members.
+    const key = String(value);
+    if (Object.hasOwn(valueMap, key)) return valueMap[key]!;
+  }
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  throw new CollectionError('value', `metric ${m.name}: ${describe(value)} is not a number${valueMap ? ' nor in valueMap' : ''}`);
+}
+
+/** A short description of a value for a message, without walking it (a document can be huge or deeply nested). */
+function describe(value: JsonValue): string {
+  if (Array.isArray(value)) return `an array of ${value.length} elements`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  return String(value);
+}
+
+function parseJson(text: string, what: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (err) {
+    throw new CollectionError('parse', `${what} is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+  }
+}
+
+function parseNumber(text: string, what: string): number {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  if (trimmed === '' || Number.isNaN(value)) throw new CollectionError('parse', `${what} is not a number: ${describe(trimmed)}`);
+  return value;
+}
