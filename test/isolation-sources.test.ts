@@ -343,7 +343,11 @@ describe('command sources', () => {
   test('a background child holding stdout does not delay the value; a setsid child is killed too', async () => {
     const pidFile = join(dir, 'setsid.pid');
     const background = await script('background.sh', 'sleep 30 &\necho 5');
-    const escaping = await script('escaping.sh', `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 300' &\necho 6`);
+    // The script waits for its escaped child to write its pid, so the test knows which process must go.
+    const escaping = await script(
+      'escaping.sh',
+      `setsid sh -c 'echo $$ > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; exec sleep 300' &\nwhile [ ! -s ${pidFile} ]; do sleep 0.01; done\necho 6`,
+    );
     const cli = await startExporter(
       [
         'sources:',

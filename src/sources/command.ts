@@ -22,7 +22,7 @@ export const commandSource = defineSource({
     /** `json`: stdout is a JSON document; `number`: stdout is one number (the document `$`). */
     output: z.enum(['json', 'number']).default('json'),
     /** More output than this fails the collection with reason `too_large` (and kills the program). */
-    maxOutputSize: byteSize.prefault('16MiB'),
+    maxOutputSize: byteSize.prefault('4MiB'),
     metrics: metricsMappingSchema,
   }),
   setup({ name, meter, options, collectionSignal, seriesLimit }) {

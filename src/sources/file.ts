@@ -14,7 +14,7 @@ export const fileSource = defineSource({
     /** The JSON file; relative to the config file. */
     path: configPath,
     /** A larger file fails the collection with reason `too_large` before it is read. */
-    maxFileSize: byteSize.prefault('16MiB'),
+    maxFileSize: byteSize.prefault('4MiB'),
     metrics: metricsMappingSchema,
   }),
   setup({ name, meter, options, collectionSignal, seriesLimit }) {

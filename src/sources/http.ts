@@ -35,7 +35,7 @@ export const httpSource = defineSource({
     /** Status codes whose answer is used; any other fails the collection with reason `status`. */
     acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
     /** A larger answer (after decompression) fails the collection with reason `too_large`. */
-    maxBodySize: byteSize.prefault('16MiB'),
+    maxBodySize: byteSize.prefault('4MiB'),
     metrics: metricsMappingSchema,
   }),
   async setup({ name, meter, options, collectionSignal, seriesLimit }) {

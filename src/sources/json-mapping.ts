@@ -25,6 +25,17 @@ const labelValue = z.string().superRefine((value, ctx) => {
   if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
 });
 
+// Prometheus reserves label names starting with __; checked before z.record, which silently drops `__proto__`.
+function reservedLabelNames(labels: unknown, ctx: z.RefinementCtx): unknown {
+  if (labels !== null && typeof labels === 'object') {
+    for (const name of Object.keys(labels)) {
+      if (name.startsWith('__'))
+        ctx.addIssue({ code: 'custom', path: [name], message: "names starting with __ are reserved by Prometheus" });
+    }
+  }
+  return labels;
+}
+
 const metricSchema = z.strictObject({
   /** Prometheus-style name; counters get `_total` added. */
   name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus metric name (letters, digits, _)'),
@@ -36,16 +47,10 @@ const metricSchema = z.strictObject({
   /** The value: relative to the document, or to the element of `each`. Must match exactly one value. */
   path: jsonPath.default('$'),
   /** Label name → literal, or a JSONPath (starting with `$`) matching one value. */
-  labels: z
-    .record(
-      z
-        .string()
-        .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a label name (letters, digits, _)')
-        // Prometheus reserves __ names; `__proto__` would also be lost as an object key.
-        .refine((name) => !name.startsWith('__'), 'label names starting with __ are reserved'),
-      labelValue,
-    )
-    .default({}),
+  labels: z.preprocess(
+    reservedLabelNames,
+    z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a label name (letters, digits, _)'), labelValue).default({}),
+  ),
   /** Strings (and true/false, null) to numbers, such as UP: 1, DOWN: 0. */
   valueMap: z.record(z.string(), z.number()).optional(),
 });

@@ -26,6 +26,7 @@ export type MappedSeries = readonly [number, Attributes];
 /** Each mapping's series, in the order of `job.mappings`; throws a CollectionError when the document does not fit. */
 export function mapDocument(job: MappingJob): MappedSeries[][] {
   const text = new TextDecoder().decode(job.bytes);
+  if (job.format === 'json') checkShape(text, job.what);
   try {
     const document = job.format === 'json' ? parseJson(text, job.what) : parseNumber(text, job.what);
     return job.mappings.map((m) => mapOne(m, document, job.seriesLimit));
@@ -40,23 +41,33 @@ function mapOne(m: MetricMapping, document: JsonValue, seriesLimit: number): Map
   const elements = m.each === undefined ? [document] : query(document, m.each);
   if (m.each !== undefined && elements.length === 0) throw new CollectionError('path', `metric ${m.name}: each ${m.each} matched nothing`);
   const series: MappedSeries[] = [];
-  // Distinct label sets so far: past the limit the collection fails anyway, so stop mapping there.
-  const seen = new Set<string>();
+  // Series by label set: a label set seen again keeps its latest value, as a round does, and past the limit
+  // the collection fails anyway, so mapping stops there.
+  const slots = new Map<string, number>();
   for (const element of elements) {
     const attributes = labels(m, element);
-    seen.add(JSON.stringify(Object.values(attributes)));
-    if (seen.size > seriesLimit) {
+    const value = toNumber(m, single(element, m.path, `metric ${m.name}: path`));
+    const key = JSON.stringify(Object.values(attributes));
+    const slot = slots.get(key);
+    if (slot !== undefined) {
+      series[slot] = [value, attributes];
+      continue;
+    }
+    if (slots.size === seriesLimit) {
       throw new CollectionError(
         'series_limit',
         `instrument "${m.name}" exceeded the series limit of ${seriesLimit} (raise global.seriesLimit or reduce its labels)`,
       );
     }
-    series.push([toNumber(m, single(element, m.path, `metric ${m.name}: path`)), attributes]);
+    slots.set(key, series.length);
+    series.push([value, attributes]);
   }
   return series;
 }
 
 function single(element: JsonValue, path: string, what: string): JsonValue {
+  // `$` is the element itself (RFC 9535 2.2): skip parsing the path again for each of a million elements.
+  if (path === '$') return element;
   const found = query(element, path);
   if (found.length === 0) throw new CollectionError('path', `${what} ${path} matched nothing`);
   if (found.length > 1)
@@ -98,6 +109,45 @@ function describe(value: JsonValue): string {
   if (value !== null && typeof value === 'object') return 'an object';
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   return String(value);
+}
+
+/** Most values (and object members) a document may hold: its parsed form, not its size, is what fills the worker. */
+export const MAX_VALUES = 150_000;
+/** Deepest nesting of arrays and objects: JSONPath evaluation and error messages recurse. */
+export const MAX_DEPTH = 1000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+
+// Bounds what JSON.parse would build before it builds it (issue 11): a worker's heap limit alone does not
+// bound its memory, since V8's parser and a single huge array allocate outside or beyond it. One pass over the
+// text; strings are skipped, and every comma or opening bracket outside them counts as (at least) one value.
+function checkShape(text: string, what: string): void {
+  let values = 1;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) i++;
+        else if (d === QUOTE) break;
+      }
+    } else if (c === COMMA) {
+      values++;
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      values++;
+      if (++depth > MAX_DEPTH) throw new CollectionError('parse', `${what} is nested deeper than ${MAX_DEPTH} levels`);
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+      depth--;
+    }
+    if (values > MAX_VALUES) throw new CollectionError('too_large', `${what} holds more than ${MAX_VALUES} values`);
+  }
 }
 
 function parseJson(text: string, what: string): JsonValue {

@@ -13,7 +13,7 @@ import type { MappingReply } from './mapping-worker.ts';
 // Two cores is the common pod size; more workers would mostly add memory (up to HEAP_MB each).
 const POOL_SIZE = 2;
 /** The old-generation heap of one worker: a document that needs more fails with `too_large`. */
-export const WORKER_HEAP_MB = 64;
+export const WORKER_HEAP_MB = 48;
 // Scrapes come every 15–60 s: keep a worker that long rather than pay its start (~30 ms) every scrape.
 const IDLE_MS = 120_000;
 // The worker's own source file: .ts when run from src/ (tests), .js once built.
@@ -73,7 +73,7 @@ class MappingPool {
       if (this.#size < POOL_SIZE) {
         this.#size++;
         const worker = new Worker(WORKER_URL, {
-          resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16 },
+          resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 8 },
           env: {},
           stdout: false,
           stderr: false,
@@ -108,10 +108,12 @@ class MappingPool {
     this.#wakeOne();
   }
 
+  // Its slot is free only once the thread is gone: a replacement started earlier would add its heap to the RSS.
   #discard(worker: Worker): void {
-    this.#size--;
-    void worker.terminate();
-    this.#wakeOne();
+    void worker.terminate().finally(() => {
+      this.#size--;
+      this.#wakeOne();
+    });
   }
 
   #wakeOne(): void {
