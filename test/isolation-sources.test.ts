@@ -24,6 +24,9 @@ let targetUrl: string;
 
 // Hostile and healthy answers, built once.
 const million = `{"items":[${Array.from({ length: 1_000_000 }, (_, i) => i).join(',')}]}`;
+const millionZeros = `{"items":[${'0,'.repeat(1_000_000 - 1)}0]}`;
+const distinct = `{"items":[${Array.from({ length: 100_000 }, (_, i) => i).join(',')}]}`;
+const slow = JSON.stringify(Array.from({ length: 70_000 }, (_, i) => ({ v: i })));
 const zeros = `[${'0,'.repeat(8_000_000 - 1)}0]`;
 const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
 const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, ' '), { level: 9 });
@@ -35,6 +38,9 @@ before(async () => {
     const json = (body: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     if (url.pathname === '/ok') return json('{"v": 7}');
     if (url.pathname === '/million') return json(million);
+    if (url.pathname === '/million-zeros') return json(millionZeros);
+    if (url.pathname === '/distinct') return json(distinct);
+    if (url.pathname === '/slow') return json(slow);
     if (url.pathname === '/zeros') return json(zeros);
     if (url.pathname === '/deep') return json(deep);
     if (url.pathname === '/prototype') return json(`{"s": "${url.searchParams.get('s')}"}`);
@@ -233,21 +239,24 @@ describe('file sources', () => {
 });
 
 describe('JSON mapping', () => {
-  test('a million elements, 8 M zeros and a 100,000-deep array fail within their timeout; /healthz, a healthy source and RSS hold', async () => {
+  test('a million elements, 8 M zeros and a 100,000-deep array fail at once; /healthz, a healthy source and RSS hold', async () => {
+    const each = (name: string, path: string, extra = '') =>
+      [
+        `  - kind: http`,
+        `    name: ${name}`,
+        `    url: ${targetUrl}${path}`,
+        `    timeout: 3s`,
+        ...(extra ? [`    ${extra}`] : []),
+        `    metrics: [{ name: ${name}_item, each: '$.items[*]', path: $, labels: { n: $ } }]`,
+      ].join('\n');
     const cli = await startExporter(
       [
         'global: { scrapeTimeout: 8s, seriesLimit: 1000 }',
         'sources:',
-        `  - kind: http`,
-        `    name: million`,
-        `    url: ${targetUrl}/million`,
-        `    timeout: 3s`,
-        `    metrics: [{ name: item, each: '$.items[*]', path: $, labels: { n: $ } }]`,
-        `  - kind: http`,
-        `    name: zeros`,
-        `    url: ${targetUrl}/zeros`,
-        `    timeout: 3s`,
-        `    metrics: [{ name: zero, each: '$[*]', path: $ }]`,
+        each('million', '/million'),
+        each('million_zeros', '/million-zeros', 'maxBodySize: 8MiB'),
+        each('distinct', '/distinct'),
+        `  - { kind: http, name: zeros, url: ${targetUrl}/zeros, timeout: 3s, metrics: [{ name: zero, each: '$[*]', path: $ }] }`,
         `  - { kind: http, name: deep, url: ${targetUrl}/deep, timeout: 3s, metrics: [{ name: deep }] }`,
         `  - { kind: http, name: healthy, url: ${targetUrl}/ok, metrics: [{ name: healthy_v, path: $.v }] }`,
       ].join('\n'),
@@ -257,18 +266,25 @@ describe('JSON mapping', () => {
       for (let i = 1; i <= 3; i++) {
         const started = performance.now();
         const { all } = await scrape(cli);
-        assert.ok(performance.now() - started < 5000, 'the scrape ends soon after the 3 s source timeouts');
+        assert.ok(performance.now() - started < 3000, 'no source needs its 3 s timeout to fail');
         assert.equal(up(all, 'healthy'), 1, `scrape ${i}: the healthy source is up`);
         assert.equal(all.get('healthy_v'), 7);
-        assert.equal(errors(all, 'million', 'series_limit'), i, 'the million elements stop at the series limit');
-        assert.equal(up(all, 'zeros'), 0, '8 M zeros do not map within the timeout');
-        assert.equal(errors(all, 'deep', 'value'), i, 'the deep array is not a number (a short message, no stack overflow)');
+        assert.equal(errors(all, 'million', 'too_large'), i, '6.9 MB is over the default maxBodySize (4MiB)');
+        assert.equal(errors(all, 'million_zeros', 'too_large'), i, 'a million values are refused before parsing');
+        assert.equal(errors(all, 'distinct', 'series_limit'), i, 'mapping stops at the series limit');
+        assert.equal(errors(all, 'zeros', 'too_large'), i, '16 MB of zeros are over maxBodySize');
+        assert.equal(errors(all, 'deep', 'parse'), i, 'the deep array is refused with a short message, no stack overflow');
         assert.equal(all.get('custom_exporter_http_status_code{source="zeros"}'), 200);
       }
-      const zerosFailure = cli.logs().find((l) => l.source === 'zeros' && l.msg === 'source collection failed');
-      assert.match(String(zerosFailure?.reason), /^(timeout|too_large)$/);
-      const deepFailure = cli.logs().find((l) => l.source === 'deep' && l.msg === 'source collection failed');
-      assert.ok(String(deepFailure?.err).length < 300, `a short message: ${deepFailure?.err}`);
+      const failures = new Map(
+        cli
+          .logs()
+          .filter((l) => l.msg === 'source collection failed')
+          .map((l) => [l.source, String(l.err)]),
+      );
+      assert.match(failures.get('million')!, /larger than maxBodySize \(4MiB\)/);
+      assert.match(failures.get('million_zeros')!, /holds more than 150000 values/);
+      assert.match(failures.get('deep')!, /nested deeper than 1000 levels/);
       const slowest = await health.stop();
       assert.ok(slowest < PROBE_TIMEOUT_MS, `/healthz answered within ${PROBE_TIMEOUT_MS} ms (slowest: ${slowest} ms)`);
       const peak = await peakRssKb(cli.pid);
@@ -276,6 +292,27 @@ describe('JSON mapping', () => {
       assert.ok(peak < RSS_LIMIT_KB, `peak RSS ${peak} kB`);
     } finally {
       await health.stop();
+      cli.signal('SIGKILL');
+    }
+  });
+
+  test('mapping that outlives the timeout is cut off there, and the next collections still map', async () => {
+    const cli = await startExporter(
+      [
+        'sources:',
+        `  - { kind: http, name: slow, url: ${targetUrl}/slow, timeout: 100ms, metrics: [{ name: slow_v, each: '$[*]', path: $.v, labels: { i: $.v } }] }`,
+        `  - { kind: http, name: healthy, url: ${targetUrl}/ok, metrics: [{ name: healthy_v, path: $.v }] }`,
+      ].join('\n'),
+    );
+    try {
+      for (let i = 1; i <= 3; i++) {
+        const started = performance.now();
+        const { all } = await scrape(cli);
+        assert.ok(performance.now() - started < 2000, 'the scrape ends soon after the 100 ms timeout');
+        assert.equal(errors(all, 'slow', 'timeout'), i);
+        assert.equal(all.get('healthy_v'), 7, `scrape ${i}: the healthy source maps after a worker was terminated`);
+      }
+    } finally {
       cli.signal('SIGKILL');
     }
   });
