@@ -414,8 +414,14 @@ describe('command sources', () => {
       const pending = fetch(`${cli.url}/metrics`).catch(() => undefined);
       const pid = Number(await waitForFile(pidFile));
       cli.signal('SIGTERM');
+      // Signals sent back to back are delivered as one: send the second once the first is being handled.
+      const deadline = performance.now() + 5000;
+      while (!cli.logs().some((l) => l.msg === 'shutting down')) {
+        assert.ok(performance.now() < deadline, 'the exporter logs that it is shutting down');
+        await sleep(20);
+      }
       cli.signal('SIGTERM');
-      await cli.exited;
+      assert.equal(await cli.exited, 1, 'the second signal exits at once');
       await waitGone(pid, 'the command');
       await pending;
     } finally {

@@ -6,7 +6,7 @@ import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { defineSource } from './source.ts';
 import { byteSize, formatSize } from './untrusted/byte-size.ts';
 import { ownedBytes } from './untrusted/owned-bytes.ts';
-import { killMarked, newRun, RUN_MARKER } from './untrusted/run-marker.ts';
+import { killMarked, newRun, RUN_MARKER, trackRun } from './untrusted/run-marker.ts';
 
 /** Runs a program per collection (no shell) and maps its standard output, JSON or one number, to instruments. */
 export const commandSource = defineSource({
@@ -91,6 +91,7 @@ function runCommand(
       void killMarked(run);
     };
     signal.addEventListener('abort', killAll, { once: true });
+    const untrack = child.pid === undefined ? () => {} : trackRun(run, child.pid);
     const stdout: Buffer[] = [];
     let stderr = '';
     let size = 0;
@@ -109,12 +110,14 @@ function runCommand(
     });
     child.once('error', (err) => {
       signal.removeEventListener('abort', killAll);
+      untrack();
       reject(new CollectionError('error', `cannot run ${program}: ${err.message}`));
     });
     // The output is what the program wrote until it exited: what it left running is killed, which closes the pipes.
     child.once('exit', killAll);
     child.once('close', (code, killedBy) => {
       signal.removeEventListener('abort', killAll);
+      untrack();
       resolve({ code, signal: killedBy, stdout: ownedBytes(stdout), stderr });
     });
   });

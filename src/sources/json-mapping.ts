@@ -30,7 +30,7 @@ function reservedLabelNames(labels: unknown, ctx: z.RefinementCtx): unknown {
   if (labels !== null && typeof labels === 'object') {
     for (const name of Object.keys(labels)) {
       if (name.startsWith('__'))
-        ctx.addIssue({ code: 'custom', path: [name], message: "names starting with __ are reserved by Prometheus" });
+        ctx.addIssue({ code: 'custom', path: [name], message: 'names starting with __ are reserved by Prometheus' });
     }
   }
   return labels;

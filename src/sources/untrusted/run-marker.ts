@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 
 /**
@@ -33,6 +34,42 @@ export async function killMarked(run: string): Promise<void> {
       if (`\0${environ}`.includes(needle)) process.kill(Number(entry), 'SIGKILL');
     } catch {
       // Gone meanwhile, or another user's process (EACCES): not ours either way.
+    }
+  }
+}
+
+// Runs in progress, by marker → process group. The exporter can exit without stopping its sources (a second
+// SIGTERM exits at once): what they run must not outlive it.
+const running = new Map<string, number>();
+
+/** Registers a run in progress until the returned function is called; killed if the exporter exits first. */
+export function trackRun(run: string, processGroup: number): () => void {
+  if (running.size === 0) process.once('exit', killRunning);
+  running.set(run, processGroup);
+  return () => {
+    running.delete(run);
+    if (running.size === 0) process.off('exit', killRunning);
+  };
+}
+
+// An 'exit' listener may only do synchronous work.
+function killRunning(): void {
+  for (const processGroup of running.values()) {
+    try {
+      process.kill(-processGroup, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  if (process.platform !== 'linux') return;
+  const needles = [...running.keys()].map((run) => `\0${RUN_MARKER}=${run}\0`);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = `\0${readFileSync(`/proc/${entry}/environ`, 'latin1')}`;
+      if (needles.some((needle) => environ.includes(needle))) process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // Gone meanwhile, or not ours.
     }
   }
 }
