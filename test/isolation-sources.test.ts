@@ -179,9 +179,11 @@ const errors = (all: Map<string, number>, source: string, reason: string) =>
   all.get(`custom_exporter_source_errors_total{source="${source}",reason="${reason}"}`);
 
 describe('file sources', () => {
-  test('a FIFO without a writer, /dev/zero and a huge sparse file are refused; the healthy file, /healthz, gzip and SIGTERM are unaffected', async () => {
+  test('a FIFO without a writer, /dev/zero and a huge sparse file are refused; the healthy file, /healthz, gzip and SIGTERM are unaffected', async (t) => {
+    const mkfifo = requireTool(t, 'mkfifo', 'apt-get install coreutils');
+    if (!mkfifo) return;
     const fifo = join(dir, 'no-writer.fifo');
-    execFileSync('mkfifo', [fifo]);
+    execFileSync(mkfifo, [fifo]);
     const sparse = join(dir, 'sparse.json');
     await writeFile(sparse, '');
     await truncate(sparse, 400 * 1024 * 1024);

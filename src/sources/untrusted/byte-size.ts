@@ -5,7 +5,7 @@ const SIZE = /^(\d+)\s*(B|KiB|MiB|GiB)?$/;
 const UNIT_BYTES = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as const;
 
 /** The largest size cap a source accepts: what is read is held in memory, then parsed by a bounded worker. */
-export const MAX_SIZE_CAP = 8 * 1024 ** 2;
+const MAX_SIZE_CAP = 8 * 1024 ** 2;
 
 /** A config field holding a size cap (`16MiB`, or bytes); parsed to bytes, between 1 byte and MAX_SIZE_CAP. */
 export const byteSize = z.union([z.int(), z.string()]).transform((input, ctx) => {

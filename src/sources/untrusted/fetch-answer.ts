@@ -7,7 +7,7 @@ import { formatSize } from './byte-size.ts';
 import { ownedBytes } from './owned-bytes.ts';
 
 /** Redirects followed before giving up, as json_exporter and blackbox_exporter do (Go's http.Client stops at 10). */
-export const MAX_REDIRECTS = 10;
+const MAX_REDIRECTS = 10;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export interface AnswerRequest {

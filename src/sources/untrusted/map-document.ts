@@ -112,9 +112,9 @@ function describe(value: JsonValue): string {
 }
 
 /** Most values (and object members) a document may hold: its parsed form, not its size, is what fills the worker. */
-export const MAX_VALUES = 150_000;
+const MAX_VALUES = 150_000;
 /** Deepest nesting of arrays and objects: JSONPath evaluation and error messages recurse. */
-export const MAX_DEPTH = 1000;
+const MAX_DEPTH = 1000;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -13,7 +13,7 @@ import type { MappingReply } from './mapping-worker.ts';
 // Two cores is the common pod size; more workers would mostly add memory (up to HEAP_MB each).
 const POOL_SIZE = 2;
 /** The old-generation heap of one worker: a document that needs more fails with `too_large`. */
-export const WORKER_HEAP_MB = 48;
+const WORKER_HEAP_MB = 48;
 // Scrapes come every 15–60 s: keep a worker that long rather than pay its start (~30 ms) every scrape.
 const IDLE_MS = 120_000;
 // The worker's own source file: .ts when run from src/ (tests), .js once built.
