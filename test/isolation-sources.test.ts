@@ -431,14 +431,33 @@ describe('command sources', () => {
     }
   });
 
-  test('output beyond maxOutputSize fails with too_large', async () => {
+  test('endless output stops at maxOutputSize (too_large), the default cap included; /healthz, a healthy command and RSS hold', async () => {
+    const healthy = await script('healthy.sh', 'echo 9');
     const cli = await startExporter(
-      `sources:\n  - { kind: command, name: endless, command: [yes], maxOutputSize: 1MiB, metrics: [{ name: y }] }`,
+      [
+        'sources:',
+        `  - { kind: command, name: endless, command: [yes], maxOutputSize: 1MiB, metrics: [{ name: y }] }`,
+        `  - { kind: command, name: endless_default, command: [yes], metrics: [{ name: z }] }`,
+        `  - { kind: command, name: healthy, command: [${healthy}], output: number, metrics: [{ name: healthy_v }] }`,
+      ].join('\n'),
     );
+    const health = probeHealth(cli);
     try {
-      const { all } = await scrape(cli);
-      assert.equal(errors(all, 'endless', 'too_large'), 1);
+      for (let i = 1; i <= 3; i++) {
+        const { all } = await scrape(cli);
+        assert.equal(errors(all, 'endless', 'too_large'), i);
+        assert.equal(errors(all, 'endless_default', 'too_large'), i);
+        assert.equal(all.get('custom_exporter_command_exit_code{source="endless"}'), -1, 'killed');
+        assert.equal(up(all, 'healthy'), 1);
+        assert.equal(all.get('healthy_v'), 9);
+      }
+      const slowest = await health.stop();
+      assert.ok(slowest < PROBE_TIMEOUT_MS, `/healthz answered within ${PROBE_TIMEOUT_MS} ms (slowest: ${slowest} ms)`);
+      const peak = await peakRssKb(cli.pid);
+      console.log(`command output: peak RSS ${Math.round(peak / 1024)} MiB`);
+      assert.ok(peak < RSS_LIMIT_KB, `peak RSS ${peak} kB`);
     } finally {
+      await health.stop();
       cli.signal('SIGKILL');
     }
   });
@@ -454,19 +473,28 @@ describe('http sources', () => {
         `  - { kind: http, name: gzipped, url: ${targetUrl}/gzip, metrics: [{ name: gzipped_v, path: $.v }] }`,
         `  - { kind: http, name: bomb, url: ${targetUrl}/bomb, maxBodySize: 1MiB, metrics: [{ name: bomb_v }] }`,
         `  - { kind: http, name: endless, url: ${targetUrl}/endless, maxBodySize: 2MiB, metrics: [{ name: endless_v }] }`,
+        `  - { kind: http, name: endless_default, url: ${targetUrl}/endless, metrics: [{ name: endless_default_v }] }`,
+        `  - { kind: http, name: healthy, url: ${targetUrl}/ok, metrics: [{ name: healthy_v, path: $.v }] }`,
       ].join('\n'),
     );
+    const health = probeHealth(cli);
     try {
       const { all } = await scrape(cli);
+      assert.equal(all.get('healthy_v'), 7);
       assert.equal(all.get('redirected_v'), 3);
       assert.equal(errors(all, 'looping', 'status'), 1, 'an eleventh redirect is refused');
       assert.equal(all.get('custom_exporter_http_status_code{source="looping"}'), 302);
       assert.equal(all.get('gzipped_v'), 5);
       assert.equal(errors(all, 'bomb', 'too_large'), 1);
       assert.equal(errors(all, 'endless', 'too_large'), 1);
+      assert.equal(errors(all, 'endless_default', 'too_large'), 1, 'the default maxBodySize applies');
+      const slowest = await health.stop();
+      assert.ok(slowest < PROBE_TIMEOUT_MS, `/healthz answered within ${PROBE_TIMEOUT_MS} ms (slowest: ${slowest} ms)`);
       const peak = await peakRssKb(cli.pid);
+      console.log(`http bodies: peak RSS ${Math.round(peak / 1024)} MiB`);
       assert.ok(peak < RSS_LIMIT_KB, `peak RSS ${peak} kB`);
     } finally {
+      await health.stop();
       cli.signal('SIGKILL');
     }
   });
