@@ -1,6 +1,7 @@
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
 import parseJsonPath from 'jsonpath-rfc9535/parser';
 import { z } from 'zod';
+import { type MappedSeries, type MappingJob, mapDocument } from './untrusted/map-document.ts';
 
 /**
  * The `metrics:` list shared by the http, command and file kinds: each entry turns values found by JSONPath
@@ -73,6 +74,10 @@ export const metricsMappingSchema = z
     });
   });
 
+// A document this small (most answers) holds at most ~2000 values: mapped in place it blocks for a few
+// milliseconds at worst, less than the round trip to a worker costs every scrape.
+const INLINE_MAX_BYTES = 4096;
+
 /** Instruments for `mappings`, and a function that maps a document read from a source into them. */
 export function createMapping(meter: Meter, mappings: readonly MetricMapping[], seriesLimit: number) {
   const instruments = mappings.map((m) => {
@@ -84,8 +89,8 @@ export function createMapping(meter: Meter, mappings: readonly MetricMapping[], 
   return {
     instruments: instruments as Observable[],
     /**
-     * Parses `bytes` (`format`: JSON, or one number) and observes every mapping, in a worker thread (issue 11):
-     * cancelled when `signal` aborts, a CollectionError (`parse`, `path`, `value`, `series_limit`, `too_large`)
+     * Parses `bytes` (`format`: JSON, or one number) and observes every mapping; beyond a few KiB in a worker
+     * thread (issue 11), cancelled when `signal` aborts. Throws a CollectionError (`parse`, `path`, `value`, `series_limit`, `too_large`)
      * when the document does not fit.
      */
     async observe(
@@ -93,12 +98,17 @@ export function createMapping(meter: Meter, mappings: readonly MetricMapping[], 
       result: BatchObservableResult,
       signal: AbortSignal,
     ): Promise<void> {
-      // Loaded on first use, so an exporter without these sources never loads worker_threads.
-      const { mapInWorker } = await import('./untrusted/mapping-pool.ts');
-      const series = await mapInWorker({ ...document, mappings, seriesLimit }, signal);
+      const job = { ...document, mappings, seriesLimit };
+      const series = document.bytes.length <= INLINE_MAX_BYTES ? mapDocument(job) : await mapOffThread(job, signal);
       series.forEach((observed, i) => {
         for (const [value, attributes] of observed) result.observe(instruments[i]!, value, attributes);
       });
     },
   };
+}
+
+// The pool is loaded on first use, so an exporter without large documents never loads worker_threads.
+async function mapOffThread(job: MappingJob, signal: AbortSignal): Promise<MappedSeries[][]> {
+  const { mapInWorker } = await import('./untrusted/mapping-pool.ts');
+  return mapInWorker(job, signal);
 }
