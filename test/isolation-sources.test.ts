@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { runCli, type ServingCli, serveCli } from './support/exporter.ts';
+import { MAIN, runCli, type ServingCli, serveCli } from './support/exporter.ts';
 import { samples } from './support/exposition.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -464,6 +464,25 @@ describe('command sources', () => {
 });
 
 describe('http sources', () => {
+  test('a secret file that is a FIFO fails the start at once instead of hanging it', async (t) => {
+    const mkfifo = requireTool(t, 'mkfifo', 'apt-get install coreutils');
+    if (!mkfifo) return;
+    const fifo = join(dir, 'password.fifo');
+    execFileSync(mkfifo, [fifo]);
+    const file = join(dir, 'fifo-secret.yaml');
+    await writeFile(
+      file,
+      `sources:\n  - kind: http\n    url: ${targetUrl}/ok\n    auth: { basic: { username: u, password: { file: ${fifo} } } }\n    metrics: [{ name: a, path: $.v }]\n`,
+    );
+    // Killed after 10 s if it hangs: the exit code is then null.
+    const run = spawnSync(process.execPath, [MAIN, `--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      killSignal: 'SIGKILL',
+    });
+    assert.equal(run.status, 2, 'the exporter does not hang at startup');
+    assert.match(run.stderr, /auth\.basic\.password: cannot read .*password\.fifo: not a regular file \(a FIFO\)/);
+  });
   test('follows up to 10 redirects, decompresses gzip, and caps bodies (decompressed size included)', async () => {
     const cli = await startExporter(
       [

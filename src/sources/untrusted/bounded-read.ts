@@ -13,7 +13,7 @@ const CHUNK_BYTES = 1024 * 1024;
  */
 export async function readRegularFile(
   path: string,
-  options: { maxBytes: number; field: string; signal: AbortSignal; onStat: (stats: Stats) => void },
+  options: { maxBytes: number; field: string; signal?: AbortSignal; onStat?: (stats: Stats) => void },
 ): Promise<Uint8Array> {
   const { maxBytes, signal } = options;
   let handle: Awaited<ReturnType<typeof open>>;
@@ -25,14 +25,14 @@ export async function readRegularFile(
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw new CollectionError('error', `cannot read ${path}: not a regular file (${fileType(stats)})`);
-    options.onStat(stats);
+    options.onStat?.(stats);
     const tooLarge = () => new CollectionError('too_large', `${path} is larger than ${options.field} (${formatSize(maxBytes)})`);
     if (stats.size > maxBytes) throw tooLarge();
     // One byte more than the cap tells a file that grew past it from one that ends exactly there.
     let buffer = new Uint8Array(Math.min(stats.size, maxBytes) + 1);
     let length = 0;
     for (;;) {
-      signal.throwIfAborted();
+      signal?.throwIfAborted();
       if (length === buffer.length) {
         if (length > maxBytes) throw tooLarge();
         const grown = new Uint8Array(Math.min(buffer.length * 2, maxBytes + 1));
