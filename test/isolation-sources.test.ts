@@ -464,25 +464,33 @@ describe('command sources', () => {
 });
 
 describe('http sources', () => {
-  test('a secret file that is a FIFO fails the start at once instead of hanging it', async (t) => {
+  test('a secret file or CA file that is a FIFO fails the start at once instead of hanging it', async (t) => {
     const mkfifo = requireTool(t, 'mkfifo', 'apt-get install coreutils');
     if (!mkfifo) return;
-    const fifo = join(dir, 'password.fifo');
+    const fifo = join(dir, 'credential.fifo');
     execFileSync(mkfifo, [fifo]);
-    const file = join(dir, 'fifo-secret.yaml');
-    await writeFile(
-      file,
-      `sources:\n  - kind: http\n    url: ${targetUrl}/ok\n    auth: { basic: { username: u, password: { file: ${fifo} } } }\n    metrics: [{ name: a, path: $.v }]\n`,
-    );
-    // Killed after 10 s if it hangs: the exit code is then null.
-    const run = spawnSync(process.execPath, [MAIN, `--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], {
-      encoding: 'utf8',
-      timeout: 10_000,
-      killSignal: 'SIGKILL',
-    });
-    assert.equal(run.status, 2, 'the exporter does not hang at startup');
-    assert.match(run.stderr, /auth\.basic\.password: cannot read .*password\.fifo: not a regular file \(a FIFO\)/);
+    const cases = [
+      [
+        'secret',
+        `auth: { basic: { username: u, password: { file: ${fifo} } } }`,
+        /auth\.basic\.password: cannot read .*credential\.fifo: not a regular file \(a FIFO\)/,
+      ],
+      ['ca', `tls: { caFile: ${fifo} }`, /tls\.caFile: cannot read .*credential\.fifo: not a regular file \(a FIFO\)/],
+    ] as const;
+    for (const [name, field, message] of cases) {
+      const file = join(dir, `fifo-${name}.yaml`);
+      await writeFile(file, `sources:\n  - kind: http\n    url: ${targetUrl}/ok\n    ${field}\n    metrics: [{ name: a, path: $.v }]\n`);
+      // Killed after 10 s if it hangs: the exit status is then null.
+      const run = spawnSync(process.execPath, [MAIN, `--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+        killSignal: 'SIGKILL',
+      });
+      assert.equal(run.status, 2, `${name}: the exporter does not hang at startup`);
+      assert.match(run.stderr, message);
+    }
   });
+
   test('follows up to 10 redirects, decompresses gzip, and caps bodies (decompressed size included)', async () => {
     const cli = await startExporter(
       [

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { configPath } from '../config/config-path.ts';
@@ -6,6 +5,7 @@ import { CollectionError } from './collection-error.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { secretReader, secretSchema } from './secret.ts';
 import { defineSource } from './source.ts';
+import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
 import { fetchAnswer } from './untrusted/fetch-answer.ts';
 
@@ -41,7 +41,7 @@ export const httpSource = defineSource({
   async setup({ name, meter, options, collectionSignal, seriesLimit }) {
     const mapping = createMapping(meter, options.metrics, seriesLimit);
     const authorization = await authorizationHeader(options.auth);
-    const ca = options.tls.caFile === undefined ? undefined : await readFile(options.tls.caFile, 'utf8');
+    const ca = options.tls.caFile === undefined ? undefined : await readCaFile(options.tls.caFile);
     // custom_exporter_* instruments describe the source itself: exported even when its collection fails.
     const statusCode = meter.createObservableGauge('custom_exporter_http_status_code', {
       description: 'Status code of the latest request of an http source (0: no answer)',
@@ -89,6 +89,16 @@ export const httpSource = defineSource({
     );
   },
 });
+
+// Read like a file source's file: a FIFO or device fails the start at once instead of hanging it (issue 11).
+async function readCaFile(file: string): Promise<string> {
+  try {
+    return new TextDecoder().decode(await readRegularFile(file, { maxBytes: 1024 * 1024, field: 'the limit for CA files' }));
+  } catch (err) {
+    // The message names the file already.
+    throw new Error(`tls.caFile: ${(err as Error).message}`);
+  }
+}
 
 async function authorizationHeader(auth: z.output<typeof authSchema> | undefined): Promise<(() => Promise<string>) | undefined> {
   if (auth?.basic) {
