@@ -236,7 +236,10 @@ describe('file sources', () => {
     await writeFile(file, 'sources:\n  - kind: file\n    path: x.json\n    maxFileSize: 12 parsecs\n    metrics: [{ name: a }]\n');
     const run = await runCli(['check-config', file]);
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /bad-size\.yaml:4:5: sources\[0\]\.maxFileSize: .*size/);
+    assert.match(
+      run.stderr,
+      /bad-size\.yaml:4:5: sources\[0\]\.maxFileSize: invalid size "12 parsecs" \(expected a size from 1B to 8MiB, such as 512KiB or 4MiB\)/,
+    );
   });
 });
 
