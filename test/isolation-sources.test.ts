@@ -231,15 +231,29 @@ describe('file sources', () => {
     }
   });
 
-  test('maxFileSize is validated by check-config', async () => {
+  test('maxFileSize, maxBodySize and maxOutputSize are validated by check-config', async () => {
     const file = join(dir, 'bad-size.yaml');
-    await writeFile(file, 'sources:\n  - kind: file\n    path: x.json\n    maxFileSize: 12 parsecs\n    metrics: [{ name: a }]\n');
+    await writeFile(
+      file,
+      [
+        'sources:',
+        '  - kind: file',
+        '    path: x.json',
+        '    maxFileSize: 12 parsecs',
+        '    metrics: [{ name: a }]',
+        '  - { kind: http, url: http://x/, maxBodySize: 9MiB, metrics: [{ name: b }] }',
+        '  - { kind: command, command: [x], maxOutputSize: 0, metrics: [{ name: c }] }',
+        '',
+      ].join('\n'),
+    );
     const run = await runCli(['check-config', file]);
     assert.equal(run.code, 2);
-    assert.match(
-      run.stderr,
-      /bad-size\.yaml:4:5: sources\[0\]\.maxFileSize: invalid size "12 parsecs" \(expected a size from 1B to 8MiB, such as 512KiB or 4MiB\)/,
-    );
+    const expected = (size: string) => `invalid size ${size} (expected a size from 1B to 8MiB, such as 512KiB or 4MiB)`;
+    assert.deepEqual(run.stderr.trim().split('\n'), [
+      `${file}:4:5: sources[0].maxFileSize: ${expected('"12 parsecs"')}`,
+      `${file}:6:35: sources[1].maxBodySize: ${expected('"9MiB"')}`,
+      `${file}:7:36: sources[2].maxOutputSize: ${expected('0')}`,
+    ]);
   });
 });
 
