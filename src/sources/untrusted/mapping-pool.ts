@@ -54,6 +54,7 @@ class MappingPool {
         reject(signal.reason);
       };
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
       // Transferred, not copied; a view into a shared buffer (Node's small-Buffer pool) is copied out first.
       const { bytes } = job;
@@ -82,6 +83,7 @@ class MappingPool {
         worker.unref();
         // A job's own listener reports its worker's errors; this one keeps a late error from crashing the exporter.
         worker.on('error', () => {});
+        worker.once('exit', () => this.#forgetIdle(worker));
         return worker;
       }
       await new Promise<void>((resolve) => {
@@ -114,6 +116,16 @@ class MappingPool {
       this.#size--;
       this.#wakeOne();
     });
+  }
+
+  // A worker that died while idle (it should not) frees its slot instead of taking the next job.
+  #forgetIdle(worker: Worker): void {
+    const at = this.#idle.findIndex((entry) => entry.worker === worker);
+    if (at === -1) return;
+    clearTimeout(this.#idle[at]!.timer);
+    this.#idle.splice(at, 1);
+    this.#size--;
+    this.#wakeOne();
   }
 
   #wakeOne(): void {
