@@ -4,8 +4,9 @@ import { CollectionError } from '../collection-error.ts';
 import type { MetricMapping } from '../json-mapping.ts';
 
 /**
- * Parsing and mapping of an untrusted document, run inside a mapping worker (mapping-worker.ts): plain data in,
- * plain data out, so that a huge or hostile document costs the worker its time and memory, never the event loop.
+ * Parsing and mapping of an untrusted document: plain data in, plain data out, so that it can run in a mapping
+ * worker (mapping-worker.ts), where a large or hostile document costs the worker its time and memory, never the
+ * event loop. Small documents run it in place (json-mapping.ts).
  */
 
 export interface MappingJob {
@@ -27,14 +28,8 @@ export type MappedSeries = readonly [number, Attributes];
 export function mapDocument(job: MappingJob): MappedSeries[][] {
   const text = new TextDecoder().decode(job.bytes);
   if (job.format === 'json') checkShape(text, job.what);
-  try {
-    const document = job.format === 'json' ? parseJson(text, job.what) : parseNumber(text, job.what);
-    return job.mappings.map((m) => mapOne(m, document, job.seriesLimit));
-  } catch (err) {
-    // A deeply nested document can exhaust the stack of a recursive JSONPath step.
-    if (err instanceof RangeError) throw new CollectionError('parse', `${job.what} is nested too deeply to map`);
-    throw err;
-  }
+  const document = job.format === 'json' ? parseJson(text, job.what) : parseNumber(text, job.what);
+  return job.mappings.map((m) => mapOne(m, document, job.seriesLimit));
 }
 
 function mapOne(m: MetricMapping, document: JsonValue, seriesLimit: number): MappedSeries[] {
@@ -113,7 +108,7 @@ function describe(value: JsonValue): string {
 
 /** Most values (and object members) a document may hold: its parsed form, not its size, is what fills the worker. */
 const MAX_VALUES = 150_000;
-/** Deepest nesting of arrays and objects: JSONPath evaluation and error messages recurse. */
+/** Deepest nesting of arrays and objects: JSONPath filters comparing values recurse, and so would a stack overflow. */
 const MAX_DEPTH = 1000;
 
 const QUOTE = 0x22;
