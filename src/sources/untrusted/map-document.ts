@@ -108,7 +108,7 @@ function describe(value: JsonValue): string {
 
 /** Most values (and object members) a document may hold: its parsed form, not its size, is what fills the worker. */
 const MAX_VALUES = 150_000;
-/** Deepest nesting of arrays and objects: JSONPath filters comparing values recurse, and so would a stack overflow. */
+/** Deepest nesting of arrays and objects: JSONPath filters that compare values recurse into them. */
 const MAX_DEPTH = 1000;
 
 const QUOTE = 0x22;
