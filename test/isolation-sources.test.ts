@@ -231,6 +231,25 @@ describe('file sources', () => {
     }
   });
 
+  test('overlapping collections of a healthy file take turns instead of failing', async () => {
+    const file = join(dir, 'shared.json');
+    await writeFile(file, JSON.stringify({ v: 4, pad: 'x'.repeat(1024 * 1024) }));
+    const cli = await startExporter(`sources:\n  - { kind: file, name: shared, path: ${file}, metrics: [{ name: shared_v, path: $.v }] }`);
+    try {
+      // Different budgets: the second scrape cannot join the first one's collection and starts its own.
+      const scrapes = ['5', '9'].map(async (seconds) => {
+        const res = await fetch(`${cli.url}/metrics`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': seconds } });
+        return samples(await res.text());
+      });
+      for (const all of await Promise.all(scrapes)) {
+        assert.equal(up(all, 'shared'), 1);
+        assert.equal(all.get('shared_v'), 4);
+      }
+    } finally {
+      cli.signal('SIGKILL');
+    }
+  });
+
   test('maxFileSize, maxBodySize and maxOutputSize are validated by check-config', async () => {
     const file = join(dir, 'bad-size.yaml');
     await writeFile(

@@ -23,12 +23,17 @@ export const fileSource = defineSource({
       description: 'Time since the file of a file source was last modified',
       unit: 's',
     });
-    // The read in progress. A read that outlives its collection (a hung mount) is not joined by another: this
-    // source then holds at most one of libuv's I/O threads, and the other sources and gzip keep the rest.
-    let reading: Promise<Uint8Array> | undefined;
+    // The read in progress, and the collection it serves. One read at a time: a read that outlives its collection
+    // (a hung mount) is not joined by another, so this source holds at most one of libuv's I/O threads and the
+    // other sources and gzip keep the rest; overlapping collections (a scrape and a push) take turns.
+    let reading: { done: Promise<void>; signal: AbortSignal } | undefined;
     meter.addBatchObservableCallback(
       async (result) => {
-        if (reading) throw new CollectionError('timeout', `the previous read of ${options.path} has not finished (a hung mount?)`);
+        while (reading) {
+          if (reading.signal.aborted)
+            throw new CollectionError('timeout', `the previous read of ${options.path} has not finished (a hung mount?)`);
+          await reading.done;
+        }
         const signal = collectionSignal();
         const read = readRegularFile(options.path, {
           maxBytes: options.maxFileSize,
@@ -36,11 +41,17 @@ export const fileSource = defineSource({
           signal,
           onStat: (stats) => result.observe(age, Math.max(0, Date.now() - stats.mtimeMs) / 1000, { source: name }),
         });
-        reading = read;
-        const done = () => {
-          reading = undefined;
+        const current = {
+          signal,
+          done: read.then(
+            () => {},
+            () => {},
+          ),
         };
-        read.then(done, done);
+        reading = current;
+        void current.done.then(() => {
+          if (reading === current) reading = undefined;
+        });
         await mapping.observe({ bytes: await read, format: 'json', what: options.path }, result, signal);
       },
       [...mapping.instruments, age],
