@@ -84,6 +84,7 @@ export class RunningSource {
           logger: options.logger.child({ source: config.name }),
           signal: stopSignal,
           collectionSignal: () => currentCollection.getStore() ?? stopSignal,
+          seriesLimit: options.seriesLimit,
         }))();
       // A setup that never settles would hang startup and every later reload (issue 11); on timeout the
       // source's signal aborts, so a setup that listens to it can clean up.
@@ -197,7 +198,8 @@ export class RunningSource {
     try {
       const observed = currentCollection.run(signal, () => this.registry.observe(round));
       const finished = await Promise.race([observed.then(() => 'done' as const), timedOut]);
-      if (finished === 'timeout') return end({ ok: false, reason: 'timeout', message: `collection timed out after ${budget} ms` });
+      // The round goes along so that what a source reported about itself so far (custom_exporter_*) is still shown.
+      if (finished === 'timeout') return end({ ok: false, reason: 'timeout', message: `collection timed out after ${budget} ms`, round });
       if (round.overflow) return end({ ok: false, reason: 'series_limit', message: round.overflow.message, round });
       return end({ ok: true, round });
     } catch (err) {

@@ -13,6 +13,7 @@ export const FAILURE_REASONS = [
   'path', // a JSONPath matched nothing
   'value', // a matched value is not a number and not in valueMap
   'exit_code', // a command exited with a non-zero code
+  'too_large', // an answer, output or file over its size cap, or a document too large to map within the worker's memory
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { configPath } from '../config/config-path.ts';
 import { CollectionError } from './collection-error.ts';
-import { createMapping, metricsMappingSchema, parseJson } from './json-mapping.ts';
+import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { defineSource } from './source.ts';
-
-// Output beyond this fails the collection instead of being buffered.
-const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+import { byteSize, formatSize } from './untrusted/byte-size.ts';
+import { ownedBytes } from './untrusted/owned-bytes.ts';
+import { killMarked, newRun, RUN_MARKER, trackRun } from './untrusted/run-marker.ts';
 
 /** Runs a program per collection (no shell) and maps its standard output, JSON or one number, to instruments. */
 export const commandSource = defineSource({
@@ -21,17 +21,27 @@ export const commandSource = defineSource({
     cwd: configPath.optional(),
     /** `json`: stdout is a JSON document; `number`: stdout is one number (the document `$`). */
     output: z.enum(['json', 'number']).default('json'),
+    /** More output than this fails the collection with reason `too_large` (and kills the program). */
+    maxOutputSize: byteSize.prefault('4MiB'),
     metrics: metricsMappingSchema,
   }),
-  setup({ name, meter, options, collectionSignal }) {
-    const mapping = createMapping(meter, options.metrics);
+  setup({ name, meter, options, collectionSignal, seriesLimit }) {
+    const mapping = createMapping(meter, options.metrics, seriesLimit);
     const exitCode = meter.createObservableGauge('custom_exporter_command_exit_code', {
       description: 'Exit code of the latest run of a command source (-1: killed or not started)',
     });
     const [program, ...args] = options.command as [string, ...string[]];
     meter.addBatchObservableCallback(
       async (result) => {
-        const run = await runCommand(program, args, { env: { ...process.env, ...options.env }, cwd: options.cwd }, collectionSignal());
+        // Until the program exits: shown as is when it cannot start or the collection times out.
+        result.observe(exitCode, -1, { source: name });
+        const signal = collectionSignal();
+        const run = await runCommand(
+          program,
+          args,
+          { env: { ...process.env, ...options.env }, cwd: options.cwd, maxOutputBytes: options.maxOutputSize },
+          signal,
+        );
         result.observe(exitCode, run.code ?? -1, { source: name });
         if (run.code !== 0) {
           throw new CollectionError(
@@ -39,10 +49,7 @@ export const commandSource = defineSource({
             `${program} exited with ${run.code ?? run.signal}${run.stderr ? `: ${run.stderr.trim().slice(-200)}` : ''}`,
           );
         }
-        mapping.observe(
-          options.output === 'json' ? parseJson(run.stdout, `the output of ${program}`) : parseNumber(run.stdout, program),
-          result,
-        );
+        await mapping.observe({ bytes: run.stdout, format: options.output, what: `the output of ${program}` }, result, signal);
       },
       [...mapping.instruments, exitCode],
     );
@@ -52,38 +59,48 @@ export const commandSource = defineSource({
 interface Run {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
+  readonly stdout: Uint8Array;
   readonly stderr: string;
 }
 
 /**
- * Runs the program in its own process group. When the collection ends (timed out, or done) the whole group is
- * killed, so neither the program nor anything it started outlives the collection.
+ * Runs the program in its own process group. When it exits, or the collection ends first, the whole group is
+ * killed, and so is anything it started that left the group (found by its run marker): nothing it started
+ * outlives the run, and a background child that keeps stdout open cannot hold back the output.
  */
 function runCommand(
   program: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string | undefined },
+  options: { env: NodeJS.ProcessEnv; cwd: string | undefined; maxOutputBytes: number },
   signal: AbortSignal,
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { env: options.env, cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const killGroup = () => {
+    const run = newRun();
+    const child = spawn(program, args, {
+      env: { ...options.env, [RUN_MARKER]: run },
+      cwd: options.cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const killAll = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       } catch {
         // The group is already gone.
       }
+      void killMarked(run);
     };
-    signal.addEventListener('abort', killGroup, { once: true });
+    signal.addEventListener('abort', killAll, { once: true });
+    const untrack = child.pid === undefined ? () => {} : trackRun(run, child.pid);
     const stdout: Buffer[] = [];
     let stderr = '';
     let size = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_OUTPUT_BYTES) {
-        killGroup();
-        reject(new CollectionError('parse', `${program} wrote more than ${MAX_OUTPUT_BYTES} bytes`));
+      if (size > options.maxOutputBytes) {
+        killAll();
+        child.stdout.destroy();
+        reject(new CollectionError('too_large', `${program} wrote more than maxOutputSize (${formatSize(options.maxOutputBytes)})`));
       } else {
         stdout.push(chunk);
       }
@@ -92,21 +109,16 @@ function runCommand(
       if (stderr.length < 4096) stderr += chunk;
     });
     child.once('error', (err) => {
-      signal.removeEventListener('abort', killGroup);
+      signal.removeEventListener('abort', killAll);
+      untrack();
       reject(new CollectionError('error', `cannot run ${program}: ${err.message}`));
     });
+    // The output is what the program wrote until it exited: what it left running is killed, which closes the pipes.
+    child.once('exit', killAll);
     child.once('close', (code, killedBy) => {
-      signal.removeEventListener('abort', killGroup);
-      // Leftover background processes of a finished command would otherwise pile up, one per collection.
-      killGroup();
-      resolve({ code, signal: killedBy, stdout: Buffer.concat(stdout).toString('utf8'), stderr });
+      signal.removeEventListener('abort', killAll);
+      untrack();
+      resolve({ code, signal: killedBy, stdout: ownedBytes(stdout), stderr });
     });
   });
-}
-
-function parseNumber(text: string, program: string): number {
-  const value = Number(text.trim());
-  if (text.trim() === '' || Number.isNaN(value))
-    throw new CollectionError('parse', `the output of ${program} is not a number: ${JSON.stringify(text.trim().slice(0, 80))}`);
-  return value;
 }

@@ -1,9 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { configPath } from '../config/config-path.ts';
 import { CollectionError } from './collection-error.ts';
-import { createMapping, metricsMappingSchema, parseJson } from './json-mapping.ts';
+import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { defineSource } from './source.ts';
+import { readRegularFile } from './untrusted/bounded-read.ts';
+import { byteSize } from './untrusted/byte-size.ts';
 
 /** Reads a JSON file that another job writes, per collection, and maps it to instruments. */
 export const fileSource = defineSource({
@@ -12,25 +13,46 @@ export const fileSource = defineSource({
   options: z.strictObject({
     /** The JSON file; relative to the config file. */
     path: configPath,
+    /** A larger file fails the collection with reason `too_large` before it is read. */
+    maxFileSize: byteSize.prefault('4MiB'),
     metrics: metricsMappingSchema,
   }),
-  setup({ name, meter, options }) {
-    const mapping = createMapping(meter, options.metrics);
+  setup({ name, meter, options, collectionSignal, seriesLimit }) {
+    const mapping = createMapping(meter, options.metrics, seriesLimit);
     const age = meter.createObservableGauge('custom_exporter_file_age_seconds', {
       description: 'Time since the file of a file source was last modified',
       unit: 's',
     });
+    // The read in progress, and the collection it serves. One read at a time: a read that outlives its collection
+    // (a hung mount) is not joined by another, so this source holds at most one of libuv's I/O threads and the
+    // other sources and gzip keep the rest; overlapping collections (a scrape and a push) take turns.
+    let reading: { done: Promise<void>; signal: AbortSignal } | undefined;
     meter.addBatchObservableCallback(
       async (result) => {
-        let text: string;
-        try {
-          const modified = (await stat(options.path)).mtimeMs;
-          result.observe(age, Math.max(0, Date.now() - modified) / 1000, { source: name });
-          text = await readFile(options.path, 'utf8');
-        } catch (err) {
-          throw new CollectionError('error', `cannot read ${options.path}: ${(err as Error).message}`);
+        while (reading) {
+          if (reading.signal.aborted)
+            throw new CollectionError('timeout', `the previous read of ${options.path} has not finished (a hung mount?)`);
+          await reading.done;
         }
-        mapping.observe(parseJson(text, options.path), result);
+        const signal = collectionSignal();
+        const read = readRegularFile(options.path, {
+          maxBytes: options.maxFileSize,
+          field: 'maxFileSize',
+          signal,
+          onStat: (stats) => result.observe(age, Math.max(0, Date.now() - stats.mtimeMs) / 1000, { source: name }),
+        });
+        const current = {
+          signal,
+          done: read.then(
+            () => {},
+            () => {},
+          ),
+        };
+        reading = current;
+        void current.done.then(() => {
+          if (reading === current) reading = undefined;
+        });
+        await mapping.observe({ bytes: await read, format: 'json', what: options.path }, result, signal);
       },
       [...mapping.instruments, age],
     );

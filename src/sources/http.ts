@@ -1,16 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { readableFile } from '../config/readable-file.ts';
 import { CollectionError } from './collection-error.ts';
-import { createMapping, metricsMappingSchema, parseJson } from './json-mapping.ts';
+import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { secretReader, secretSchema } from './secret.ts';
 import { defineSource } from './source.ts';
-
-// An answer larger than this is refused rather than buffered.
-const MAX_BODY_BYTES = 16 * 1024 * 1024;
+import { readRegularFile } from './untrusted/bounded-read.ts';
+import { byteSize } from './untrusted/byte-size.ts';
+import { fetchAnswer } from './untrusted/fetch-answer.ts';
 
 const authSchema = z
   .strictObject({
@@ -37,12 +34,14 @@ export const httpSource = defineSource({
       .default({ insecureSkipVerify: false }),
     /** Status codes whose answer is used; any other fails the collection with reason `status`. */
     acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
+    /** A larger answer (after decompression) fails the collection with reason `too_large`. */
+    maxBodySize: byteSize.prefault('4MiB'),
     metrics: metricsMappingSchema,
   }),
-  async setup({ name, meter, options, collectionSignal }) {
-    const mapping = createMapping(meter, options.metrics);
+  async setup({ name, meter, options, collectionSignal, seriesLimit }) {
+    const mapping = createMapping(meter, options.metrics, seriesLimit);
     const authorization = await authorizationHeader(options.auth);
-    const ca = options.tls.caFile === undefined ? undefined : await readFile(options.tls.caFile, 'utf8');
+    const ca = options.tls.caFile === undefined ? undefined : await readCaFile(options.tls.caFile);
     // custom_exporter_* instruments describe the source itself: exported even when its collection fails.
     const statusCode = meter.createObservableGauge('custom_exporter_http_status_code', {
       description: 'Status code of the latest request of an http source (0: no answer)',
@@ -55,22 +54,34 @@ export const httpSource = defineSource({
     meter.addBatchObservableCallback(
       async (result) => {
         const started = performance.now();
+        // Replaced by the status code as soon as one arrives: shown as is when the collection times out first.
         let status = 0;
+        result.observe(statusCode, status, { source: name });
         try {
           const headers = {
             accept: 'application/json',
             ...options.headers,
             ...(authorization && { authorization: await authorization() }),
           };
-          const request = { method: options.method, headers, body: options.body, ca, insecure: options.tls.insecureSkipVerify };
-          const answer = await send(options.url, request, collectionSignal());
-          status = answer.status;
+          const signal = collectionSignal();
+          const request = {
+            method: options.method,
+            headers,
+            body: options.body,
+            ca,
+            insecure: options.tls.insecureSkipVerify,
+            acceptStatus: options.acceptStatus,
+            maxBodyBytes: options.maxBodySize,
+          };
+          const answer = await fetchAnswer(options.url, request, signal, (code) => {
+            status = code;
+            result.observe(statusCode, status, { source: name });
+          });
           if (!options.acceptStatus.includes(status)) {
             throw new CollectionError('status', `${options.url} answered ${status} (accepted: ${options.acceptStatus.join(', ')})`);
           }
-          mapping.observe(parseJson(answer.body, `the answer of ${options.url}`), result);
+          await mapping.observe({ bytes: answer, format: 'json', what: `the answer of ${options.url}` }, result, signal);
         } finally {
-          result.observe(statusCode, status, { source: name });
           result.observe(duration, (performance.now() - started) / 1000, { source: name });
         }
       },
@@ -78,6 +89,16 @@ export const httpSource = defineSource({
     );
   },
 });
+
+// Read like a file source's file: a FIFO or device fails the start at once instead of hanging it (issue 11).
+async function readCaFile(file: string): Promise<string> {
+  try {
+    return new TextDecoder().decode(await readRegularFile(file, { maxBytes: 1024 * 1024, field: 'the limit for CA files' }));
+  } catch (err) {
+    // The message names the file already.
+    throw new Error(`tls.caFile: ${(err as Error).message}`);
+  }
+}
 
 async function authorizationHeader(auth: z.output<typeof authSchema> | undefined): Promise<(() => Promise<string>) | undefined> {
   if (auth?.basic) {
@@ -90,35 +111,4 @@ async function authorizationHeader(auth: z.output<typeof authSchema> | undefined
     return async () => `Bearer ${await token()}`;
   }
   return undefined;
-}
-
-interface Request {
-  readonly method: string;
-  readonly headers: Record<string, string>;
-  readonly body: string | undefined;
-  readonly ca: string | undefined;
-  readonly insecure: boolean;
-}
-
-/** One request; a CollectionError `connection` when no answer arrives, aborted with the collection. */
-function send(url: string, req: Request, signal: AbortSignal): Promise<{ status: number; body: string }> {
-  const https = url.startsWith('https:');
-  const options = { method: req.method, headers: req.headers, signal, ...(https && { ca: req.ca, rejectUnauthorized: !req.insecure }) };
-  return new Promise((resolve, reject) => {
-    const failed = (err: Error) =>
-      reject(signal.aborted ? err : new CollectionError('connection', `${url}: ${err.message}`, { cause: err }));
-    const request = (https ? httpsRequest : httpRequest)(url, options, (response: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_BODY_BYTES) request.destroy(new CollectionError('parse', `${url}: answer larger than ${MAX_BODY_BYTES} bytes`));
-        else chunks.push(chunk);
-      });
-      response.on('error', failed);
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    request.on('error', (err) => (err instanceof CollectionError ? reject(err) : failed(err)));
-    request.end(req.body);
-  });
 }

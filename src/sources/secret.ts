@@ -1,6 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { readableFile } from '../config/readable-file.ts';
+import { readRegularFile } from './untrusted/bounded-read.ts';
+
+// A credential is short; a larger file is a mistake.
+const MAX_SECRET_BYTES = 64 * 1024;
 
 /**
  * A credential in the config: given inline (`value`), read from a file (`file`) or from the environment (`env`).
@@ -39,11 +42,14 @@ export async function secretReader(secret: Secret, what: string): Promise<() => 
     return async () => value;
   }
   const file = secret.file!;
-  const read = async () => (await readFile(file, 'utf8')).trim();
+  // Read like a file source's file: a FIFO or device fails at once instead of blocking an I/O thread (issue 11).
+  const read = async () =>
+    new TextDecoder().decode(await readRegularFile(file, { maxBytes: MAX_SECRET_BYTES, field: 'the limit for secrets' })).trim();
   try {
     await read();
   } catch (err) {
-    throw new Error(`${what}: cannot read ${file}: ${(err as Error).message}`);
+    // The message names the file already.
+    throw new Error(`${what}: ${(err as Error).message}`);
   }
   return read;
 }

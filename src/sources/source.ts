@@ -17,6 +17,8 @@ export interface SourceContext<Options> {
    * to cancel requests and processes that would outlive it. Elsewhere: `signal`.
    */
   readonly collectionSignal: () => AbortSignal;
+  /** Most series one instrument may observe in one collection (`global.seriesLimit`): work past it is wasted. */
+  readonly seriesLimit: number;
 }
 
 /**

@@ -1,0 +1,123 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
+import { CollectionError } from '../collection-error.ts';
+import { formatSize } from './byte-size.ts';
+import { ownedBytes } from './owned-bytes.ts';
+
+/** Redirects followed before giving up, as json_exporter and blackbox_exporter do (Go's http.Client stops at 10). */
+const MAX_REDIRECTS = 10;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+export interface AnswerRequest {
+  readonly method: string;
+  readonly headers: Record<string, string>;
+  readonly body: string | undefined;
+  readonly ca: string | undefined;
+  readonly insecure: boolean;
+  /** Status codes whose body is read; a redirect listed here is not followed. */
+  readonly acceptStatus: readonly number[];
+  /** The most bytes of body, after decompression. */
+  readonly maxBodyBytes: number;
+}
+
+/**
+ * Requests `url`, following redirects, and reads the answer's body (gzip or deflate decoded) up to
+ * `maxBodyBytes`; `onStatus` sees each status code as soon as it arrives. The body is empty when the final status
+ * is not accepted. CollectionErrors: `connection` (no answer), `status` (a redirect loop), `too_large`, `parse`
+ * (a body that does not decode). Aborted with `signal`.
+ */
+export async function fetchAnswer(
+  url: string,
+  req: AnswerRequest,
+  signal: AbortSignal,
+  onStatus: (status: number) => void,
+): Promise<Uint8Array> {
+  let target = new URL(url);
+  let { method, body } = req;
+  let headers = withAcceptEncoding(req.headers);
+  for (let redirects = 0; ; redirects++) {
+    const response = await send(target, { ...req, method, body, headers }, signal);
+    const status = response.statusCode ?? 0;
+    onStatus(status);
+    const location = response.headers.location;
+    if (REDIRECTS.has(status) && location !== undefined && !req.acceptStatus.includes(status)) {
+      response.destroy();
+      if (redirects === MAX_REDIRECTS) throw new CollectionError('status', `${url}: more than ${MAX_REDIRECTS} redirects`);
+      const next = new URL(location, target);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:')
+        throw new CollectionError('status', `${url}: redirected to a ${next.protocol} URL`);
+      // As browsers and Go do: 303 (and 301/302 after a POST) becomes a GET without a body.
+      if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+      }
+      // Credentials are for the origin they were configured for.
+      if (next.origin !== target.origin) headers = withoutAuthorization(headers);
+      target = next;
+      continue;
+    }
+    if (!req.acceptStatus.includes(status)) {
+      response.destroy();
+      return new Uint8Array(0);
+    }
+    return readBody(response, url, req.maxBodyBytes, signal);
+  }
+}
+
+/** One request; resolves at the answer's head. */
+function send(target: URL, req: AnswerRequest, signal: AbortSignal): Promise<IncomingMessage> {
+  const https = target.protocol === 'https:';
+  const options = { method: req.method, headers: req.headers, signal, ...(https && { ca: req.ca, rejectUnauthorized: !req.insecure }) };
+  return new Promise((resolve, reject) => {
+    const request = (https ? httpsRequest : httpRequest)(target, options, resolve);
+    request.on('error', (err) =>
+      reject(signal.aborted ? err : new CollectionError('connection', `${target.href}: ${err.message}`, { cause: err })),
+    );
+    request.end(req.body);
+  });
+}
+
+async function readBody(response: IncomingMessage, url: string, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  let decoded: Readable = response;
+  if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
+    const decompress = encoding === 'deflate' ? createInflate() : createGunzip();
+    // Errors of either end fail the read below; the callback only keeps them from being unhandled.
+    pipeline(response, decompress, () => {});
+    decoded = decompress;
+  } else if (encoding !== 'identity') {
+    response.destroy();
+    throw new CollectionError('parse', `${url}: unsupported content-encoding ${JSON.stringify(encoding.slice(0, 40))}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of decoded as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      // Counted after decompression: a small gzip answer can expand a thousandfold.
+      if (size > maxBytes)
+        throw new CollectionError('too_large', `${url}: the answer is larger than maxBodySize (${formatSize(maxBytes)})`);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    response.destroy();
+    decoded.destroy();
+    if (err instanceof CollectionError || signal.aborted) throw err;
+    // zlib's errors have codes such as Z_DATA_ERROR; anything else is the connection failing mid-answer.
+    throw String((err as { code?: unknown }).code).startsWith('Z_')
+      ? new CollectionError('parse', `${url}: the ${encoding} answer does not decode: ${(err as Error).message}`)
+      : new CollectionError('connection', `${url}: ${(err as Error).message}`, { cause: err });
+  }
+  return ownedBytes(chunks);
+}
+
+function withAcceptEncoding(headers: Record<string, string>): Record<string, string> {
+  const named = Object.keys(headers).some((name) => name.toLowerCase() === 'accept-encoding');
+  return named ? headers : { ...headers, 'accept-encoding': 'gzip, deflate' };
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+}

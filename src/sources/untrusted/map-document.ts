@@ -1,0 +1,161 @@
+import type { Attributes } from '@opentelemetry/api';
+import { type JsonValue, query } from 'jsonpath-rfc9535';
+import { CollectionError } from '../collection-error.ts';
+import type { MetricMapping } from '../json-mapping.ts';
+
+/**
+ * Parsing and mapping of an untrusted document: plain data in, plain data out, so that it can run in a mapping
+ * worker (mapping-worker.ts), where a large or hostile document costs the worker its time and memory, never the
+ * event loop. Small documents run it in place (json-mapping.ts).
+ */
+
+export interface MappingJob {
+  /** The answer, output or file as read (UTF-8); transferred to the worker, not copied. */
+  readonly bytes: Uint8Array;
+  /** `json`: a JSON document; `number`: one number, which is the document `$`. */
+  readonly format: 'json' | 'number';
+  /** What the document is, for messages: `the answer of https://…`, a file's path. */
+  readonly what: string;
+  readonly mappings: readonly MetricMapping[];
+  /** Most series one instrument may have: mapping stops as soon as one goes over it. */
+  readonly seriesLimit: number;
+}
+
+/** The series of one mapping: value and labels. */
+export type MappedSeries = readonly [number, Attributes];
+
+/** Each mapping's series, in the order of `job.mappings`; throws a CollectionError when the document does not fit. */
+export function mapDocument(job: MappingJob): MappedSeries[][] {
+  const text = new TextDecoder().decode(job.bytes);
+  if (job.format === 'json') checkShape(text, job.what);
+  const document = job.format === 'json' ? parseJson(text, job.what) : parseNumber(text, job.what);
+  return job.mappings.map((m) => mapOne(m, document, job.seriesLimit));
+}
+
+function mapOne(m: MetricMapping, document: JsonValue, seriesLimit: number): MappedSeries[] {
+  const elements = m.each === undefined ? [document] : query(document, m.each);
+  if (m.each !== undefined && elements.length === 0) throw new CollectionError('path', `metric ${m.name}: each ${m.each} matched nothing`);
+  const series: MappedSeries[] = [];
+  // Series by label set: a label set seen again keeps its latest value, as a round does, and past the limit
+  // the collection fails anyway, so mapping stops there.
+  const slots = new Map<string, number>();
+  for (const element of elements) {
+    const attributes = labels(m, element);
+    const value = toNumber(m, single(element, m.path, `metric ${m.name}: path`));
+    const key = JSON.stringify(Object.values(attributes));
+    const slot = slots.get(key);
+    if (slot !== undefined) {
+      series[slot] = [value, attributes];
+      continue;
+    }
+    if (slots.size === seriesLimit) {
+      throw new CollectionError(
+        'series_limit',
+        `instrument "${m.name}" exceeded the series limit of ${seriesLimit} (raise global.seriesLimit or reduce its labels)`,
+      );
+    }
+    slots.set(key, series.length);
+    series.push([value, attributes]);
+  }
+  return series;
+}
+
+function single(element: JsonValue, path: string, what: string): JsonValue {
+  // `$` is the element itself (RFC 9535 2.2): skip parsing the path again for each of a million elements.
+  if (path === '$') return element;
+  const found = query(element, path);
+  if (found.length === 0) throw new CollectionError('path', `${what} ${path} matched nothing`);
+  if (found.length > 1)
+    throw new CollectionError('path', `${what} ${path} matched ${found.length} values (use each for one series per value)`);
+  return found[0]!;
+}
+
+function labels(m: MetricMapping, element: JsonValue): Attributes {
+  const attributes: Attributes = {};
+  for (const [name, spec] of Object.entries(m.labels)) {
+    if (!spec.startsWith('$')) {
+      attributes[name] = spec;
+      continue;
+    }
+    const value = single(element, spec, `metric ${m.name}: label ${name}`);
+    if (value !== null && typeof value === 'object')
+      throw new CollectionError('value', `metric ${m.name}: label ${name} ${spec} is not a string or number`);
+    attributes[name] = String(value);
+  }
+  return attributes;
+}
+
+function toNumber(m: MetricMapping, value: JsonValue): number {
+  const { valueMap } = m;
+  if (valueMap && (value === null || typeof value !== 'object')) {
+    // Own keys only: an upstream "constructor" or "__proto__" must not find Object.prototype's members.
+    const key = String(value);
+    if (Object.hasOwn(valueMap, key)) return valueMap[key]!;
+  }
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  throw new CollectionError('value', `metric ${m.name}: ${describe(value)} is not a number${valueMap ? ' nor in valueMap' : ''}`);
+}
+
+/** A short description of a value for a message, without walking it (a document can be huge or deeply nested). */
+function describe(value: JsonValue): string {
+  if (Array.isArray(value)) return `an array of ${value.length} elements`;
+  if (value !== null && typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+  return String(value);
+}
+
+/** Most values (and object members) a document may hold: its parsed form, not its size, is what fills the worker. */
+const MAX_VALUES = 150_000;
+/** Deepest nesting of arrays and objects: JSONPath filters that compare values recurse into them. */
+const MAX_DEPTH = 1000;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+
+// Bounds what JSON.parse would build before it builds it (issue 11): a worker's heap limit alone does not
+// bound its memory, since V8's parser and a single huge array allocate outside or beyond it. One pass over the
+// text; strings are skipped, and every comma or opening bracket outside them counts as (at least) one value.
+function checkShape(text: string, what: string): void {
+  let values = 1;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) i++;
+        else if (d === QUOTE) break;
+      }
+    } else if (c === COMMA) {
+      values++;
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      values++;
+      if (++depth > MAX_DEPTH) throw new CollectionError('parse', `${what} is nested deeper than ${MAX_DEPTH} levels`);
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
+      depth--;
+    }
+    if (values > MAX_VALUES) throw new CollectionError('too_large', `${what} holds more than ${MAX_VALUES} values`);
+  }
+}
+
+function parseJson(text: string, what: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (err) {
+    throw new CollectionError('parse', `${what} is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
+  }
+}
+
+function parseNumber(text: string, what: string): number {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  if (trimmed === '' || Number.isNaN(value)) throw new CollectionError('parse', `${what} is not a number: ${describe(trimmed)}`);
+  return value;
+}
