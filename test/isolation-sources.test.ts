@@ -509,9 +509,9 @@ describe('http sources', () => {
       [
         'secret',
         `auth: { basic: { username: u, password: { file: ${fifo} } } }`,
-        /auth\.basic\.password: cannot read .*credential\.fifo: not a regular file \(a FIFO\)/,
+        /:\d+:\d+: sources\[0\]\.auth\.basic\.password\.file: .*credential\.fifo is not a regular file \(a FIFO\)/,
       ],
-      ['ca', `tls: { caFile: ${fifo} }`, /tls\.caFile: cannot read .*credential\.fifo: not a regular file \(a FIFO\)/],
+      ['ca', `tls: { caFile: ${fifo} }`, /:\d+:\d+: sources\[0\]\.tls\.caFile: .*credential\.fifo is not a regular file \(a FIFO\)/],
     ] as const;
     for (const [name, field, message] of cases) {
       const file = join(dir, `fifo-${name}.yaml`);

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { fileType } from './file-type.ts';
 import { ConfigError } from './yaml-document.ts';
 
 /**
@@ -52,15 +53,6 @@ function readAtMost(fd: number, limit: number): Buffer {
     length += n;
     if (n === 0 || length === limit) return buffer.subarray(0, length);
   }
-}
-
-function fileType(stats: Stats): string {
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a file';
 }
 
 /** Strict UTF-8: an invalid byte is an error at its line and column rather than a silent U+FFFD. */

@@ -1,5 +1,6 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { configPath } from './config-path.ts';
+import { fileType } from './file-type.ts';
 
 /**
  * A path in the config file to a file that must be readable when the config is loaded (a CA bundle, a secret):
@@ -7,8 +8,9 @@ import { configPath } from './config-path.ts';
  */
 export const readableFile = configPath.superRefine((path, ctx) => {
   try {
-    if (!statSync(path).isFile()) {
-      ctx.addIssue({ code: 'custom', message: `${path} is not a regular file` });
+    const stats = statSync(path);
+    if (!stats.isFile()) {
+      ctx.addIssue({ code: 'custom', message: `${path} is not a regular file (${fileType(stats)})` });
       return;
     }
     accessSync(path, constants.R_OK);

@@ -1,5 +1,6 @@
 import { constants, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { fileType } from '../../config/file-type.ts';
 import { CollectionError } from '../collection-error.ts';
 import { formatSize } from './byte-size.ts';
 
@@ -47,13 +48,4 @@ export async function readRegularFile(
   } finally {
     await handle.close();
   }
-}
-
-function fileType(stats: Stats): string {
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a file';
 }
