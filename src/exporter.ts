@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { SourceCollector, type SourceStatus } from './collector/source-collector.ts';
+import { SourceSet } from './collector/source-set.ts';
 import type { ResolvedConfig } from './config/resolved.ts';
 import { createApp } from './http/app.ts';
 import type { ListenAddress } from './http/listen-address.ts';
@@ -7,7 +8,6 @@ import { listen } from './http/server.ts';
 import type { WebConfig } from './http/web-config.ts';
 import { WebConfigWatcher } from './http/web-config-watcher.ts';
 import type { Logger } from './logging.ts';
-import { SourceSet } from './reload.ts';
 import { createMeterProvider } from './telemetry/meter-provider.ts';
 import { registerProcessMetrics } from './telemetry/process-metrics.ts';
 import { PrometheusPull } from './telemetry/prometheus-pull.ts';

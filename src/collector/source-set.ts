@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Meter, type MeterProvider, ValueType } from '@opentelemetry/api';
-import { errorMessage, RunningSource } from './collector/running-source.ts';
-import type { SourceCollector } from './collector/source-collector.ts';
-import type { ResolvedConfig, ResolvedSource } from './config/resolved.ts';
-import type { Logger } from './logging.ts';
+import type { ResolvedConfig, ResolvedSource } from '../config/resolved.ts';
+import type { Logger } from '../logging.ts';
+import { errorMessage, RunningSource } from './running-source.ts';
+import type { SourceCollector } from './source-collector.ts';
 
 export interface SourceSetOptions {
   readonly collector: SourceCollector;
