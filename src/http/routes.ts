@@ -16,7 +16,7 @@ export interface RouteContext {
   readonly reload: (() => Promise<boolean>) | undefined;
 }
 
-export interface MetricsEndpoint extends MetricsRouteOptions {
+interface MetricsEndpoint extends MetricsRouteOptions {
   /** --web.telemetry-path: any path but the fixed ones below. */
   readonly path: string;
   /** Concurrent metrics requests allowed (0: unlimited). */

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { configPath } from '../config/config-path.ts';
+import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
+import { configPath } from './config-path.ts';
 import { createMapping, metricsMappingSchema, parseJson } from './json-mapping.ts';
 import { defineSource } from './source.ts';
 
@@ -9,17 +10,15 @@ import { defineSource } from './source.ts';
 export const fileSource = defineSource({
   kind: 'file',
   description: 'A JSON file written by another job, mapped to metrics',
-  options: z.strictObject({
-    /** The JSON file; relative to the config file. */
-    path: configPath,
-    metrics: metricsMappingSchema,
-  }),
+  options: ({ configDir }) =>
+    z.strictObject({
+      /** The JSON file; relative to the config file. */
+      path: configPath(configDir),
+      metrics: metricsMappingSchema,
+    }),
   setup({ name, meter, options }) {
     const mapping = createMapping(meter, options.metrics);
-    const age = meter.createObservableGauge('custom_exporter_file_age_seconds', {
-      description: 'Time since the file of a file source was last modified',
-      unit: 's',
-    });
+    const age = meter.createObservableGauge(SELF_METRICS.fileAge.name, instrumentOptions(SELF_METRICS.fileAge));
     meter.addBatchObservableCallback(
       async (result) => {
         let text: string;

@@ -1,16 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { configPath } from '../config/config-path.ts';
+import { configPath } from './config-path.ts';
 
 /** A credential in the config: given inline (`value`), read from a file (`file`) or from the environment (`env`). */
-export const secretSchema = z
-  .strictObject({ value: z.string().optional(), file: configPath.optional(), env: z.string().min(1).optional() })
-  .superRefine((secret, ctx) => {
-    const given = [secret.value, secret.file, secret.env].filter((v) => v !== undefined).length;
-    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of value, file or env' });
-  });
+export function secretSchema(configDir: string) {
+  return z
+    .strictObject({ value: z.string().optional(), file: configPath(configDir).optional(), env: z.string().min(1).optional() })
+    .superRefine((secret, ctx) => {
+      const given = [secret.value, secret.file, secret.env].filter((v) => v !== undefined).length;
+      if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of value, file or env' });
+    });
+}
 
-export type Secret = z.output<typeof secretSchema>;
+type Secret = z.output<ReturnType<typeof secretSchema>>;
 
 /**
  * Checks that the secret can be read now (a missing variable or file fails the source's start) and returns a
