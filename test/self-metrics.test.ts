@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SELF_METRICS, type SelfMetric } from '../src/telemetry/self-metrics.ts';
+import { PROCESS_METRICS, SELF_METRICS, type SelfMetric } from '../src/telemetry/self-metrics.ts';
 import { startTestExporter } from './support/exporter.ts';
 
 const CATALOG: readonly SelfMetric[] = Object.values(SELF_METRICS);
@@ -15,20 +15,20 @@ const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 /** The name Prometheus shows: counters get `_total`. */
 const exposedName = (metric: SelfMetric) => (metric.kind === 'counter' ? `${metric.name}_total` : metric.name);
 
-/** Every custom_exporter_* family of an exposition: its help, and the label names of its series. */
+/** Every family of the exporter's own metrics in an exposition: its help, and the label names of its series. */
 function selfFamilies(body: string): Map<string, { help: string | undefined; labels: Set<string> }> {
   const families = new Map<string, { help: string | undefined; labels: Set<string> }>();
   const family = (name: string) => families.get(name) ?? families.set(name, { help: undefined, labels: new Set() }).get(name)!;
   for (const line of body.split('\n')) {
-    const help = /^# HELP (custom_exporter_\w+) (.*)$/.exec(line);
+    const help = /^# HELP ((?:custom_exporter|process|nodejs)_\w+) (.*)$/.exec(line);
     if (help) family(help[1]!).help = help[2];
-    const sample = /^(custom_exporter_\w+?)(?:\{(.*)\})? \S+$/.exec(line);
+    const sample = /^((?:custom_exporter|process|nodejs)_\w+?)(?:\{(.*)\})? \S+$/.exec(line);
     if (sample) for (const [, label] of (sample[2] ?? '').matchAll(/(\w+)="/g)) family(sample[1]!).labels.add(label!);
   }
   return families;
 }
 
-test('every custom_exporter_* metric on /metrics is one of the catalog, with its help and labels, and every one shows up', async () => {
+test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one of the catalog, with its help and labels, and every one shows up', async () => {
   const target = createServer((_req, res) => res.end('{"open": 3}')).listen(0, '127.0.0.1');
   await new Promise((resolve) => target.once('listening', resolve));
   const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
@@ -54,7 +54,7 @@ test('every custom_exporter_* metric on /metrics is one of the catalog, with its
     },
   );
   try {
-    const expected = new Map(CATALOG.map((m) => [exposedName(m), m]));
+    const expected = new Map([...CATALOG, ...Object.values(PROCESS_METRICS)].map((m) => [exposedName(m), m]));
     let families = selfFamilies('');
     const deadline = Date.now() + 10_000;
     // The first scrape answers before it is counted, and pushes fail only after their timeout: scrape until all show.

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type Meter, ValueType } from '@opentelemetry/api';
+import type { Meter } from '@opentelemetry/api';
+import { instrumentOptions, PROCESS_METRICS, type SelfMetric } from './self-metrics.ts';
 
 const RESOLUTION_MS = 10;
 
@@ -13,41 +14,15 @@ export function registerProcessMetrics(meter: Meter): () => void {
   eventLoop.enable();
   const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
 
-  const cpu = meter.createObservableCounter('process_cpu_seconds', {
-    description: 'Total user and system CPU time spent in seconds',
-    unit: 's',
-  });
-  const rss = meter.createObservableGauge('process_resident_memory_bytes', {
-    description: 'Resident memory size in bytes',
-    unit: 'By',
-    valueType: ValueType.INT,
-  });
-  const start = meter.createObservableGauge('process_start_time_seconds', {
-    description: 'Start time of the process since unix epoch in seconds',
-    unit: 's',
-  });
-  const openFds = meter.createObservableGauge('process_open_fds', {
-    description: 'Number of open file descriptors',
-    valueType: ValueType.INT,
-  });
-  const maxFds = meter.createObservableGauge('process_max_fds', {
-    description: 'Maximum number of open file descriptors',
-    valueType: ValueType.INT,
-  });
-  const heapUsed = meter.createObservableGauge('nodejs_heap_size_used_bytes', {
-    description: 'Process heap size used from Node.js in bytes',
-    unit: 'By',
-    valueType: ValueType.INT,
-  });
-  const heapTotal = meter.createObservableGauge('nodejs_heap_size_total_bytes', {
-    description: 'Process heap size from Node.js in bytes',
-    unit: 'By',
-    valueType: ValueType.INT,
-  });
-  const lag = meter.createObservableGauge('nodejs_eventloop_lag_seconds', {
-    description: 'Event loop delay since the previous collection, by statistic (mean, p50, p99, max)',
-    unit: 's',
-  });
+  const gauge = (metric: SelfMetric) => meter.createObservableGauge(metric.name, instrumentOptions(metric));
+  const cpu = meter.createObservableCounter(PROCESS_METRICS.cpu.name, instrumentOptions(PROCESS_METRICS.cpu));
+  const rss = gauge(PROCESS_METRICS.residentMemory);
+  const start = gauge(PROCESS_METRICS.startTime);
+  const openFds = gauge(PROCESS_METRICS.openFds);
+  const maxFds = gauge(PROCESS_METRICS.maxFds);
+  const heapUsed = gauge(PROCESS_METRICS.heapUsed);
+  const heapTotal = gauge(PROCESS_METRICS.heapTotal);
+  const lag = gauge(PROCESS_METRICS.eventLoopLag);
 
   const callback = async (result: Parameters<Parameters<Meter['addBatchObservableCallback']>[0]>[0]) => {
     const usage = process.cpuUsage();

@@ -1,6 +1,7 @@
 import { type Meter, type MetricOptions, type ObservableGauge, ValueType } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { VERSION } from '../version.ts';
+import type { ExportOutcome } from './push-readers.ts';
 
 /**
  * One of the exporter's own metrics. `name` is the OpenTelemetry instrument name: Prometheus adds `_total` to
@@ -126,6 +127,77 @@ export const SELF_METRICS = {
   },
 } as const satisfies Record<string, SelfMetric>;
 
+/**
+ * The exporter's process metrics, under the names Prometheus client libraries use (process_*, nodejs_*), so
+ * existing dashboards and alerts work unchanged; --web.disable-exporter-metrics turns them off.
+ */
+export const PROCESS_METRICS = {
+  cpu: {
+    name: 'process_cpu_seconds',
+    kind: 'counter',
+    description: 'Total user and system CPU time spent in seconds',
+    unit: 's',
+    valueType: ValueType.DOUBLE,
+    labels: [],
+  },
+  residentMemory: {
+    name: 'process_resident_memory_bytes',
+    kind: 'gauge',
+    description: 'Resident memory size in bytes',
+    unit: 'By',
+    valueType: ValueType.INT,
+    labels: [],
+  },
+  startTime: {
+    name: 'process_start_time_seconds',
+    kind: 'gauge',
+    description: 'Start time of the process since unix epoch in seconds',
+    unit: 's',
+    valueType: ValueType.DOUBLE,
+    labels: [],
+  },
+  openFds: {
+    name: 'process_open_fds',
+    kind: 'gauge',
+    description: 'Number of open file descriptors',
+    unit: '',
+    valueType: ValueType.INT,
+    labels: [],
+  },
+  maxFds: {
+    name: 'process_max_fds',
+    kind: 'gauge',
+    description: 'Maximum number of open file descriptors',
+    unit: '',
+    valueType: ValueType.INT,
+    labels: [],
+  },
+  heapUsed: {
+    name: 'nodejs_heap_size_used_bytes',
+    kind: 'gauge',
+    description: 'Process heap size used from Node.js in bytes',
+    unit: 'By',
+    valueType: ValueType.INT,
+    labels: [],
+  },
+  heapTotal: {
+    name: 'nodejs_heap_size_total_bytes',
+    kind: 'gauge',
+    description: 'Process heap size from Node.js in bytes',
+    unit: 'By',
+    valueType: ValueType.INT,
+    labels: [],
+  },
+  eventLoopLag: {
+    name: 'nodejs_eventloop_lag_seconds',
+    kind: 'gauge',
+    description: 'Event loop delay since the previous collection, by statistic (mean, p50, p99, max)',
+    unit: 's',
+    valueType: ValueType.DOUBLE,
+    labels: ['stat'],
+  },
+} as const satisfies Record<string, SelfMetric>;
+
 /** The options for creating `metric` as an instrument (createObservableGauge(metric.name, instrumentOptions(metric))). */
 export function instrumentOptions(metric: SelfMetric): MetricOptions {
   return { description: metric.description, unit: metric.unit, valueType: metric.valueType };
@@ -143,7 +215,7 @@ export function metricDescriptor(metric: SelfMetric): MetricDescriptor {
 export class ExportCounts {
   readonly #counts = new Map<string, { exporter: string; outcome: string; count: number }>();
 
-  readonly count = (exporter: string, outcome: 'success' | 'failure'): void => {
+  readonly count = (exporter: string, outcome: ExportOutcome): void => {
     const key = `${exporter}\u0000${outcome}`;
     const entry = this.#counts.get(key) ?? { exporter, outcome, count: 0 };
     entry.count++;
