@@ -1,7 +1,6 @@
 import { type Meter, type MetricOptions, type ObservableGauge, ValueType } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
 import { VERSION } from '../version.ts';
-import type { ExportOutcome } from './push-readers.ts';
 
 /**
  * One of the exporter's own metrics. `name` is the OpenTelemetry instrument name: Prometheus adds `_total` to
@@ -207,6 +206,9 @@ export function instrumentOptions(metric: SelfMetric): MetricOptions {
 export function metricDescriptor(metric: SelfMetric): MetricDescriptor {
   return { name: metric.name, description: metric.description, unit: metric.unit, valueType: metric.valueType };
 }
+
+/** The `outcome` label of custom_exporter_exports. */
+export type ExportOutcome = 'success' | 'failure';
 
 /**
  * Push outcomes, counted before the MeterProvider exists (its push readers report them) and observed by
