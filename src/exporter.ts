@@ -73,7 +73,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   } catch (err) {
     // Nothing may keep running when the port cannot be had.
     sources.stop();
-    await telemetry.shutdown();
+    await telemetry.abandon();
     throw err;
   }
   logListening(settings, http, sources);
@@ -91,7 +91,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   };
 }
 
-/** Starts the config's sources on the telemetry's MeterProvider; if one fails, telemetry is shut down again. */
+/** Starts the config's sources on the telemetry's MeterProvider; if one fails, telemetry is stopped again. */
 async function startSources(config: ResolvedConfig, collector: SourceCollector, telemetry: Telemetry, logger: Logger): Promise<SourceSet> {
   try {
     return await SourceSet.start(config, {
@@ -101,7 +101,7 @@ async function startSources(config: ResolvedConfig, collector: SourceCollector, 
       logger,
     });
   } catch (err) {
-    await telemetry.shutdown();
+    await telemetry.abandon();
     throw err;
   }
 }

@@ -31,6 +31,8 @@ export interface Telemetry {
   readonly self: SelfInstruments;
   /** Stops process metrics, and lets push readers export once more (bounded by the export timeout). */
   shutdown(): Promise<void>;
+  /** Stops everything without waiting for that last export: the exporter failed to start. */
+  abandon(): Promise<void>;
 }
 
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
@@ -51,6 +53,12 @@ export async function startTelemetry(options: TelemetryOptions): Promise<Telemet
     async shutdown() {
       stopProcessMetrics();
       await meterProvider.shutdown({ timeoutMillis: settings.timeoutMs });
+    },
+    async abandon() {
+      stopProcessMetrics();
+      // Shutting a push reader down pushes once more, and its retries would keep a failed process alive for the
+      // export timeout. Its schedule is an unref'd timer: left alone, it holds nothing open.
+      if (pushReaders.length === 0) await meterProvider.shutdown();
     },
   };
 }
