@@ -62,12 +62,12 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   const sources = await startSources(config, collector, telemetry, logger);
   const loadConfig = settings.loadConfig ?? (async () => config);
   const reload = () => sources.reload(loadConfig);
-  const state = { ready: true };
+  let ready = true;
   let http: HttpService;
   try {
     http = await startHttpPart(settings, telemetry, {
       sources: () => collector.status(),
-      isReady: () => state.ready,
+      isReady: () => ready,
       reload: settings.enableLifecycle ? reload : undefined,
     });
   } catch (err) {
@@ -83,7 +83,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     status: () => collector.status(),
     reload,
     async stop() {
-      state.ready = false;
+      ready = false;
       await http.stop(SHUTDOWN_GRACE_MS);
       sources.stop();
       await telemetry.shutdown();
@@ -106,10 +106,11 @@ async function startSources(config: ResolvedConfig, collector: SourceCollector, 
   }
 }
 
+/** Serves the pull reader's metrics (when Prometheus is an exporter) beside the landing page, probes and reload. */
 function startHttpPart(
   settings: ExporterSettings,
   telemetry: Telemetry,
-  exporter: { sources: () => SourceStatus[]; isReady: () => boolean; reload: (() => Promise<boolean>) | undefined },
+  served: { sources: () => SourceStatus[]; isReady: () => boolean; reload: (() => Promise<boolean>) | undefined },
 ): Promise<HttpService> {
   const { config, logger } = settings;
   const web = settings.web ?? PLAIN_WEB;
@@ -119,7 +120,7 @@ function startHttpPart(
     web,
     logger,
     routes: {
-      about: { name: NAME, version: VERSION, sources: exporter.sources },
+      about: { name: NAME, version: VERSION, sources: served.sources },
       metrics: pull && {
         path: settings.telemetryPath,
         maxRequests: web.maxRequests,
@@ -128,8 +129,8 @@ function startHttpPart(
         timeoutOffsetMs: config.global.scrapeTimeoutOffset,
         onScrape: telemetry.self.countScrape,
       },
-      isReady: exporter.isReady,
-      reload: exporter.reload,
+      isReady: served.isReady,
+      reload: served.reload,
     },
   });
 }

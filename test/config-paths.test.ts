@@ -72,3 +72,17 @@ function listeningAddress(child: ChildProcessByStdio<null, null, Readable>, time
     });
   });
 }
+
+test('a module whose options function throws is a config error naming the module field, file and reason', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'config-paths-'));
+  await writeFile(
+    join(dir, 'broken.mjs'),
+    "export default { kind: 'broken', description: '', options: () => { throw new Error('no schema today'); }, setup() {} };\n",
+  );
+  const file = join(dir, 'sources.yaml');
+  await writeFile(file, 'sources:\n  - kind: module\n    module: broken.mjs\n');
+  await assert.rejects(loadConfigFile(file, builtinSources), {
+    name: 'ConfigError',
+    message: `${file}:3:5: sources[0].module: cannot build the options schema of ${join(dir, 'broken.mjs')}: no schema today`,
+  });
+});

@@ -102,7 +102,19 @@ async function resolveModule(
   } catch (err) {
     fail(locate, ['sources', index, 'module'], `cannot load source module ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const parsed = optionsSchema(definition, context).safeParse(entry.options, { reportInput: true });
+  let schema: ReturnType<typeof optionsSchema>;
+  try {
+    // The module's own code: a function of the config file that may throw or return something else.
+    schema = optionsSchema(definition, context);
+    if (typeof schema?.safeParse !== 'function') throw new Error('it is not a zod schema');
+  } catch (err) {
+    fail(
+      locate,
+      ['sources', index, 'module'],
+      `cannot build the options schema of ${file}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  const parsed = schema.safeParse(entry.options, { reportInput: true });
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, locate, ['sources', index, 'options']));
   return { ...common(entry, index, config, locate), definition, options: parsed.data, module: file };
 }
