@@ -3,8 +3,10 @@ import { SourceSetupError } from './collector/running-source.ts';
 import { defaultConfig } from './config/default.ts';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import type { ResolvedConfig } from './config/resolved.ts';
-import { DEFAULT_MAX_REQUESTS, type Exporter, startExporter } from './exporter.ts';
+import { type Exporter, startExporter } from './exporter.ts';
+import { DEFAULT_MAX_REQUESTS } from './http/http-service.ts';
 import { type ListenAddress, parseListenAddress } from './http/listen-address.ts';
+import { RESERVED_PATHS } from './http/routes.ts';
 import { loadWebConfig } from './http/web-config.ts';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel, routeDiagnostics } from './logging.ts';
 import { releaseStartupMemory } from './release-memory.ts';
@@ -13,7 +15,7 @@ import { resolveTelemetrySettings, type TelemetrySettings, TelemetrySettingsErro
 import { NAME, VERSION } from './version.ts';
 
 /** Exit code for bad input (flags, config file), as promtool and the Prometheus exporters use. */
-export const EXIT_INVALID = 2;
+const EXIT_INVALID = 2;
 
 interface Flags {
   'web.listenAddress': ListenAddress;
@@ -161,8 +163,8 @@ async function serve(flags: Flags): Promise<void> {
 }
 
 function telemetryPath(path: string): string {
-  if (!path.startsWith('/') || ['/', '/healthz', '/readyz', '/-/reload'].includes(path)) {
-    throw new Error(`"${path}" must start with / and not be /, /healthz, /readyz or /-/reload`);
+  if (!path.startsWith('/') || RESERVED_PATHS.includes(path)) {
+    throw new Error(`"${path}" must start with / and not be one of the exporter's other paths: ${RESERVED_PATHS.join(', ')}`);
   }
   return path;
 }

@@ -1,20 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import { SourceCollector, type SourceStatus } from './collector/source-collector.ts';
+import { SourceSet } from './collector/source-set.ts';
 import type { ResolvedConfig } from './config/resolved.ts';
-import { createApp } from './http/app.ts';
+import { type HttpService, PLAIN_WEB, startHttp, type WebSettings } from './http/http-service.ts';
 import type { ListenAddress } from './http/listen-address.ts';
-import { listen } from './http/server.ts';
-import type { WebConfig } from './http/web-config.ts';
-import { WebConfigWatcher } from './http/web-config-watcher.ts';
 import type { Logger } from './logging.ts';
-import { SourceSet } from './reload.ts';
-import { createMeterProvider } from './telemetry/meter-provider.ts';
-import { registerProcessMetrics } from './telemetry/process-metrics.ts';
-import { PrometheusPull } from './telemetry/prometheus-pull.ts';
-import { createPushReaders } from './telemetry/push-readers.ts';
-import { exportCounter, registerBuildInfo, scrapeCounter } from './telemetry/self-metrics.ts';
+import { startTelemetry, type Telemetry } from './telemetry/telemetry.ts';
 import type { TelemetrySettings } from './telemetry/telemetry-settings.ts';
 import { NAME, VERSION } from './version.ts';
+
+export type { WebSettings };
 
 export interface ExporterSettings {
   readonly config: ResolvedConfig;
@@ -33,18 +28,6 @@ export interface ExporterSettings {
   readonly logger: Logger;
 }
 
-/** How the HTTP side is protected (--web.* flags and the web config file). */
-export interface WebSettings {
-  /** TLS, basic auth users and response headers; undefined serves plain HTTP to everyone. */
-  readonly config: WebConfig | undefined;
-  readonly maxRequests: number;
-  readonly protectHealth: boolean;
-}
-
-export const DEFAULT_MAX_REQUESTS = 40;
-const PLAIN_WEB: WebSettings = { config: undefined, maxRequests: DEFAULT_MAX_REQUESTS, protectHealth: false };
-const NO_WEB_CONFIG = { headers: {}, users: new Map<string, string>() };
-
 export interface Exporter {
   readonly address: AddressInfo;
   status(): SourceStatus[];
@@ -56,95 +39,115 @@ export interface Exporter {
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** Wires config → sources → OpenTelemetry → readers → HTTP, and starts serving. */
+/**
+ * The composition root: config → sources → OpenTelemetry → readers → HTTP. Three parts, each built by its own
+ * function from what the ones before returned: telemetry (MeterProvider, readers, own metrics), the running
+ * sources, and HTTP.
+ */
 export async function startExporter(settings: ExporterSettings): Promise<Exporter> {
   const { config, logger } = settings;
-  const web = settings.web ?? PLAIN_WEB;
   const collector = new SourceCollector({
     defaultTimeoutMs: config.global.scrapeTimeout,
     logger,
     selfScope: { name: NAME, version: VERSION },
   });
-  // Every reader collects the same sources through the same collector: pulled and pushed values agree.
-  const text = { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo };
-  const pull = settings.telemetry.exporters.has('prometheus')
-    ? new PrometheusPull([collector], config.global.seriesLimit, logger, text)
-    : undefined;
-  let countExport: ReturnType<typeof exportCounter> = () => {};
-  const pushReaders = await createPushReaders(
-    settings.telemetry,
-    [collector],
-    (exporter, outcome) => countExport(exporter, outcome),
-    logger,
-  );
-  const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders], config.global.seriesLimit);
-  const selfMeter = meterProvider.getMeter(NAME, VERSION);
-  registerBuildInfo(selfMeter);
-  if (pushReaders.length > 0) countExport = exportCounter(selfMeter);
-  const stopProcessMetrics = settings.exporterMetrics ? registerProcessMetrics(selfMeter) : () => {};
-
-  let sources: SourceSet;
-  try {
-    sources = await SourceSet.start(config, { collector, meterProvider, selfMeter, logger });
-  } catch (err) {
-    await meterProvider.shutdown({ timeoutMillis: settings.telemetry.timeoutMs });
-    throw err;
-  }
-  const loadConfig = settings.loadConfig ?? (async () => config);
-  const reload = () => sources.reload(loadConfig);
-
-  let ready = true;
-  const app = createApp({
-    name: NAME,
-    version: VERSION,
-    telemetryPath: settings.telemetryPath,
-    metrics: pull && {
-      scrape: (timeoutMs) => pull.scrape(timeoutMs),
-      defaultTimeoutMs: config.global.scrapeTimeout,
-      timeoutOffsetMs: config.global.scrapeTimeoutOffset,
-      onScrape: scrapeCounter(selfMeter),
-    },
-    sources: () => collector.status(),
-    isReady: () => ready,
-    reload: settings.enableLifecycle ? reload : undefined,
-    maxRequests: web.maxRequests,
-    protectHealth: web.protectHealth,
-    web: () => webConfig?.current ?? NO_WEB_CONFIG,
+  const telemetry = await startTelemetry({
+    settings: settings.telemetry,
+    producers: [collector],
+    seriesLimit: config.global.seriesLimit,
+    text: { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo },
+    processMetrics: settings.exporterMetrics,
     logger,
   });
-  const server = await listen(app, settings.listen, web.config?.tls);
-  const webConfig =
-    web.config &&
-    new WebConfigWatcher(web.config, logger, (next) => {
-      if (next.tls && server.tls) server.updateTls(next.tls);
+  const sources = await startSources(config, collector, telemetry, logger);
+  const loadConfig = settings.loadConfig ?? (async () => config);
+  const reload = () => sources.reload(loadConfig);
+  let ready = true;
+  let http: HttpService;
+  try {
+    http = await startHttpPart(settings, telemetry, {
+      sources: () => collector.status(),
+      isReady: () => ready,
+      reload: settings.enableLifecycle ? reload : undefined,
     });
-  webConfig?.start();
+  } catch (err) {
+    // Nothing may keep running when the port cannot be had.
+    sources.stop();
+    await telemetry.abandon();
+    throw err;
+  }
+  logListening(settings, http, sources);
+
+  return {
+    address: http.address,
+    status: () => collector.status(),
+    reload,
+    async stop() {
+      ready = false;
+      await http.stop(SHUTDOWN_GRACE_MS);
+      sources.stop();
+      await telemetry.shutdown();
+    },
+  };
+}
+
+/** Starts the config's sources on the telemetry's MeterProvider; if one fails, telemetry is stopped again. */
+async function startSources(config: ResolvedConfig, collector: SourceCollector, telemetry: Telemetry, logger: Logger): Promise<SourceSet> {
+  try {
+    return await SourceSet.start(config, {
+      collector,
+      meterProvider: telemetry.meterProvider,
+      reloadMetrics: telemetry.self.reload,
+      logger,
+    });
+  } catch (err) {
+    await telemetry.abandon();
+    throw err;
+  }
+}
+
+/** Serves the pull reader's metrics (when Prometheus is an exporter) beside the landing page, probes and reload. */
+function startHttpPart(
+  settings: ExporterSettings,
+  telemetry: Telemetry,
+  served: { sources: () => SourceStatus[]; isReady: () => boolean; reload: (() => Promise<boolean>) | undefined },
+): Promise<HttpService> {
+  const { config, logger } = settings;
+  const web = settings.web ?? PLAIN_WEB;
+  const { pull } = telemetry;
+  return startHttp({
+    listen: settings.listen,
+    web,
+    logger,
+    routes: {
+      about: { name: NAME, version: VERSION, sources: served.sources },
+      metrics: pull && {
+        path: settings.telemetryPath,
+        maxRequests: web.maxRequests,
+        scrape: (timeoutMs) => pull.scrape(timeoutMs),
+        defaultTimeoutMs: config.global.scrapeTimeout,
+        timeoutOffsetMs: config.global.scrapeTimeoutOffset,
+        onScrape: telemetry.self.countScrape,
+      },
+      isReady: served.isReady,
+      reload: served.reload,
+    },
+  });
+}
+
+function logListening(settings: ExporterSettings, http: HttpService, sources: SourceSet): void {
+  const { logger } = settings;
   const exporters = [...settings.telemetry.exporters].join(',');
   logger.info(
     {
-      address: `${server.address.address}:${server.address.port}`,
-      tls: server.tls,
+      address: `${http.address.address}:${http.address.port}`,
+      tls: http.tls,
       sources: sources.sources.map((s) => s.name).join(','),
-      config: config.file ?? 'built-in demo',
+      config: settings.config.file ?? 'built-in demo',
       exporters,
     },
     'listening',
   );
   if (exporters === '')
     logger.warn('no metric exporter enabled (OTEL_METRICS_EXPORTER=none or OTEL_SDK_DISABLED=true): metrics are neither served nor pushed');
-
-  return {
-    address: server.address,
-    status: () => collector.status(),
-    reload,
-    async stop() {
-      ready = false;
-      webConfig?.stop();
-      await server.close(SHUTDOWN_GRACE_MS);
-      sources.stop();
-      stopProcessMetrics();
-      // Push readers export once more on shutdown, bounded by the export timeout.
-      await meterProvider.shutdown({ timeoutMillis: settings.telemetry.timeoutMs });
-    },
-  };
 }

@@ -110,23 +110,23 @@ test('--web.disable-exporter-metrics leaves out process_* and nodejs_* but keeps
 
 test('when collection fails as a whole, /metrics answers 503 with a one-line reason', async () => {
   const codes: number[] = [];
-  const app = createApp({
-    name: 'custom-exporter',
-    version: '0.0.0',
-    telemetryPath: '/metrics',
-    metrics: {
-      scrape: () => Promise.reject(new Error('collection did not finish within 100 ms')),
-      defaultTimeoutMs: 100,
-      timeoutOffsetMs: 0,
-      onScrape: (code) => codes.push(code),
+  const app = createApp(
+    {
+      about: { name: 'custom-exporter', version: '0.0.0', sources: () => [] },
+      metrics: {
+        path: '/metrics',
+        maxRequests: 40,
+        scrape: () => Promise.reject(new Error('collection did not finish within 100 ms')),
+        defaultTimeoutMs: 100,
+        timeoutOffsetMs: 0,
+        onScrape: (code) => codes.push(code),
+      },
+      isReady: () => true,
+      reload: undefined,
     },
-    sources: () => [],
-    isReady: () => true,
-    maxRequests: 40,
-    protectHealth: false,
-    web: () => ({ headers: {}, users: new Map() }),
-    logger: pino({ level: 'silent' }),
-  });
+    { web: () => ({ headers: {}, users: new Map() }), protectHealth: false },
+    pino({ level: 'silent' }),
+  );
   const server = await listen(app, { host: '127.0.0.1', port: 0 }, undefined);
   try {
     const res = await raw(`http://127.0.0.1:${server.address.port}/metrics`);

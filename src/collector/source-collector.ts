@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { type Attributes, ValueType } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import {
@@ -13,6 +13,7 @@ import {
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../logging.ts';
+import { metricDescriptor, SELF_METRICS, type SelfMetric } from '../telemetry/self-metrics.ts';
 import type { ObservableInstrument } from './observable-registry.ts';
 import type { InstrumentObservations, ObservationRound } from './observation-round.ts';
 import type { RunningSource, SourceOutcome } from './running-source.ts';
@@ -129,16 +130,10 @@ export class SourceCollector implements MetricProducer {
     }
     const start = this.#startTime;
     return [
-      gauge('custom_exporter_source_up', 'Whether the last collection of the source succeeded (1) or failed (0)', '', up, now),
-      gauge('custom_exporter_source_duration_seconds', 'How long the last collection of the source took', 's', seconds, now),
-      gauge(
-        'custom_exporter_source_last_success_timestamp_seconds',
-        'When the source was last collected successfully',
-        's',
-        lastSuccess,
-        now,
-      ),
-      counter('custom_exporter_source_errors', 'Failed collections of the source, by reason', errors, start, now),
+      gauge(SELF_METRICS.sourceUp, up, now),
+      gauge(SELF_METRICS.sourceDuration, seconds, now),
+      gauge(SELF_METRICS.sourceLastSuccess, lastSuccess, now),
+      counter(SELF_METRICS.sourceErrors, errors, start, now),
     ].filter((m) => m.dataPoints.length > 0);
   }
 }
@@ -197,12 +192,15 @@ function dataPoints(points: readonly Point[], start: number, end: number) {
   return points.map(([attributes, value]) => ({ startTime, endTime, attributes, value }));
 }
 
-function gauge(name: string, description: string, unit: string, points: Point[], now: number): MetricData {
-  const descriptor = { name, description, unit, valueType: ValueType.DOUBLE };
-  return { ...base(descriptor), dataPointType: DataPointType.GAUGE, dataPoints: dataPoints(points, now, now) };
+function gauge(metric: SelfMetric, points: Point[], now: number): MetricData {
+  return { ...base(metricDescriptor(metric)), dataPointType: DataPointType.GAUGE, dataPoints: dataPoints(points, now, now) };
 }
 
-function counter(name: string, description: string, points: Point[], start: number, now: number): MetricData {
-  const descriptor = { name, description, unit: '', valueType: ValueType.INT };
-  return { ...base(descriptor), dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: dataPoints(points, start, now) };
+function counter(metric: SelfMetric, points: Point[], start: number, now: number): MetricData {
+  return {
+    ...base(metricDescriptor(metric)),
+    dataPointType: DataPointType.SUM,
+    isMonotonic: true,
+    dataPoints: dataPoints(points, start, now),
+  };
 }

@@ -1,8 +1,8 @@
+import { dirname, resolve } from 'node:path';
 import { type Document, isSeq } from 'yaml';
 import { settleWithin, TimeoutExceededError } from '../settle-within.ts';
 import { importSourceModule, MODULE_KIND } from '../sources/module.ts';
-import type { SourceDefinition } from '../sources/source.ts';
-import { relativeTo } from './config-path.ts';
+import { type OptionsContext, optionsSchema, type SourceDefinition } from '../sources/source.ts';
 import { readConfigText } from './read-config-file.ts';
 import type { CollectionPolicy, ResolvedConfig, ResolvedSource } from './resolved.ts';
 import { type Config, configSchema, type SourceEntry } from './schema.ts';
@@ -19,14 +19,15 @@ export async function loadConfigFile(file: string, definitions: readonly SourceD
 const MAX_SOURCES = 1000;
 
 /** Validates config text; `kind: module` sources have their file imported and their options checked by its schema. */
-export async function resolveConfig(text: string, file: string, definitions: readonly SourceDefinition[]): Promise<ResolvedConfig> {
-  const { config, locate } = validate(text, file, definitions);
+async function resolveConfig(text: string, file: string, definitions: readonly SourceDefinition[]): Promise<ResolvedConfig> {
+  const context = optionsContext(file);
+  const { config, locate } = validate(text, file, definitions, context);
   const problems: string[] = [];
   const sources = await Promise.all(
     config.sources.map(async (entry, index) => {
       try {
         return entry.kind === MODULE_KIND
-          ? await resolveModule(entry, index, config, locate)
+          ? await resolveModule(entry, index, config, context, locate)
           : resolveBuiltin(entry, index, config, definitions, locate);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
@@ -41,7 +42,7 @@ export async function resolveConfig(text: string, file: string, definitions: rea
 
 /** Validates config text whose sources are all built-in kinds (no `kind: module`, which needs resolveConfig). */
 export function parseConfig(text: string, file: string, definitions: readonly SourceDefinition[]): ResolvedConfig {
-  const { config, locate } = validate(text, file, definitions);
+  const { config, locate } = validate(text, file, definitions, optionsContext(file));
   const sources = config.sources.map((entry, index) => {
     if (entry.kind === MODULE_KIND)
       fail(locate, ['sources', index, 'kind'], 'module sources need their file loaded (resolveConfig or loadConfigFile)');
@@ -50,8 +51,13 @@ export function parseConfig(text: string, file: string, definitions: readonly So
   return { file, global: config.global, telemetry: config.telemetry, sources };
 }
 
-function validate(text: string, file: string, definitions: readonly SourceDefinition[]): { config: Config; locate: Locate } {
-  const { data, locate } = relativeTo(file, () => parseYaml(text, file, configSchema(definitions), limitSources));
+function validate(
+  text: string,
+  file: string,
+  definitions: readonly SourceDefinition[],
+  context: OptionsContext,
+): { config: Config; locate: Locate } {
+  const { data, locate } = parseYaml(text, file, configSchema(definitions, context), limitSources);
   const config = data as Config;
   const seen = new Map<string, number>();
   config.sources.forEach((entry, index) => {
@@ -86,7 +92,13 @@ function resolveBuiltin(
   return { ...common(entry, index, config, locate), definition, options };
 }
 
-async function resolveModule(entry: SourceEntry, index: number, config: Config, locate: Locate): Promise<ResolvedSource> {
+async function resolveModule(
+  entry: SourceEntry,
+  index: number,
+  config: Config,
+  context: OptionsContext,
+  locate: Locate,
+): Promise<ResolvedSource> {
   const file = entry.module as string;
   let definition: SourceDefinition;
   try {
@@ -96,9 +108,26 @@ async function resolveModule(entry: SourceEntry, index: number, config: Config, 
     const reason = `${err instanceof Error ? err.message : String(err)}${err instanceof TimeoutExceededError ? ' (global.setupTimeout)' : ''}`;
     fail(locate, ['sources', index, 'module'], `cannot load source module ${file}: ${reason}`);
   }
-  const parsed = definition.options.safeParse(entry.options, { reportInput: true });
+  let schema: ReturnType<typeof optionsSchema>;
+  try {
+    // The module's own code: a function of the config file that may throw or return something else.
+    schema = optionsSchema(definition, context);
+    if (typeof schema?.safeParse !== 'function') throw new Error('it is not a zod schema');
+  } catch (err) {
+    fail(
+      locate,
+      ['sources', index, 'module'],
+      `cannot build the options schema of ${file}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  const parsed = schema.safeParse(entry.options, { reportInput: true });
   if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, locate, ['sources', index, 'options']));
   return { ...common(entry, index, config, locate), definition, options: parsed.data, module: file };
+}
+
+// Paths in a config file are relative to its directory, as in Prometheus.
+function optionsContext(file: string): OptionsContext {
+  return { configDir: dirname(resolve(file)) };
 }
 
 function common(entry: SourceEntry, index: number, config: Config, locate: Locate) {

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { fileType } from './file-type.ts';
+import { fileType } from '../sources/untrusted/file-type.ts';
 import { ConfigError } from './yaml-document.ts';
 
 /**

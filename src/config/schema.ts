@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { MODULE_KIND, moduleOptions } from '../sources/module.ts';
-import type { SourceDefinition } from '../sources/source.ts';
+import { type OptionsContext, optionsSchema, type SourceDefinition } from '../sources/source.ts';
 import { durationAtMost, durationMs, MAX_STALE_AFTER_MS, timeoutMs } from './duration.ts';
+
+/** OTEL_METRICS_EXPORTER's values, and telemetry.exporters'. */
+export const METRIC_EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
+/** OTEL_EXPORTER_OTLP_[METRICS_]PROTOCOL's values, and telemetry.otlp.protocol's. */
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 
 const SOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
@@ -26,13 +31,13 @@ const globalSchema = z.strictObject({
 const telemetrySchema = z.strictObject({
   /** Like OTEL_METRICS_EXPORTER. */
   exporters: z
-    .array(z.enum(['prometheus', 'otlp', 'console', 'none']))
+    .array(z.enum(METRIC_EXPORTERS))
     .min(1)
     .refine((names) => !names.includes('none') || names.length === 1, '"none" cannot be combined with other exporters')
     .optional(),
   otlp: z
     .strictObject({
-      protocol: z.enum(['http/protobuf', 'http/json', 'grpc']).optional(),
+      protocol: z.enum(OTLP_PROTOCOLS).optional(),
       endpoint: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
       headers: z.record(z.string(), z.string()).optional(),
       compression: z.enum(['gzip', 'none']).optional(),
@@ -58,11 +63,17 @@ const sourceBase = {
   staleAfter: durationAtMost(MAX_STALE_AFTER_MS).optional(),
 };
 
-/** The config file's schema, with one `sources[]` variant per source kind. */
-export function configSchema(definitions: readonly SourceDefinition[]) {
+/** The schema of one config file (paths in it are relative to `context.configDir`), one `sources[]` variant per kind. */
+export function configSchema(definitions: readonly SourceDefinition[], context: OptionsContext) {
   const variants = [
-    ...definitions.map((d) => d.options.extend({ ...sourceBase, kind: z.literal(d.kind) }).strict()),
-    moduleOptions.extend({ ...sourceBase, kind: z.literal(MODULE_KIND) }).strict(),
+    ...definitions.map((d) =>
+      optionsSchema(d, context)
+        .extend({ ...sourceBase, kind: z.literal(d.kind) })
+        .strict(),
+    ),
+    moduleOptions(context)
+      .extend({ ...sourceBase, kind: z.literal(MODULE_KIND) })
+      .strict(),
   ];
   const kinds = [...definitions.map((d) => d.kind), MODULE_KIND];
   const source = z.discriminatedUnion('kind', variants as [(typeof variants)[number], ...(typeof variants)[number][]], {

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 
-export interface SourceSummary {
+interface SourceSummary {
   readonly name: string;
   readonly kind: string;
   readonly up: boolean | undefined;

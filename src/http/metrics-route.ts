@@ -1,21 +1,17 @@
-import { promisify } from 'node:util';
-import { constants, gzip } from 'node:zlib';
 import type { Middleware } from 'koa';
 import { MAX_TIMEOUT_MS } from '../config/duration.ts';
 
-const gzipAsync = promisify(gzip);
-
-/** A serialized collection that may be shared by concurrent scrapes, compressed at most once. */
-export interface SharedExposition {
+/** A serialized collection that may be shared by concurrent scrapes, compressed at most once (by its owner). */
+interface SharedExposition {
   readonly body: Buffer;
   gzip(): Promise<Buffer>;
 }
 
-export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export interface MetricsRouteOptions {
   /** Collects and serializes every metric within the budget; rejects when collection fails as a whole. */
-  readonly scrape: (timeoutMs: number) => Promise<string | SharedExposition>;
+  readonly scrape: (timeoutMs: number) => Promise<SharedExposition>;
   /** Budget when the scraper does not send X-Prometheus-Scrape-Timeout-Seconds. */
   readonly defaultTimeoutMs: number;
   /** Taken off the scraper's timeout so the answer arrives before it gives up. */
@@ -30,11 +26,10 @@ export function metricsRoute(options: MetricsRouteOptions): Middleware {
       ctx.status = 200;
       ctx.vary('Accept-Encoding');
       if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-        ctx.body =
-          typeof exposition === 'string' ? await gzipAsync(exposition, { level: constants.Z_BEST_SPEED }) : await exposition.gzip();
+        ctx.body = await exposition.gzip();
         ctx.set('Content-Encoding', 'gzip');
       } else {
-        ctx.body = typeof exposition === 'string' ? exposition : exposition.body;
+        ctx.body = exposition.body;
       }
     } catch (err) {
       ctx.status = 503;
@@ -46,7 +41,7 @@ export function metricsRoute(options: MetricsRouteOptions): Middleware {
 }
 
 /** The scraper's own timeout minus the offset when it sends one (as blackbox_exporter does), else the default. */
-export function scrapeBudget(header: string, options: Pick<MetricsRouteOptions, 'defaultTimeoutMs' | 'timeoutOffsetMs'>): number {
+function scrapeBudget(header: string, options: Pick<MetricsRouteOptions, 'defaultTimeoutMs' | 'timeoutOffsetMs'>): number {
   const seconds = Number.parseFloat(header);
   if (!Number.isFinite(seconds) || seconds <= 0) return options.defaultTimeoutMs;
   // Clamped: a huge header (1e10) would overflow Node's timers, which then fire at once (issue 11).

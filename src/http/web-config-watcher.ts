@@ -13,21 +13,22 @@ export class WebConfigWatcher {
   #current: WebConfig;
   #stamp: string;
   readonly #logger: Logger;
-  readonly #onChange: (config: WebConfig) => void;
+  #onChange: (config: WebConfig) => void = () => {};
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(initial: WebConfig, logger: Logger, onChange: (config: WebConfig) => void = () => {}) {
+  constructor(initial: WebConfig, logger: Logger) {
     this.#current = initial;
     this.#stamp = stampOf(initial);
     this.#logger = logger;
-    this.#onChange = onChange;
   }
 
   get current(): WebConfig {
     return this.#current;
   }
 
-  start(): void {
+  /** Polls from now on; `onChange` gets each configuration loaded again (the server takes its new certificates). */
+  start(onChange: (config: WebConfig) => void): void {
+    this.#onChange = onChange;
     this.#timer = setInterval(() => this.check(), POLL_MS);
     this.#timer.unref();
   }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
-import { configPath } from '../config/config-path.ts';
+import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
+import { configPath } from './config-path.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { defineSource } from './source.ts';
 import { byteSize, formatSize } from './untrusted/byte-size.ts';
@@ -12,24 +13,23 @@ import { killMarked, newRun, RUN_MARKER, trackRun } from './untrusted/run-marker
 export const commandSource = defineSource({
   kind: 'command',
   description: "A program's output (JSON or a single number), mapped to metrics",
-  options: z.strictObject({
-    /** The program and its arguments, run without a shell. */
-    command: z.array(z.string().min(1)).min(1, 'give the program and its arguments, such as [./queue-depth.sh, --json]'),
-    /** Variables added to the exporter's environment. */
-    env: z.record(z.string(), z.string()).default({}),
-    /** Working directory; relative to the config file. */
-    cwd: configPath.optional(),
-    /** `json`: stdout is a JSON document; `number`: stdout is one number (the document `$`). */
-    output: z.enum(['json', 'number']).default('json'),
-    /** More output than this fails the collection with reason `too_large` (and kills the program). */
-    maxOutputSize: byteSize.prefault('4MiB'),
-    metrics: metricsMappingSchema,
-  }),
+  options: ({ configDir }) =>
+    z.strictObject({
+      /** The program and its arguments, run without a shell. */
+      command: z.array(z.string().min(1)).min(1, 'give the program and its arguments, such as [./queue-depth.sh, --json]'),
+      /** Variables added to the exporter's environment. */
+      env: z.record(z.string(), z.string()).default({}),
+      /** Working directory; relative to the config file. */
+      cwd: configPath(configDir).optional(),
+      /** `json`: stdout is a JSON document; `number`: stdout is one number (the document `$`). */
+      output: z.enum(['json', 'number']).default('json'),
+      /** More output than this fails the collection with reason `too_large` (and kills the program). */
+      maxOutputSize: byteSize.prefault('4MiB'),
+      metrics: metricsMappingSchema,
+    }),
   setup({ name, meter, options, collectionSignal, seriesLimit }) {
     const mapping = createMapping(meter, options.metrics, seriesLimit);
-    const exitCode = meter.createObservableGauge('custom_exporter_command_exit_code', {
-      description: 'Exit code of the latest run of a command source (-1: killed or not started)',
-    });
+    const exitCode = meter.createObservableGauge(SELF_METRICS.commandExitCode.name, instrumentOptions(SELF_METRICS.commandExitCode));
     const [program, ...args] = options.command as [string, ...string[]];
     meter.addBatchObservableCallback(
       async (result) => {

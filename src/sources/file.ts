@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { configPath } from '../config/config-path.ts';
+import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
+import { configPath } from './config-path.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
@@ -10,19 +11,17 @@ import { byteSize } from './untrusted/byte-size.ts';
 export const fileSource = defineSource({
   kind: 'file',
   description: 'A JSON file written by another job, mapped to metrics',
-  options: z.strictObject({
-    /** The JSON file; relative to the config file. */
-    path: configPath,
-    /** A larger file fails the collection with reason `too_large` before it is read. */
-    maxFileSize: byteSize.prefault('4MiB'),
-    metrics: metricsMappingSchema,
-  }),
+  options: ({ configDir }) =>
+    z.strictObject({
+      /** The JSON file; relative to the config file. */
+      path: configPath(configDir),
+      /** A larger file fails the collection with reason `too_large` before it is read. */
+      maxFileSize: byteSize.prefault('4MiB'),
+      metrics: metricsMappingSchema,
+    }),
   setup({ name, meter, options, collectionSignal, seriesLimit }) {
     const mapping = createMapping(meter, options.metrics, seriesLimit);
-    const age = meter.createObservableGauge('custom_exporter_file_age_seconds', {
-      description: 'Time since the file of a file source was last modified',
-      unit: 's',
-    });
+    const age = meter.createObservableGauge(SELF_METRICS.fileAge.name, instrumentOptions(SELF_METRICS.fileAge));
     // The read in progress, and the collection it serves. One read at a time: a read that outlives its collection
     // (a hung mount) is not joined by another, so this source holds at most one of libuv's I/O threads and the
     // other sources and gzip keep the rest; overlapping collections (a scrape and a push) take turns.

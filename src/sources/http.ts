@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
-import { readableFile } from '../config/readable-file.ts';
+import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
+import { readableFile } from './config-path.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { secretReader, secretSchema } from './secret.ts';
 import { defineSource } from './source.ts';
@@ -9,47 +10,47 @@ import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
 import { fetchAnswer } from './untrusted/fetch-answer.ts';
 
-const authSchema = z
-  .strictObject({
-    basic: z.strictObject({ username: z.string(), password: secretSchema }).optional(),
-    bearer: secretSchema.optional(),
-  })
-  .superRefine((auth, ctx) => {
-    if ((auth.basic === undefined) === (auth.bearer === undefined))
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of basic or bearer' });
-  });
+function authSchema(configDir: string) {
+  const secret = secretSchema(configDir);
+  return z
+    .strictObject({
+      basic: z.strictObject({ username: z.string(), password: secret }).optional(),
+      bearer: secret.optional(),
+    })
+    .superRefine((auth, ctx) => {
+      if ((auth.basic === undefined) === (auth.bearer === undefined))
+        ctx.addIssue({ code: 'custom', message: 'give exactly one of basic or bearer' });
+    });
+}
 
 /** GETs or POSTs a URL per collection and maps its JSON answer to instruments. */
 export const httpSource = defineSource({
   kind: 'http',
   description: 'JSON from an HTTP endpoint, mapped to metrics with JSONPath',
-  options: z.strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
-    method: z.enum(['GET', 'POST']).default('GET'),
-    headers: z.record(z.string(), z.string()).default({}),
-    body: z.string().optional(),
-    auth: authSchema.optional(),
-    tls: z
-      .strictObject({ caFile: readableFile.optional(), insecureSkipVerify: z.boolean().default(false) })
-      .default({ insecureSkipVerify: false }),
-    /** Status codes whose answer is used; any other fails the collection with reason `status`. */
-    acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
-    /** A larger answer (after decompression) fails the collection with reason `too_large`. */
-    maxBodySize: byteSize.prefault('4MiB'),
-    metrics: metricsMappingSchema,
-  }),
+  options: ({ configDir }) =>
+    z.strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+      method: z.enum(['GET', 'POST']).default('GET'),
+      headers: z.record(z.string(), z.string()).default({}),
+      body: z.string().optional(),
+      auth: authSchema(configDir).optional(),
+      tls: z
+        .strictObject({ caFile: readableFile(configDir).optional(), insecureSkipVerify: z.boolean().default(false) })
+        .default({ insecureSkipVerify: false }),
+      /** Status codes whose answer is used; any other fails the collection with reason `status`. */
+      acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
+      /** A larger answer (after decompression) fails the collection with reason `too_large`. */
+      maxBodySize: byteSize.prefault('4MiB'),
+      metrics: metricsMappingSchema,
+    }),
   async setup({ name, meter, options, collectionSignal, seriesLimit }) {
     const mapping = createMapping(meter, options.metrics, seriesLimit);
     const authorization = await authorizationHeader(options.auth);
     const ca = options.tls.caFile === undefined ? undefined : await readCaFile(options.tls.caFile);
     // custom_exporter_* instruments describe the source itself: exported even when its collection fails.
-    const statusCode = meter.createObservableGauge('custom_exporter_http_status_code', {
-      description: 'Status code of the latest request of an http source (0: no answer)',
-    });
-    const duration = meter.createObservableGauge('custom_exporter_http_request_duration_seconds', {
-      description: 'How long the latest request of an http source took',
-      unit: 's',
-    });
+    const { httpStatusCode, httpRequestDuration } = SELF_METRICS;
+    const statusCode = meter.createObservableGauge(httpStatusCode.name, instrumentOptions(httpStatusCode));
+    const duration = meter.createObservableGauge(httpRequestDuration.name, instrumentOptions(httpRequestDuration));
 
     meter.addBatchObservableCallback(
       async (result) => {
@@ -100,7 +101,9 @@ async function readCaFile(file: string): Promise<string> {
   }
 }
 
-async function authorizationHeader(auth: z.output<typeof authSchema> | undefined): Promise<(() => Promise<string>) | undefined> {
+async function authorizationHeader(
+  auth: z.output<ReturnType<typeof authSchema>> | undefined,
+): Promise<(() => Promise<string>) | undefined> {
   if (auth?.basic) {
     const { username } = auth.basic;
     const password = await secretReader(auth.basic.password, 'auth.basic.password');

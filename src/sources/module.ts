@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { configPath } from '../config/config-path.ts';
-import type { SourceDefinition } from './source.ts';
+import { configPath } from './config-path.ts';
+import type { OptionsContext, SourceDefinition } from './source.ts';
 
 /**
  * `kind: module`: a source written with `defineSource` in its own file (JavaScript, or TypeScript that Node can
@@ -11,12 +11,14 @@ import type { SourceDefinition } from './source.ts';
  */
 export const MODULE_KIND = 'module';
 
-export const moduleOptions = z.strictObject({
-  /** The file whose default export is a source definition; relative to the config file. */
-  module: configPath,
-  /** Validated by the schema the module declares. */
-  options: z.record(z.string(), z.unknown()).default({}),
-});
+export function moduleOptions({ configDir }: OptionsContext) {
+  return z.strictObject({
+    /** The file whose default export is a source definition; relative to the config file. */
+    module: configPath(configDir),
+    /** Validated by the schema the module declares. */
+    options: z.record(z.string(), z.unknown()).default({}),
+  });
+}
 
 /**
  * Imports the source definition a file exports by default. The URL carries the file's hash, so a reload
@@ -39,5 +41,9 @@ function isSourceDefinition(value: unknown): value is SourceDefinition {
   if (typeof value !== 'object' || value === null) return false;
   const d = value as Partial<Record<keyof SourceDefinition, unknown>>;
   const options = d.options as { safeParse?: unknown } | undefined;
-  return typeof d.kind === 'string' && typeof d.setup === 'function' && typeof options?.safeParse === 'function';
+  return (
+    typeof d.kind === 'string' &&
+    typeof d.setup === 'function' &&
+    (typeof options === 'function' || typeof options?.safeParse === 'function')
+  );
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { readableFile } from '../config/readable-file.ts';
+import { readableFile } from './config-path.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 
 // A credential is short; a larger file is a mistake.
@@ -10,22 +10,24 @@ const MAX_SECRET_BYTES = 64 * 1024;
  * The file and the variable must exist when the config is loaded: checked here, so check-config, start and
  * reload agree and the error names the field (issue 11).
  */
-export const secretSchema = z
-  .strictObject({
-    value: z.string().optional(),
-    file: readableFile.optional(),
-    env: z
-      .string()
-      .min(1)
-      .refine((name) => process.env[name] !== undefined, { error: (issue) => `environment variable ${String(issue.input)} is not set` })
-      .optional(),
-  })
-  .superRefine((secret, ctx) => {
-    const given = [secret.value, secret.file, secret.env].filter((v) => v !== undefined).length;
-    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of value, file or env' });
-  });
+export function secretSchema(configDir: string) {
+  return z
+    .strictObject({
+      value: z.string().optional(),
+      file: readableFile(configDir).optional(),
+      env: z
+        .string()
+        .min(1)
+        .refine((name) => process.env[name] !== undefined, { error: (issue) => `environment variable ${String(issue.input)} is not set` })
+        .optional(),
+    })
+    .superRefine((secret, ctx) => {
+      const given = [secret.value, secret.file, secret.env].filter((v) => v !== undefined).length;
+      if (given !== 1) ctx.addIssue({ code: 'custom', message: 'give exactly one of value, file or env' });
+    });
+}
 
-export type Secret = z.output<typeof secretSchema>;
+type Secret = z.output<ReturnType<typeof secretSchema>>;
 
 /**
  * Checks that the secret can be read now (a missing variable or file fails the source's start) and returns a

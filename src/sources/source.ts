@@ -21,15 +21,30 @@ export interface SourceContext<Options> {
   readonly seriesLimit: number;
 }
 
+/** What an options schema may depend on: the config file it validates. */
+export interface OptionsContext {
+  /**
+   * The config file's directory (the working directory for the built-in default): resolve relative paths in the
+   * options against it with resolveConfigPath, as the built-in kinds do.
+   */
+  readonly configDir: string;
+}
+
 /**
  * A kind of metric source. Its `options` schema describes the config fields beside `name`, `kind` and
- * `timeout`; `setup` creates OpenTelemetry instruments on `context.meter` and registers their callbacks.
+ * `timeout` (a function of the OptionsContext when a field depends on the config file, such as a path);
+ * `setup` creates OpenTelemetry instruments on `context.meter` and registers their callbacks.
  */
 export interface SourceDefinition<Options extends z.ZodObject = z.ZodObject> {
   readonly kind: string;
   readonly description: string;
-  readonly options: Options;
+  readonly options: Options | ((context: OptionsContext) => Options);
   setup(context: SourceContext<z.output<Options>>): void | Promise<void>;
+}
+
+/** The options schema of `definition` for one config file. */
+export function optionsSchema(definition: SourceDefinition, context: OptionsContext): z.ZodObject {
+  return typeof definition.options === 'function' ? definition.options(context) : definition.options;
 }
 
 export function defineSource<Options extends z.ZodObject>(definition: SourceDefinition<Options>): SourceDefinition<Options> {

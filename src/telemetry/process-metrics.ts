@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { type BatchObservableResult, type Meter, type Observable, ValueType } from '@opentelemetry/api';
+import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
+import { instrumentOptions, PROCESS_METRICS, type SelfMetric } from './self-metrics.ts';
 
 // prom-client's default sampling period for the event-loop histogram (eventLoopMonitoringPrecision), so the
 // nodejs_eventloop_lag_*_seconds values mean what they mean for a prom-client application (issue 10).
@@ -23,33 +24,36 @@ export function registerProcessMetrics(meter: Meter): () => void {
   const [major, minor, patch] = process.versions.node.split('.');
   const versionLabels = { version: process.version, major: major ?? '', minor: minor ?? '', patch: patch ?? '' };
 
-  const counter = (name: string, description: string) => meter.createObservableCounter(name, { description, unit: 's' });
-  const gauge = (name: string, description: string, unit: string, valueType = ValueType.DOUBLE) =>
-    meter.createObservableGauge(name, { description, unit, valueType });
-  const bytes = (name: string, description: string) => gauge(name, description, 'By', ValueType.INT);
-  const count = (name: string, description: string) => gauge(name, description, '', ValueType.INT);
+  const gauge = (metric: SelfMetric) => meter.createObservableGauge(metric.name, instrumentOptions(metric));
+  const counter = (metric: SelfMetric) => meter.createObservableCounter(metric.name, instrumentOptions(metric));
+  const m = PROCESS_METRICS;
 
-  const cpuUser = counter('process_cpu_user_seconds', 'User CPU time spent by the process, in seconds');
-  const cpuSystem = counter('process_cpu_system_seconds', 'System CPU time spent by the process, in seconds');
-  const cpu = counter('process_cpu_seconds', 'User and system CPU time spent by the process, in seconds');
-  const start = gauge('process_start_time_seconds', 'When the process started, in seconds since the Unix epoch', 's');
-  const rss = bytes('process_resident_memory_bytes', 'Resident memory of the process, in bytes');
-  const virtual = bytes('process_virtual_memory_bytes', 'Virtual memory size of the process, in bytes');
-  const dataSegment = bytes('process_heap_bytes', 'Data segment (VmData) of the process, in bytes');
-  const openFds = count('process_open_fds', 'Open file descriptors');
-  const maxFds = count('process_max_fds', 'Most file descriptors the process may open');
-  const lag = gauge('nodejs_eventloop_lag_seconds', 'How late a setImmediate callback ran during this collection, in seconds', 's');
-  const lagStats = (['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'] as const).map(
-    (stat) =>
-      [stat, gauge(`nodejs_eventloop_lag_${stat}_seconds`, `Event-loop delay since the previous collection: ${stat}`, 's')] as const,
-  );
-  const heapTotal = bytes('nodejs_heap_size_total_bytes', 'V8 heap size, in bytes');
-  const heapUsed = bytes('nodejs_heap_size_used_bytes', 'V8 heap in use, in bytes');
-  const external = bytes('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JavaScript objects, in bytes');
-  const spaceTotal = bytes('nodejs_heap_space_size_total_bytes', 'Size of a V8 heap space, in bytes');
-  const spaceUsed = bytes('nodejs_heap_space_size_used_bytes', 'Bytes in use in a V8 heap space');
-  const spaceAvailable = bytes('nodejs_heap_space_size_available_bytes', 'Bytes still available in a V8 heap space');
-  const version = count('nodejs_version_info', 'Node.js version, in the labels; always 1');
+  const cpuUser = counter(m.cpuUser);
+  const cpuSystem = counter(m.cpuSystem);
+  const cpu = counter(m.cpu);
+  const start = gauge(m.startTime);
+  const rss = gauge(m.residentMemory);
+  const virtual = gauge(m.virtualMemory);
+  const dataSegment = gauge(m.dataSegment);
+  const openFds = gauge(m.openFds);
+  const maxFds = gauge(m.maxFds);
+  const lag = gauge(m.eventLoopLag);
+  const lagStats = [
+    ['min', gauge(m.eventLoopLagMin)],
+    ['max', gauge(m.eventLoopLagMax)],
+    ['mean', gauge(m.eventLoopLagMean)],
+    ['stddev', gauge(m.eventLoopLagStddev)],
+    ['p50', gauge(m.eventLoopLagP50)],
+    ['p90', gauge(m.eventLoopLagP90)],
+    ['p99', gauge(m.eventLoopLagP99)],
+  ] as const;
+  const heapTotal = gauge(m.heapTotal);
+  const heapUsed = gauge(m.heapUsed);
+  const external = gauge(m.external);
+  const spaceTotal = gauge(m.heapSpaceTotal);
+  const spaceUsed = gauge(m.heapSpaceUsed);
+  const spaceAvailable = gauge(m.heapSpaceAvailable);
+  const version = gauge(m.versionInfo);
 
   const callback = async (result: BatchObservableResult) => {
     const immediateLag = setImmediateDelaySeconds();

@@ -20,10 +20,10 @@ const gzipAsync = promisify(gzip);
  * Fastest zlib level: on a 9 MB exposition it compresses ~4× faster than the default level 6 for a body
  * ~6 % larger (expositions are repetitive text; the extra effort buys little).
  */
-export const GZIP_LEVEL = constants.Z_BEST_SPEED;
+const GZIP_LEVEL = constants.Z_BEST_SPEED;
 
 /** What the /metrics of custom-exporter shows by default (the README explains the choice). */
-export const DEFAULT_TEXT_OPTIONS: PrometheusTextOptions = { scopeLabels: false, targetInfo: true };
+const DEFAULT_TEXT_OPTIONS: PrometheusTextOptions = { scopeLabels: false, targetInfo: true };
 
 /** One serialized collection. Scrapes that share the collection share the body and its one gzip compression. */
 export class Exposition {

@@ -10,9 +10,8 @@ import {
   TimeoutError,
 } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../logging.ts';
+import type { ExportOutcome } from './self-metrics.ts';
 import type { TelemetrySettings } from './telemetry-settings.ts';
-
-export type ExportOutcome = 'success' | 'failure';
 
 /** One periodic reader per push exporter named in the settings (otlp, console); none when only pulling. */
 export async function createPushReaders(

@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { formatDuration, MAX_INTERVAL_MS, MAX_TIMEOUT_MS } from '../config/duration.ts';
-import type { TelemetryConfig } from '../config/schema.ts';
+import { METRIC_EXPORTERS, OTLP_PROTOCOLS, type TelemetryConfig } from '../config/schema.ts';
 
-export const METRIC_EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;
-export type MetricExporterName = Exclude<(typeof METRIC_EXPORTERS)[number], 'none'>;
-export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
-export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+type MetricExporterName = Exclude<(typeof METRIC_EXPORTERS)[number], 'none'>;
+type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 /** Where metrics go and how often they are pushed: the OTEL_* environment over the config file over defaults. */
 export interface TelemetrySettings {

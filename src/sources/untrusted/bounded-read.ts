@@ -1,8 +1,8 @@
 import { constants, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { fileType } from '../../config/file-type.ts';
 import { CollectionError } from '../collection-error.ts';
 import { formatSize } from './byte-size.ts';
+import { fileType } from './file-type.ts';
 
 // Bytes asked of one read(): a file arrives in a few calls, each of which the collection's end can cut short.
 const CHUNK_BYTES = 1024 * 1024;

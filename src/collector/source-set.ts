@@ -1,15 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
-import { type Meter, type MeterProvider, ValueType } from '@opentelemetry/api';
-import { errorMessage, RunningSource } from './collector/running-source.ts';
-import type { SourceCollector } from './collector/source-collector.ts';
-import type { ResolvedConfig, ResolvedSource } from './config/resolved.ts';
-import type { Logger } from './logging.ts';
+import type { MeterProvider } from '@opentelemetry/api';
+import type { ResolvedConfig, ResolvedSource } from '../config/resolved.ts';
+import type { Logger } from '../logging.ts';
+import type { SelfInstruments } from '../telemetry/self-metrics.ts';
+import { errorMessage, RunningSource } from './running-source.ts';
+import type { SourceCollector } from './source-collector.ts';
 
 export interface SourceSetOptions {
   readonly collector: SourceCollector;
   readonly meterProvider: MeterProvider;
-  /** Where custom_exporter_config_last_reload_* are registered. */
-  readonly selfMeter: Meter;
+  /** custom_exporter_config_last_reload_*, observed from this set's reload results. */
+  readonly reloadMetrics: SelfInstruments['reload'];
   readonly logger: Logger;
 }
 
@@ -32,18 +33,8 @@ export class SourceSet {
     this.#sources = sources;
     this.#options = options;
     options.collector.setSources(sources);
-    options.selfMeter
-      .createObservableGauge('custom_exporter_config_last_reload_successful', {
-        description: 'Whether the last configuration reload attempt was successful (1) or not (0)',
-        valueType: ValueType.INT,
-      })
-      .addCallback((result) => result.observe(this.#lastReloadOk ? 1 : 0));
-    options.selfMeter
-      .createObservableGauge('custom_exporter_config_last_reload_success_timestamp_seconds', {
-        description: 'When the configuration was last loaded successfully',
-        unit: 's',
-      })
-      .addCallback((result) => result.observe(this.#lastReloadSuccessMs / 1000));
+    options.reloadMetrics.successful.addCallback((result) => result.observe(this.#lastReloadOk ? 1 : 0));
+    options.reloadMetrics.successTime.addCallback((result) => result.observe(this.#lastReloadSuccessMs / 1000));
   }
 
   /** Starts every source of `config`; if one fails, the ones started are stopped and the error is thrown. */

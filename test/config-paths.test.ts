@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { loadConfigFile } from '../src/config/load.ts';
+import { builtinSources } from '../src/sources/registry.ts';
+import { MAIN } from './support/exporter.ts';
+import { samples } from './support/exposition.ts';
+
+const READING = new URL('fixtures/sources/reading.ts', import.meta.url).pathname;
+
+/** A config file in its own directory, with `value.txt` beside it, and a different directory to start the exporter from. */
+async function configBesideValue(value: string): Promise<{ file: string; dir: string; elsewhere: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'config-paths-'));
+  const elsewhere = join(dir, 'elsewhere');
+  await mkdir(elsewhere);
+  await writeFile(join(dir, 'value.txt'), value);
+  const file = join(dir, 'sources.yaml');
+  await writeFile(
+    file,
+    `sources:\n  - kind: module\n    name: reading\n    module: ${READING}\n    options: { metric: reading, file: value.txt }\n`,
+  );
+  return { file, dir, elsewhere };
+}
+
+test("a module source resolves its path options against the config file's directory (resolveConfigPath)", async () => {
+  const { file, dir } = await configBesideValue('42');
+  const config = await loadConfigFile(file, builtinSources);
+  assert.equal(config.sources[0]!.options.file, join(dir, 'value.txt'));
+});
+
+test('the real CLI, started from another directory, reads the file named relative to the config', async () => {
+  const { file, elsewhere } = await configBesideValue('42');
+  const child = spawn(process.execPath, [MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', `--config.file=${file}`], {
+    cwd: elsewhere,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = once(child, 'exit');
+  try {
+    const address = await listeningAddress(child, 15_000);
+    const body = await (await fetch(`http://${address}/metrics`)).text();
+    assert.equal(samples(body).get('custom_exporter_source_up{source="reading"}'), 1);
+    assert.equal(samples(body).get('reading'), 42);
+  } finally {
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    assert.equal(code, 0);
+  }
+});
+
+/** The address from the exporter's `listening` log line; rejects with what it logged if none comes in time. */
+function listeningAddress(child: ChildProcessByStdio<null, null, Readable>, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${timeoutMs} ms: ${text}`)), timeoutMs);
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${text}`)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      // The last piece may be a line still being written.
+      for (const line of text.split('\n').slice(0, -1)) {
+        if (!line.startsWith('{')) continue;
+        const entry = JSON.parse(line) as { msg?: string; address?: string };
+        if (entry.msg === 'listening' && entry.address) {
+          clearTimeout(timer);
+          resolve(entry.address);
+        }
+      }
+    });
+  });
+}
+
+test('a module whose options function throws is a config error naming the module field, file and reason', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'config-paths-'));
+  await writeFile(
+    join(dir, 'broken.mjs'),
+    "export default { kind: 'broken', description: '', options: () => { throw new Error('no schema today'); }, setup() {} };\n",
+  );
+  const file = join(dir, 'sources.yaml');
+  await writeFile(file, 'sources:\n  - kind: module\n    module: broken.mjs\n');
+  await assert.rejects(loadConfigFile(file, builtinSources), {
+    name: 'ConfigError',
+    message: `${file}:3:5: sources[0].module: cannot build the options schema of ${join(dir, 'broken.mjs')}: no schema today`,
+  });
+});
