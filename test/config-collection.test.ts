@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
+import { assertConfigError } from './support/config-error.ts';
 
 const parse = (yaml: string) => parseConfig(yaml, 'sources.yaml', builtinSources);
-const rejects = (yaml: string, message: string) => assert.throws(() => parse(yaml), { name: 'ConfigError', message });
+const rejects = (yaml: string, message: string) => assertConfigError(() => parse(yaml), message);
 
 describe('collection policy fields', () => {
   test('scrape mode is the default, with no minInterval', () => {

@@ -5,21 +5,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { defaultConfig } from '../src/config/default.ts';
 import { parseDuration } from '../src/config/duration.ts';
-import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts';
+import { loadConfigFile, parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
+import { assertConfigError } from './support/config-error.ts';
 
 const parse = (yaml: string) => parseConfig(yaml, 'sources.yaml', builtinSources);
 
-function rejects(yaml: string, message: string): void {
-  assert.throws(
-    () => parse(yaml),
-    (err: unknown) => {
-      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-      assert.equal(err.message, message);
-      return true;
-    },
-  );
-}
+const rejects = (yaml: string, message: string) => assertConfigError(() => parse(yaml), message);
 
 describe('config file', () => {
   test('a minimal file gets every default', () => {

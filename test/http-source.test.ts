@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts';
+import { loadConfigFile, parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { makeTestPki } from './support/certs.ts';
+import { assertConfigError } from './support/config-error.ts';
 import { runCli, startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
 import { samples } from './support/exposition.ts';
 import { type JsonTarget, startJsonTarget } from './support/json-target.ts';
@@ -235,16 +236,7 @@ describe('http source', () => {
 
 describe('http source config', () => {
   const parse = (yaml: string) => parseConfig(yaml, 'sources.yaml', builtinSources);
-  const rejects = (yaml: string, message: string | RegExp) =>
-    assert.throws(
-      () => parse(yaml),
-      (err: Error) => {
-        assert.ok(err instanceof ConfigError);
-        if (typeof message === 'string') assert.equal(err.message, message);
-        else assert.match(err.message, message);
-        return true;
-      },
-    );
+  const rejects = (yaml: string, message: string | RegExp) => assertConfigError(() => parse(yaml), message);
 
   test('a bad JSONPath names file, line, field and where the syntax breaks', () => {
     rejects(
