@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { eventually } from './eventually.ts';
 import { freePort } from './ports.ts';
 
 export interface ScrapeConfig {
@@ -81,21 +83,20 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
     url,
     query,
     async waitFor(expr, accept, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last = 'no result';
-      while (Date.now() < deadline) {
-        const [sample] = await query(expr);
-        if (sample) {
-          const value = Number(sample.value[1]);
-          if (accept(value)) return value;
-          last = String(value);
-        }
-        await sleep(250);
+      try {
+        return await eventually(
+          async () => {
+            const [sample] = await query(expr);
+            const value = Number(sample?.value[1]);
+            assert.ok(sample && accept(value), `${expr} not satisfied (last: ${sample ? value : 'no result'})`);
+            return value;
+          },
+          { timeoutMs, intervalMs: 250 },
+        );
+      } catch (error) {
+        const targets = await api<{ activeTargets: unknown[] }>('/api/v1/targets');
+        throw new Error(`prometheus: ${(error as Error).message}; targets: ${JSON.stringify(targets.activeTargets)}`);
       }
-      const targets = await api<{ activeTargets: unknown[] }>('/api/v1/targets');
-      throw new Error(
-        `prometheus: ${expr} not satisfied within ${timeoutMs} ms (last: ${last}); targets: ${JSON.stringify(targets.activeTargets)}`,
-      );
     },
     async targets() {
       return (await api<{ activeTargets: { health: string; lastError: string; scrapeUrl: string }[] }>('/api/v1/targets')).activeTargets;
