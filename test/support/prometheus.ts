@@ -42,7 +42,13 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
   );
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const gone = new AbortController();
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      gone.abort(new Error(`prometheus exited with ${code}: ${log}`));
+      resolve();
+    }),
+  );
 
   const api = async <T>(path: string): Promise<T> => {
     const response = await fetch(`${url}${path}`);
@@ -64,19 +70,15 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
   };
 
   // Ready when its API answers.
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${log}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - started > 20_000) {
-      await stop();
-      throw new Error(`prometheus did not become ready: ${log}`);
-    }
-    await sleep(200);
+  try {
+    await eventually(async () => assert.equal((await fetch(`${url}/-/ready`)).status, 200), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      signal: gone.signal,
+    });
+  } catch (error) {
+    await stop();
+    throw new Error(`prometheus did not become ready: ${(error as Error).message}\n${log}`);
   }
 
   return {
@@ -104,5 +106,3 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
     stop,
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
