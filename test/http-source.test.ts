@@ -3,10 +3,10 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadConfigFile, parseConfig } from '../src/config/load.ts';
+import { loadConfigFile } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { makeTestPki } from './support/certs.ts';
-import { assertConfigError } from './support/config-error.ts';
+import { assertConfigRejects } from './support/config-error.ts';
 import { eventually } from './support/eventually.ts';
 import { runCli, startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
 import { type JsonTarget, startJsonTarget } from './support/json-target.ts';
@@ -225,39 +225,39 @@ describe('http source', () => {
 });
 
 describe('http source config', () => {
-  const parse = (yaml: string) => parseConfig(yaml, 'sources.yaml', builtinSources);
-  const rejects = (yaml: string, message: string | RegExp) => assertConfigError(() => parse(yaml), message);
-
   test('a bad JSONPath names file, line, field and where the syntax breaks', () => {
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: http\n    url: http://x/\n    metrics:\n      - name: a\n        path: $.queues[\n',
       /^sources\.yaml:6:9: sources\[0\]\.metrics\[0\]\.path: invalid JSONPath "\$\.queues\[" at character 10: Expected/,
     );
-    rejects(
+    assertConfigRejects(
       "sources:\n  - kind: http\n    url: http://x/\n    metrics: [{ name: a, labels: { q: '$.a..' } }]\n",
       /^sources\.yaml:4:\d+: sources\[0\]\.metrics\[0\]\.labels\.q: invalid JSONPath/,
     );
-    rejects(
+    assertConfigRejects(
       "sources:\n  - kind: http\n    url: http://x/\n    metrics: [{ name: a, each: 'queues' }]\n",
       /^sources\.yaml:4:\d+: sources\[0\]\.metrics\[0\]\.each: invalid JSONPath "queues" at character 1: Expected "\$"/,
     );
   });
 
   test('missing fields, a bad URL, conflicting types and two auth methods are errors with positions', () => {
-    rejects('sources:\n  - kind: http\n    metrics: [{ name: a }]\n', 'sources.yaml:2:5: sources[0].url: required field is missing');
-    rejects(
+    assertConfigRejects(
+      'sources:\n  - kind: http\n    metrics: [{ name: a }]\n',
+      'sources.yaml:2:5: sources[0].url: required field is missing',
+    );
+    assertConfigRejects(
       'sources:\n  - kind: http\n    url: ftp://x/\n    metrics: [{ name: a }]\n',
       'sources.yaml:3:5: sources[0].url: must be an http:// or https:// URL',
     );
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: http\n    url: http://x/\n    metrics:\n      - { name: a }\n      - { name: a, type: counter }\n',
       'sources.yaml:6:20: sources[0].metrics[1].type: "a" is already a gauge (metrics[0])',
     );
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: http\n    url: http://x/\n    auth:\n      basic: { username: u, password: { value: p } }\n      bearer: { env: T }\n    metrics: [{ name: a }]\n',
       'sources.yaml:4:5: sources[0].auth: give exactly one of basic or bearer',
     );
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: http\n    url: http://x/\n    auth: { bearer: { value: a, file: b } }\n    metrics: [{ name: a }]\n',
       'sources.yaml:4:13: sources[0].auth.bearer: give exactly one of value, file or env',
     );

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { parseConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/config/yaml-document.ts';
+import { builtinSources } from '../../src/sources/registry.ts';
 
 /** `run` throws a ConfigError whose message is exactly `expected` (a string) or matches it (a RegExp). */
 export function assertConfigError(run: () => unknown, expected: string | RegExp): void {
@@ -9,4 +11,9 @@ export function assertConfigError(run: () => unknown, expected: string | RegExp)
     else assert.match(err.message, expected);
     return true;
   });
+}
+
+/** The config file `yaml`, named sources.yaml, is refused with `expected` (see assertConfigError). */
+export function assertConfigRejects(yaml: string, expected: string | RegExp): void {
+  assertConfigError(() => parseConfig(yaml, 'sources.yaml', builtinSources), expected);
 }
