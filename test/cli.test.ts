@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { runCli, serveCli } from './support/exporter.ts';
+import { scrape } from './support/scrape.ts';
 
 async function configFile(text: string): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), 'cli-')), 'custom-exporter.yaml');
@@ -93,7 +94,7 @@ describe('custom-exporter flags', () => {
 describe('serving and stopping', () => {
   test('starts with the built-in demo source, and SIGTERM stops it gracefully with exit 0', async () => {
     const cli = await serveCli();
-    const body = await (await fetch(`${cli.url}/metrics`)).text();
+    const { body } = await scrape(cli.url);
     assert.match(body, /^random_number \d+$/m);
     assert.match(body, /^custom_exporter_source_up\{source="demo"\} 1$/m);
     cli.signal('SIGTERM');

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
+import { assertConfigRejects } from './support/config-error.ts';
 
 const parse = (yaml: string) => parseConfig(yaml, 'sources.yaml', builtinSources);
-const rejects = (yaml: string, message: string) => assert.throws(() => parse(yaml), { name: 'ConfigError', message });
 
 describe('collection policy fields', () => {
   test('scrape mode is the default, with no minInterval', () => {
@@ -21,20 +21,23 @@ describe('collection policy fields', () => {
   });
 
   test('a field of the other mode, a missing interval and a bad duration name file, line and field', () => {
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: demo\n    minInterval: 10s\n    mode: interval\n    interval: 1m\n',
       'sources.yaml:3:5: sources[0].minInterval: only applies to mode: scrape',
     );
-    rejects('sources:\n  - kind: demo\n    interval: 1m\n', 'sources.yaml:3:5: sources[0].interval: only applies to mode: interval');
-    rejects(
+    assertConfigRejects(
+      'sources:\n  - kind: demo\n    interval: 1m\n',
+      'sources.yaml:3:5: sources[0].interval: only applies to mode: interval',
+    );
+    assertConfigRejects(
       'sources:\n  - kind: demo\n    mode: interval\n',
       'sources.yaml:3:5: sources[0].mode: mode: interval needs an interval (such as 30s)',
     );
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: demo\n    mode: poll\n',
       'sources.yaml:3:5: sources[0].mode: Invalid option: expected one of "scrape"|"interval"',
     );
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: demo\n    minInterval: soon\n',
       'sources.yaml:3:5: sources[0].minInterval: invalid duration "soon" (expected a positive Prometheus duration such as 500ms, 10s or 1m30s)',
     );

@@ -5,21 +5,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { defaultConfig } from '../src/config/default.ts';
 import { parseDuration } from '../src/config/duration.ts';
-import { ConfigError, loadConfigFile, parseConfig } from '../src/config/load.ts';
+import { loadConfigFile, parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
+import { assertConfigError, assertConfigRejects } from './support/config-error.ts';
 
 const parse = (yaml: string) => parseConfig(yaml, 'sources.yaml', builtinSources);
-
-function rejects(yaml: string, message: string): void {
-  assert.throws(
-    () => parse(yaml),
-    (err: unknown) => {
-      assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
-      assert.equal(err.message, message);
-      return true;
-    },
-  );
-}
 
 describe('config file', () => {
   test('a minimal file gets every default', () => {
@@ -63,76 +53,73 @@ describe('config file', () => {
   });
 
   test('a bad duration names file, line, field and reason', () => {
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: demo\n    timeout: 5x\n',
       'sources.yaml:3:5: sources[0].timeout: invalid duration "5x" (expected a positive Prometheus duration such as 500ms, 10s or 1m30s)',
     );
   });
 
   test('an unknown kind lists the known ones', () => {
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: nope\n',
       'sources.yaml:2:5: sources[0].kind: unknown source kind "nope" (expected one of: demo, http, command, file, module)',
     );
   });
 
   test('a missing kind is reported as missing', () => {
-    rejects(
+    assertConfigRejects(
       'sources:\n  - name: x\n',
       'sources.yaml:2:5: sources[0].kind: required field is missing (one of: demo, http, command, file, module)',
     );
   });
 
   test('unknown fields are rejected, not ignored', () => {
-    rejects(
+    assertConfigRejects(
       'global:\n  scrape_timeout: 10s\nsources:\n  - kind: demo\n',
       'sources.yaml:2:3: global.scrape_timeout: unknown field scrape_timeout',
     );
-    rejects('sources:\n  - kind: demo\n    colour: red\n', 'sources.yaml:3:5: sources[0].colour: unknown field colour');
+    assertConfigRejects('sources:\n  - kind: demo\n    colour: red\n', 'sources.yaml:3:5: sources[0].colour: unknown field colour');
   });
 
   test('wrong types and out-of-range numbers are rejected', () => {
-    rejects(
+    assertConfigRejects(
       'global:\n  seriesLimit: lots\nsources:\n  - kind: demo\n',
       'sources.yaml:2:3: global.seriesLimit: Invalid input: expected number, received string',
     );
-    rejects(
+    assertConfigRejects(
       'global:\n  seriesLimit: 0\nsources:\n  - kind: demo\n',
       'sources.yaml:2:3: global.seriesLimit: Too small: expected number to be >0',
     );
   });
 
   test('duplicate source names are rejected', () => {
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: demo\n  - kind: demo\n',
       'sources.yaml:3:5: sources[1].kind: duplicate source name "demo" (also sources[0]; give each source a unique name)',
     );
   });
 
   test('source names must be label-friendly', () => {
-    rejects(
+    assertConfigRejects(
       'sources:\n  - kind: demo\n    name: "my source"\n',
       'sources.yaml:3:5: sources[0].name: must start with a letter or _ and contain only letters, digits, _ . -',
     );
   });
 
   test('an empty source list and an empty file are rejected', () => {
-    rejects('sources: []\n', 'sources.yaml:1:1: sources: at least one source is required');
-    rejects('', 'sources.yaml: sources: required field is missing');
+    assertConfigRejects('sources: []\n', 'sources.yaml:1:1: sources: at least one source is required');
+    assertConfigRejects('', 'sources.yaml: sources: required field is missing');
   });
 
   test('invalid YAML reports its position', () => {
-    rejects('sources:\n  - kind: demo\n    kind: demo\n', 'sources.yaml:3:5: invalid YAML: Map keys must be unique');
-    assert.throws(() => parse('sources:\n  - kind: demo\n   bad: [\n'), /^ConfigError: sources\.yaml:3:1: invalid YAML: /);
+    assertConfigRejects('sources:\n  - kind: demo\n    kind: demo\n', 'sources.yaml:3:5: invalid YAML: Map keys must be unique');
+    assertConfigError(() => parse('sources:\n  - kind: demo\n   bad: [\n'), /^sources\.yaml:3:1: invalid YAML: /);
   });
 
   test('several problems are all reported', () => {
-    assert.throws(
+    assertConfigError(
       () => parse('global:\n  seriesLimit: -1\n  scrapeTimeout: soon\nsources:\n  - kind: demo\n'),
-      (err: Error) => {
-        assert.equal(err.message.split('\n').length, 2);
-        return true;
-      },
+      /^sources\.yaml:3:3: global\.scrapeTimeout: invalid duration "soon" [^\n]*\nsources\.yaml:2:3: global\.seriesLimit: Too small[^\n]*$/,
     );
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, serveCli } from './support/exporter.ts';
-import { samples } from './support/exposition.ts';
+import { scrape } from './support/scrape.ts';
 
 const EXAMPLES = new URL('../examples/', import.meta.url).pathname;
 const BUILT = join(EXAMPLES, 'dist/inbox/inbox-source.js');
@@ -27,8 +27,7 @@ test('the example TypeScript source, built, passes check-config and serves its m
   );
   const cli = await serveCli(['--config.file', config]);
   try {
-    const body = await (await fetch(`${cli.url}/metrics`)).text();
-    const all = samples(body);
+    const all = (await scrape(cli.url)).samples;
     assert.equal(all.get(`inbox_files{directory="${dir}"}`), 2);
     assert.equal(all.get(`inbox_bytes{directory="${dir}"}`), 123);
     assert.equal(all.get('custom_exporter_source_up{source="invoices"}'), 1);

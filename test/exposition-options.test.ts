@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestExporter } from './support/exporter.ts';
+import { scrape } from './support/scrape.ts';
 
 async function body(configYaml: string): Promise<string> {
   const exporter = await startTestExporter(configYaml, { exporterMetrics: false });
   try {
-    return await (await fetch(`${exporter.url}/metrics`)).text();
+    return (await scrape(exporter.url)).body;
   } finally {
     await exporter.stop();
   }

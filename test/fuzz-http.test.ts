@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { eventually } from './support/eventually.ts';
 import { serveCli } from './support/exporter.ts';
+import { scrape } from './support/scrape.ts';
 
 const REQUESTS = 10_000;
 const CONCURRENCY = 32;
@@ -99,14 +101,11 @@ test(`${REQUESTS} malformed and hostile requests: no crash, no internals leaked,
   let exited = false;
   void cli.exited.then(() => (exited = true));
   try {
-    const scrape = async () => {
-      const res = await fetch(`${cli.url}/metrics`);
-      assert.equal(res.status, 200);
-      assert.match(await res.text(), /^random_number \d+$/m);
-    };
-    const heapUsed = async () => Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(await (await fetch(`${cli.url}/metrics`)).text())![1]);
-    for (let i = 0; i < 200; i++) await scrape();
-    const heapBaseline = await heapUsed();
+    const scrapeDemo = async () => assert.match((await scrape(cli.url)).body, /^random_number \d+$/m);
+    const gauge = async (name: string) => (await scrape(cli.url)).samples.get(name)!;
+    for (let i = 0; i < 200; i++) await scrapeDemo();
+    const heapBaseline = await gauge('nodejs_heap_size_used_bytes');
+    const fdsBaseline = await gauge('process_open_fds');
 
     const requests = fc.sample(rawRequest, { numRuns: REQUESTS, seed: 20261124 });
     let next = 0;
@@ -118,12 +117,19 @@ test(`${REQUESTS} malformed and hostile requests: no crash, no internals leaked,
         const answer = await send(port, requests[index]!);
         if (answer) answered++;
         if (/\n\s+at |node:internal|Error: |\/work\/|dist\//.test(answer)) leaks.push(answer.slice(0, 300));
-        if (index % 250 === 0) await scrape();
+        if (index % 250 === 0) await scrapeDemo();
       }
     };
+    // Measured once the server has closed every fuzz connection (a half-sent request is held until its timeout).
     const settle = async () => {
-      await new Promise((r) => setTimeout(r, 3000));
-      for (let i = 0; i < 20; i++) await scrape();
+      await eventually(
+        async () => {
+          const fds = await gauge('process_open_fds');
+          assert.ok(fds <= fdsBaseline, `${fds} open file descriptors, ${fdsBaseline} before the fuzzing`);
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      for (let i = 0; i < 20; i++) await scrapeDemo();
     };
     // The same requests twice: the first pass finds the high-water mark of buffers, the second must not
     // move it (memory that grows with every pass is a leak).
@@ -134,7 +140,7 @@ test(`${REQUESTS} malformed and hostile requests: no crash, no internals leaked,
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     await settle();
     const rssAfterSecond = rss(cli.pid);
-    const heapAfter = await heapUsed();
+    const heapAfter = await gauge('nodejs_heap_size_used_bytes');
 
     assert.equal(exited, false, 'the exporter is still running');
     assert.deepEqual(leaks, [], 'no stack traces or paths in any answer');

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { createApp } from '../src/http/app.ts';
 import { listen } from '../src/http/server.ts';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
-import { samples } from './support/exposition.ts';
+import { scrape } from './support/scrape.ts';
 
 /** A raw HTTP exchange (fetch would decompress gzip and hide what was sent). */
 function raw(url: string, method = 'GET', headers: Record<string, string> = {}) {
@@ -70,7 +70,7 @@ describe('HTTP endpoints', () => {
   });
 
   test('the landing page names the exporter, its version, links and each source with its state', async () => {
-    await fetch(`${exporter.url}/metrics`);
+    await scrape(exporter.url);
     const res = await raw(`${exporter.url}/`);
     assert.equal(res.status, 200);
     assert.match(String(res.headers['content-type']), /^text\/html/);
@@ -84,8 +84,8 @@ describe('HTTP endpoints', () => {
   });
 
   test('self-metrics: build info, scrapes by code, source up', async () => {
-    await fetch(`${exporter.url}/metrics`);
-    const all = samples(await (await fetch(`${exporter.url}/metrics`)).text());
+    await scrape(exporter.url);
+    const all = (await scrape(exporter.url)).samples;
     const build = [...all.keys()].find((k) => k.startsWith('custom_exporter_build_info{'));
     assert.match(build ?? '', /version="\d+\.\d+\.\d+",node_version="\d+\.\d+\.\d+"/);
     assert.ok(all.get('custom_exporter_scrapes_total{code="200"}')! >= 1);
@@ -100,7 +100,7 @@ describe('HTTP endpoints', () => {
 test('--web.disable-exporter-metrics leaves out process_* and nodejs_* but keeps custom_exporter_*', async () => {
   const exporter = await startTestExporter('sources: [{ kind: demo }]', { exporterMetrics: false });
   try {
-    const body = await (await fetch(`${exporter.url}/metrics`)).text();
+    const { body } = await scrape(exporter.url);
     assert.doesNotMatch(body, /^(process|nodejs)_/m);
     assert.match(body, /^custom_exporter_source_up\{source="demo"\} 1$/m);
   } finally {

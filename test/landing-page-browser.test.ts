@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium } from './support/chromium.ts';
 import { startTestExporter } from './support/exporter.ts';
+import { scrape } from './support/scrape.ts';
 import { requireTool } from './support/tools.ts';
 
 test('the landing page renders in a real browser with its links and source states', { timeout: 120_000 }, async (t) => {
@@ -12,7 +13,7 @@ test('the landing page renders in a real browser with its links and source state
   if (!binary) return;
   const exporter = await startTestExporter('sources: [{ kind: demo }, { kind: throw, name: flaky }]');
   try {
-    await fetch(`${exporter.url}/metrics`);
+    await scrape(exporter.url);
     // The DOM as the browser built it: a parse problem in our HTML would show here.
     const dom = await chromium(binary, ['--dump-dom', `${exporter.url}/`]);
     assert.match(dom, /<title>custom-exporter<\/title>/);

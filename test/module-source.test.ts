@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { runCli, startTestExporterFromFile } from './support/exporter.ts';
-import { samples } from './support/exposition.ts';
+import { scrape } from './support/scrape.ts';
 
 const FIXTURES = new URL('fixtures/sources/', import.meta.url).pathname;
 const COUNTING = join(FIXTURES, 'counting.ts');
@@ -27,9 +27,9 @@ test('a module source, named relative to the config file, serves its metric', as
   );
   const exporter = await startTestExporterFromFile(file);
   try {
-    const body = await (await fetch(`${exporter.url}/metrics`)).text();
-    assert.equal(samples(body).get('widgets_made_total'), 1);
-    assert.equal(samples(body).get('custom_exporter_source_up{source="widgets"}'), 1);
+    const all = (await scrape(exporter.url)).samples;
+    assert.equal(all.get('widgets_made_total'), 1);
+    assert.equal(all.get('custom_exporter_source_up{source="widgets"}'), 1);
     assert.deepEqual(
       exporter.status().map((s) => [s.name, s.kind]),
       [['widgets', 'counting']],

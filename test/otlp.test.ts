@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { eventually } from './support/eventually.ts';
 import { type ServingCli, serveCli } from './support/exporter.ts';
-import { samples } from './support/exposition.ts';
 import { OtlpReceiver, type Protocol, type ReceivedExport } from './support/otlp/receiver.ts';
+import { scrape } from './support/scrape.ts';
 
 const INTERVAL_MS = 500;
 
@@ -24,7 +25,7 @@ const counterValue = (e: ReceivedExport) => e.metrics.get('random_number_2')?.po
 /** The pushed counter and the scraped one at (nearly) the same moment differ by at most one tick (1–30). */
 async function assertSameCounter(cli: ServingCli, receiver: OtlpReceiver): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const scraped = samples(await (await fetch(`${cli.url}/metrics`)).text()).get('random_number_2_total')!;
+    const scraped = (await scrape(cli.url)).samples.get('random_number_2_total')!;
     const pushed = counterValue(await receiver.next((e) => counterValue(e) !== undefined))!;
     if (Math.abs(pushed - scraped) <= 30) return;
   }
@@ -78,7 +79,7 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as Protocol[]) {
 
     test('successful exports are counted', async () => {
       await receiver.next();
-      const all = samples(await (await fetch(`${cli.url}/metrics`)).text());
+      const all = (await scrape(cli.url)).samples;
       assert.ok(all.get('custom_exporter_exports_total{exporter="otlp",outcome="success"}')! >= 1);
     });
   });
@@ -90,23 +91,28 @@ test('a collector outage: /metrics keeps working, failures are logged and counte
   const receiver = await OtlpReceiver.create('http/protobuf'); // not listening: connections refused
   const cli = await serveCli([], pushEnv(receiver));
   try {
-    const rss = async () => samples(await (await fetch(`${cli.url}/metrics`)).text()).get('process_resident_memory_bytes')!;
+    const rss = async () => (await scrape(cli.url)).samples.get('process_resident_memory_bytes')!;
     const rssBefore = await rss();
-    for (let i = 0; i < 6; i++) {
-      const res = await fetch(`${cli.url}/metrics`);
-      assert.equal(res.status, 200);
-      await new Promise((r) => setTimeout(r, INTERVAL_MS));
-    }
+    const failures = (all: Map<string, number>) => all.get('custom_exporter_exports_total{exporter="otlp",outcome="failure"}') ?? 0;
+    // Connections refused: every scrape still answers 200 with the metrics, and the failures add up.
+    await eventually(
+      async () => {
+        const all = (await scrape(cli.url)).samples;
+        assert.ok(all.has('random_number'), '/metrics unaffected');
+        assert.ok(failures(all) >= 3, `${failures(all)} failed exports counted`);
+      },
+      { timeoutMs: 30_000, intervalMs: INTERVAL_MS },
+    );
     await receiver.listen();
     receiver.failing = true; // now 503s
-    await new Promise((r) => setTimeout(r, 6 * INTERVAL_MS));
+    // The receiver sees the exports it refuses: none of them is kept.
+    await eventually(() => assert.ok(receiver.refused >= 3, `${receiver.refused} exports refused`), { timeoutMs: 30_000 });
     assert.equal(receiver.exports.length, 0);
 
-    const all = samples(await (await fetch(`${cli.url}/metrics`)).text());
-    assert.ok(all.get('custom_exporter_exports_total{exporter="otlp",outcome="failure"}')! >= 3, 'failed exports are counted');
+    const all = (await scrape(cli.url)).samples;
     assert.ok(all.has('random_number'), '/metrics unaffected');
-    const failures = cli.logs().filter((l) => l.msg === 'metrics export failed');
-    assert.ok(failures.length >= 3, `logged ${failures.length} failures`);
+    const logged = cli.logs().filter((l) => l.msg === 'metrics export failed');
+    assert.ok(logged.length >= 3, `logged ${logged.length} failures`);
     // Nothing queues up while the collector is away: the SDK drops a failed batch, totals come again next time.
     const growth = (await rss()) - rssBefore;
     assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${growth} bytes during the outage`);
@@ -124,11 +130,11 @@ test('shutdown flushes a final export', async () => {
   // An interval far longer than the test: the only export is the one made on SIGTERM.
   const cli = await serveCli([], pushEnv(receiver, { OTEL_METRIC_EXPORT_INTERVAL: '600000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' }));
   try {
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(receiver.exports.length, 0);
+    const before = (await scrape(cli.url)).samples;
+    assert.equal(before.get('custom_exporter_exports_total{exporter="otlp",outcome="success"}') ?? 0, 0, 'no export before SIGTERM');
     cli.signal('SIGTERM');
     assert.equal(await cli.exited, 0);
-    assert.ok(receiver.exports.length >= 1, 'a final export arrived');
+    assert.equal(receiver.exports.length, 1, 'exactly one export: the final one');
     assert.ok(receiver.exports[0]!.metrics.has('random_number_2'));
   } finally {
     await receiver.close();

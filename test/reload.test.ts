@@ -3,26 +3,22 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './support/eventually.ts';
 import { type ServingCli, serveCli, startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
-import { samples } from './support/exposition.ts';
+import { scrape } from './support/scrape.ts';
 
 const COUNTING = new URL('fixtures/sources/counting.ts', import.meta.url).pathname;
 
 const counting = (name: string, step: number) =>
   `  - kind: module\n    name: ${name}\n    module: ${COUNTING}\n    options: { metric: ${name}, step: ${step} }\n`;
 
-async function scrape(url: string): Promise<Map<string, number>> {
-  return samples(await (await fetch(`${url}/metrics`)).text());
-}
-
-async function logged(cli: ServingCli, msg: string, count: number): Promise<Record<string, unknown>> {
-  for (let waited = 0; waited < 10_000; waited += 25) {
-    const lines = cli.logs().filter((l) => l.msg === msg);
-    if (lines.length >= count) return lines[count - 1]!;
-    await sleep(25);
-  }
-  throw new Error(`no "${msg}" log line #${count}`);
+/** The `count`th log line with this message, once it is there. */
+function logged(cli: ServingCli, msg: string, count: number): Promise<Record<string, unknown>> {
+  return eventually(() => {
+    const line = cli.logs().filter((l) => l.msg === msg)[count - 1];
+    assert.ok(line, `no "${msg}" log line #${count}`);
+    return line;
+  });
 }
 
 test('reload: a changed source restarts, an unchanged one keeps counting, a removed one stops; a bad file keeps the old config', async () => {
@@ -32,7 +28,7 @@ test('reload: a changed source restarts, an unchanged one keeps counting, a remo
   const cli = await serveCli(['--config.file', file, '--web.enable-lifecycle']);
   try {
     await scrape(cli.url);
-    const before = await scrape(cli.url);
+    const before = (await scrape(cli.url)).samples;
     assert.equal(before.get('steady_total'), 2);
     assert.equal(before.get('target_total'), 2);
     assert.equal(before.get('custom_exporter_config_last_reload_successful'), 1);
@@ -45,7 +41,7 @@ test('reload: a changed source restarts, an unchanged one keeps counting, a remo
     assert.equal(reloaded.restarted, 'target');
     assert.equal(reloaded.unchanged, 'steady');
     assert.equal((await logged(cli, 'counting source stopped', 1)).metric, 'target');
-    const after = await scrape(cli.url);
+    const after = (await scrape(cli.url)).samples;
     assert.equal(after.get('steady_total'), 3, 'the unchanged source kept its count');
     assert.equal(after.get('target_total'), 10, 'the changed source restarted with its new options');
     assert.ok(after.get('custom_exporter_config_last_reload_success_timestamp_seconds')! >= loadedAt);
@@ -56,7 +52,7 @@ test('reload: a changed source restarts, an unchanged one keeps counting, a remo
     assert.equal(failed.status, 500);
     const error = await logged(cli, 'config reload failed; the previous config stays in effect', 1);
     assert.match(String(error.err), new RegExp(`^${file}:4:16: sources\\[0\\]\\.options\\.metric: Invalid input`));
-    const kept = await scrape(cli.url);
+    const kept = (await scrape(cli.url)).samples;
     assert.equal(kept.get('custom_exporter_config_last_reload_successful'), 0);
     assert.equal(kept.get('steady_total'), 4);
     assert.equal(kept.get('target_total'), 20);
@@ -65,7 +61,7 @@ test('reload: a changed source restarts, an unchanged one keeps counting, a remo
     await writeFile(file, `sources:\n${counting('steady', 1)}`);
     assert.equal((await fetch(`${cli.url}/-/reload`, { method: 'POST' })).status, 200);
     assert.equal((await logged(cli, 'config reloaded', 2)).removed, 'target');
-    const fixed = await scrape(cli.url);
+    const fixed = (await scrape(cli.url)).samples;
     assert.equal(fixed.get('custom_exporter_config_last_reload_successful'), 1);
     assert.equal(fixed.get('steady_total'), 5);
     assert.equal(fixed.has('target_total'), false);
@@ -99,11 +95,11 @@ test('reload: a module that fails in setup keeps the old config running', async 
   await writeFile(file, 'sources:\n  - { kind: count, name: steady }\n');
   const exporter = await startTestExporterFromFile(file);
   try {
-    assert.equal((await scrape(exporter.url)).get('calls_seen'), 1);
+    assert.equal((await scrape(exporter.url)).samples.get('calls_seen'), 1);
     const failing = new URL('fixtures/sources/failing-setup.ts', import.meta.url).pathname;
     await writeFile(file, `sources:\n  - { kind: count, name: steady }\n  - { kind: module, name: queue, module: ${failing} }\n`);
     assert.equal(await exporter.reload(), false);
-    const after = await scrape(exporter.url);
+    const after = (await scrape(exporter.url)).samples;
     assert.equal(after.get('calls_seen'), 2);
     assert.equal(after.get('custom_exporter_config_last_reload_successful'), 0);
     assert.deepEqual(

@@ -143,8 +143,8 @@ test('a failed collection fails every scrape that shares it, and the next scrape
   try {
     const results = await Promise.allSettled([pull.scrape(5_000), pull.scrape(5_000)]);
     assert.deepEqual(
-      results.map((r) => r.status),
-      ['rejected', 'rejected'],
+      results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'answered')),
+      ['Error: backend down', 'Error: backend down'],
     );
     assert.equal(calls, 1);
     await pull.scrape(5_000);

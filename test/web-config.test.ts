@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError } from '../src/config/yaml-document.ts';
 import { loadWebConfig } from '../src/http/web-config.ts';
+import { assertConfigError } from './support/config-error.ts';
 import { runCli } from './support/exporter.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'web-config-'));
@@ -17,14 +17,7 @@ function file(yaml: string): string {
 
 function rejects(yaml: string, message: (path: string) => string): void {
   const path = file(yaml);
-  assert.throws(
-    () => loadWebConfig(path),
-    (err: unknown) => {
-      assert.ok(err instanceof ConfigError, String(err));
-      assert.equal(err.message, message(path));
-      return true;
-    },
-  );
+  assertConfigError(() => loadWebConfig(path), message(path));
 }
 
 const HASH = '$2y$10$X0ZhZ1b5mJ7A1m0mJ8m5uO7m4m6mQv7s5c7xg4m5c8yq0m5m3m1m6';

@@ -7,7 +7,7 @@ import type {
   ObservableResult,
 } from '@opentelemetry/api';
 import { ValueType } from '@opentelemetry/api';
-import type { ObservationRound } from './observation-round.ts';
+import { type ObservationRound, SeriesIndex } from './observation-round.ts';
 
 export type ObservableKind = 'gauge' | 'counter' | 'updowncounter';
 
@@ -21,6 +21,8 @@ export class ObservableInstrument implements Observable {
   readonly description: string;
   readonly unit: string;
   readonly valueType: ValueType;
+  /** The attribute sets its latest round observed, kept so the next round can reuse them (see ObservationRound). */
+  readonly seriesIndex = new SeriesIndex();
   readonly #registry: ObservableRegistry;
 
   constructor(registry: ObservableRegistry, name: string, kind: ObservableKind, options: MetricOptions) {

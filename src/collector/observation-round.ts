@@ -34,16 +34,18 @@ interface Known {
   slot: number;
 }
 
-// Per instrument: every attribute set observed by the latest round, by key, and in the order it observed them.
-// One round at a time owns it.
-interface Index {
-  readonly known: Map<string, Known>;
-  order: Known[];
-  owner: number;
+/**
+ * One instrument's attribute sets observed by its latest round, by key and in the order that round observed them.
+ * Each instrument has its own (see ObservableInstrument), and one round at a time fills it.
+ */
+export class SeriesIndex {
+  readonly known = new Map<string, Known>();
+  order: Known[] = [];
+  /** Whether a round that has not closed yet is filling it. */
+  busy = false;
+  /** How many rounds have filled it: the number stamped on the series each one observes. */
+  rounds = 0;
 }
-
-const indexes = new WeakMap<ObservableInstrument, Index>();
-let rounds = 0;
 
 class InstrumentRound implements InstrumentObservations {
   readonly attributes: Attributes[] = [];
@@ -51,13 +53,22 @@ class InstrumentRound implements InstrumentObservations {
   readonly known: Known[] = [];
   /** Where in the previous round's order the next observation is expected (callbacks tend to repeat themselves). */
   cursor = 0;
-  readonly index: Index;
-  /** Set when another round owns the index: this round then dedupes with its own map and only reads the index. */
+  readonly index: SeriesIndex;
+  /** This round's number in the index when it fills the index, else 0. */
+  readonly id: number;
+  /** Set when another round fills the index: this round then dedupes with its own map and only reads the index. */
   readonly own: Map<string, number> | undefined;
 
-  constructor(index: Index, own: Map<string, number> | undefined) {
+  constructor(index: SeriesIndex) {
     this.index = index;
-    this.own = own;
+    if (index.busy) {
+      this.id = 0;
+      this.own = new Map();
+    } else {
+      index.busy = true;
+      this.id = ++index.rounds;
+      this.own = undefined;
+    }
   }
 
   get size(): number {
@@ -77,7 +88,6 @@ const EMPTY: Attributes = Object.freeze({});
  */
 export class ObservationRound {
   readonly series = new Map<ObservableInstrument, InstrumentObservations>();
-  readonly #id = ++rounds;
   readonly #limit: number;
   #closed = false;
   #overflow: SeriesLimitError | undefined;
@@ -95,14 +105,14 @@ export class ObservationRound {
     if (round.own === undefined) {
       // The series the previous round observed next, if this is it: no key to build, no lookup.
       const expected = round.index.order[round.cursor];
-      if (expected !== undefined && expected.round !== this.#id && observed.length < this.#limit && sameAttributes(expected, attributes)) {
+      if (expected !== undefined && expected.round !== round.id && observed.length < this.#limit && sameAttributes(expected, attributes)) {
         round.cursor++;
         this.#add(round, expected, value);
         return;
       }
       const key = attributesKey(attributes);
       const known = round.index.known.get(key);
-      if (known !== undefined && known.round === this.#id) {
+      if (known !== undefined && known.round === round.id) {
         observed[known.slot] = value;
       } else if (observed.length < this.#limit) {
         let entry = known;
@@ -135,7 +145,7 @@ export class ObservationRound {
   }
 
   #add(round: InstrumentRound, entry: Known, value: number): void {
-    entry.round = this.#id;
+    entry.round = round.id;
     entry.slot = round.observed.length;
     round.known.push(entry);
     round.attributes.push(entry.attributes);
@@ -147,14 +157,14 @@ export class ObservationRound {
     if (this.#closed) return;
     this.#closed = true;
     for (const round of this.series.values()) {
-      const { index, observed, own, known } = round as InstrumentRound;
+      const { index, observed, own, known, id } = round as InstrumentRound;
       if (own !== undefined) continue;
       index.order = known;
       // Forget the attribute sets this round did not observe, so series that come and go do not pile up.
       if (index.known.size > observed.length) {
-        for (const [key, known] of index.known) if (known.round !== this.#id) index.known.delete(key);
+        for (const [key, known] of index.known) if (known.round !== id) index.known.delete(key);
       }
-      index.owner = 0;
+      index.busy = false;
     }
   }
 
@@ -165,15 +175,8 @@ export class ObservationRound {
   #instrumentRound(instrument: ObservableInstrument): InstrumentRound {
     let round = this.series.get(instrument) as InstrumentRound | undefined;
     if (round === undefined) {
-      let index = indexes.get(instrument);
-      if (index === undefined) {
-        index = { known: new Map(), order: [], owner: 0 };
-        indexes.set(instrument, index);
-      }
-      // Two rounds of one source can overlap (a scrape and a push); only one may stamp the shared index.
-      const owned = index.owner === 0;
-      if (owned) index.owner = this.#id;
-      round = new InstrumentRound(index, owned ? undefined : new Map());
+      // Two rounds of one source can overlap (a scrape and a push); only one may fill the instrument's index.
+      round = new InstrumentRound(instrument.seriesIndex);
       this.series.set(instrument, round);
     }
     this.#lastInstrument = instrument;
@@ -188,7 +191,9 @@ export class ObservationRound {
   }
 }
 
-// Attribute sets are unordered: key them by sorted names so {a,b} and {b,a} are one series.
+// Attribute sets are unordered: key them by sorted names so {a,b} and {b,a} are one series. Each name and string value
+// is prefixed by its length, so no value can pass for a separator ({a: "x;b=y"} is not {a: "x", b: "y"}), and other
+// values are typed, so {a: 1} and {a: "1"} are two series, as in the OpenTelemetry SDK.
 function attributesKey(attributes: Attributes): string {
   const names = Object.keys(attributes);
   const count = names.length;
@@ -203,7 +208,11 @@ function attributesKey(attributes: Attributes): string {
   for (let i = 0; i < count; i++) {
     const name = names[i]!;
     const value = attributes[name];
-    parts[i] = `${name}\u0000${typeof value === 'string' ? value : JSON.stringify(value)}\u0001`;
+    // A non-string's text never starts with "s" and never holds \u0001 (JSON escapes it inside arrays).
+    parts[i] =
+      typeof value === 'string'
+        ? `${name.length}:${name}s${value.length}:${value}`
+        : `${name.length}:${name}${typeof value === 'object' ? JSON.stringify(value) : String(value)}\u0001`;
   }
   // One flat string (kept as the index's key); += would keep a rope.
   return parts.join('');

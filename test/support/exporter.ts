@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { pino } from 'pino';
 import { loadConfigFile, parseConfig } from '../../src/config/load.ts';
@@ -5,6 +6,7 @@ import type { ResolvedConfig } from '../../src/config/resolved.ts';
 import { type Exporter, startExporter, type WebSettings } from '../../src/exporter.ts';
 import { builtinSources } from '../../src/sources/registry.ts';
 import { resolveTelemetrySettings } from '../../src/telemetry/telemetry-settings.ts';
+import { eventually } from './eventually.ts';
 import { testSources } from './test-sources.ts';
 
 export interface TestExporter extends Exporter {
@@ -91,19 +93,22 @@ export async function serveCli(args: readonly string[] = [], env: NodeJS.Process
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`exporter exited with ${child.exitCode}: ${stderr}`);
-    const listening = logs().find((l) => l.msg === 'listening');
-    if (listening) {
-      const url = `http://${listening.address as string}`;
-      if ((await fetch(`${url}/healthz`)).ok) {
-        return { url, pid: child.pid!, logs, signal: (s) => child.kill(s), exited, startupMs: performance.now() - started };
-      }
-    }
-    if (performance.now() - started > 15_000) {
-      child.kill('SIGKILL');
-      throw new Error(`exporter did not start: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 25));
+  const gone = new AbortController();
+  void exited.then((code) => gone.abort(new Error(`exporter exited with ${code}: ${stderr}`)));
+  try {
+    const url = await eventually(
+      async () => {
+        const listening = logs().find((l) => l.msg === 'listening');
+        assert.ok(listening, 'no "listening" log line yet');
+        const url = `http://${listening.address as string}`;
+        assert.equal((await fetch(`${url}/healthz`)).status, 200);
+        return url;
+      },
+      { timeoutMs: 15_000, signal: gone.signal },
+    );
+    return { url, pid: child.pid!, logs, signal: (s) => child.kill(s), exited, startupMs: performance.now() - started };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`exporter did not start: ${(error as Error).message}\n${stderr}`);
   }
 }

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { eventually } from './eventually.ts';
 import { freePort } from './ports.ts';
 
 export interface ScrapeConfig {
@@ -40,7 +42,13 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
   );
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const gone = new AbortController();
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code) => {
+      gone.abort(new Error(`prometheus exited with ${code}: ${log}`));
+      resolve();
+    }),
+  );
 
   const api = async <T>(path: string): Promise<T> => {
     const response = await fetch(`${url}${path}`);
@@ -62,40 +70,35 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
   };
 
   // Ready when its API answers.
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${log}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - started > 20_000) {
-      await stop();
-      throw new Error(`prometheus did not become ready: ${log}`);
-    }
-    await sleep(200);
+  try {
+    await eventually(async () => assert.equal((await fetch(`${url}/-/ready`)).status, 200), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+      signal: gone.signal,
+    });
+  } catch (error) {
+    await stop();
+    throw new Error(`prometheus did not become ready: ${(error as Error).message}\n${log}`);
   }
 
   return {
     url,
     query,
     async waitFor(expr, accept, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      let last = 'no result';
-      while (Date.now() < deadline) {
-        const [sample] = await query(expr);
-        if (sample) {
-          const value = Number(sample.value[1]);
-          if (accept(value)) return value;
-          last = String(value);
-        }
-        await sleep(250);
+      try {
+        return await eventually(
+          async () => {
+            const [sample] = await query(expr);
+            const value = Number(sample?.value[1]);
+            assert.ok(sample && accept(value), `${expr} not satisfied (last: ${sample ? value : 'no result'})`);
+            return value;
+          },
+          { timeoutMs, intervalMs: 250 },
+        );
+      } catch (error) {
+        const targets = await api<{ activeTargets: unknown[] }>('/api/v1/targets');
+        throw new Error(`prometheus: ${(error as Error).message}; targets: ${JSON.stringify(targets.activeTargets)}`);
       }
-      const targets = await api<{ activeTargets: unknown[] }>('/api/v1/targets');
-      throw new Error(
-        `prometheus: ${expr} not satisfied within ${timeoutMs} ms (last: ${last}); targets: ${JSON.stringify(targets.activeTargets)}`,
-      );
     },
     async targets() {
       return (await api<{ activeTargets: { health: string; lastError: string; scrapeUrl: string }[] }>('/api/v1/targets')).activeTargets;
@@ -103,5 +106,3 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
     stop,
   };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

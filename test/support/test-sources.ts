@@ -1,13 +1,21 @@
 import { z } from 'zod';
 import { defineSource } from '../../src/index.ts';
 
-/** A source whose callback never finishes. */
+/**
+ * Never settles by itself; rejects once the collection ends or the source stops, as a well-behaved source cancels its
+ * work. (A pending collection keeps its timeout timer, which would keep the test process alive for that long.)
+ */
+function hangUntilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+}
+
+/** A source whose callback never finishes before its collection ends. */
 export const hangingSource = defineSource({
   kind: 'hang',
   description: 'never answers',
   options: z.strictObject({}),
-  setup({ meter }) {
-    meter.createObservableGauge('hanging_value').addCallback(() => new Promise<void>(() => {}));
+  setup({ meter, collectionSignal }) {
+    meter.createObservableGauge('hanging_value').addCallback(() => hangUntilAborted(collectionSignal()));
   },
 });
 
@@ -47,7 +55,7 @@ export const brokenSetupSource = defineSource({
 
 /**
  * Counts how often its callback runs (`calls_seen`); fails the first `failFirst` calls; each call takes `delayMs`;
- * calls after the first `hangAfter` never finish.
+ * calls after the first `hangAfter` never finish before their collection ends.
  */
 export const countingSource = defineSource({
   kind: 'count',
@@ -57,11 +65,11 @@ export const countingSource = defineSource({
     delayMs: z.int().nonnegative().default(0),
     hangAfter: z.int().positive().optional(),
   }),
-  setup({ meter, options }) {
+  setup({ meter, options, collectionSignal }) {
     let calls = 0;
     meter.createObservableGauge('calls_seen').addCallback(async (result) => {
       calls++;
-      if (options.hangAfter !== undefined && calls > options.hangAfter) await new Promise(() => {});
+      if (options.hangAfter !== undefined && calls > options.hangAfter) await hangUntilAborted(collectionSignal());
       await new Promise((resolve) => setTimeout(resolve, options.delayMs));
       if (calls <= options.failFirst) throw new Error(`call ${calls} fails`);
       result.observe(calls);

@@ -41,6 +41,8 @@ export class OtlpReceiver {
   readonly exports: ReceivedExport[] = [];
   /** Answer 503 (HTTP) or UNAVAILABLE (gRPC) instead of accepting. */
   failing = false;
+  /** How many exports were refused while `failing`: proof that they were sent, and would have been seen. */
+  refused = 0;
   #http: Server | undefined;
   #grpc: grpc.Server | undefined;
   #waiters: (() => void)[] = [];
@@ -77,7 +79,10 @@ export class OtlpReceiver {
         },
         {
           Export: (call: grpc.ServerUnaryCall<protobuf.Message, protobuf.Message>, callback: grpc.sendUnaryData<protobuf.Message>) => {
-            if (this.failing) return callback({ code: grpc.status.UNAVAILABLE, details: 'collector overloaded' });
+            if (this.failing) {
+              this.refused++;
+              return callback({ code: grpc.status.UNAVAILABLE, details: 'collector overloaded' });
+            }
             this.#accept(call.request);
             callback(null, ExportResponse.create({}));
           },
@@ -96,6 +101,7 @@ export class OtlpReceiver {
       }
       const body = await readBody(req);
       if (this.failing) {
+        this.refused++;
         res.writeHead(503, { 'Content-Type': 'text/plain' }).end('collector overloaded');
         return;
       }
