@@ -1,20 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
+import { PasswordChecks, TooManyChecksError } from './password-checks.ts';
 
-// Loaded by the first request that needs it: an exporter without basic auth does not carry bcrypt in memory.
-const bcryptjs = () => import('bcryptjs').then((m) => m.default);
-
-// Verified against for unknown users, so a wrong user name costs as much as a wrong password.
-let dummyHash: string | undefined;
 // Successful logins are remembered (bcrypt is slow by design and Prometheus scrapes often); failures never are.
 const CACHE_LIMIT = 1000;
 
 /**
  * HTTP basic authentication against bcrypt hashes, as exporter-toolkit's `basic_auth_users`. `users()` is read
- * on every request, so a reloaded file takes effect at once; no users means no authentication.
+ * on every request, so a reloaded file takes effect at once; no users means no authentication. The bcrypt checks
+ * run off the event loop, a bounded number at a time (issue 11): past the bound a login gets 503 at once.
  */
 export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (path: string) => boolean): Middleware {
   const verified = new Map<string, string>();
+  let checks: PasswordChecks | undefined;
   return async (ctx, next) => {
     const known = users();
     if (known.size === 0 || exempt(ctx.path)) return next();
@@ -23,9 +21,17 @@ export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (pat
       const hash = known.get(credentials.user);
       const key = createHash('sha256').update(`${credentials.user}\u0000${credentials.password}`).digest('hex');
       if (hash !== undefined && verified.get(key) === hash) return next();
-      const bcrypt = await bcryptjs();
-      dummyHash ??= bcrypt.hashSync('unknown user', 10);
-      const ok = await bcrypt.compare(credentials.password, hash ?? dummyHash);
+      checks ??= new PasswordChecks();
+      let ok: boolean;
+      try {
+        ok = await checks.check(credentials.password, hash);
+      } catch (err) {
+        if (!(err instanceof TooManyChecksError)) throw err;
+        ctx.status = 503;
+        ctx.set('Retry-After', '1');
+        ctx.body = 'too many logins being checked; retry\n';
+        return;
+      }
       if (ok && hash !== undefined) {
         if (verified.size >= CACHE_LIMIT) verified.clear();
         verified.set(key, hash);
