@@ -29,7 +29,8 @@ export class PasswordChecks {
     if (this.#pending.size >= MAX_PENDING_CHECKS)
       return Promise.reject(new TooManyChecksError(`${MAX_PENDING_CHECKS} password checks waiting`));
     clearTimeout(this.#idle);
-    const worker = (this.#worker ??= this.#start());
+    this.#worker ??= this.#start();
+    const worker = this.#worker;
     const id = this.#nextId++;
     return new Promise<boolean>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
