@@ -112,7 +112,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     web: () => webConfig?.current ?? NO_WEB_CONFIG,
     logger,
   });
-  const server = await listen(app, settings.listen, web.config?.tls);
+  const server = await listen(app, settings.listen, web.config?.tls, logger);
   const webConfig =
     web.config &&
     new WebConfigWatcher(web.config, logger, (next) => {

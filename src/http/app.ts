@@ -53,7 +53,9 @@ export function createApp(options: AppOptions): Koa {
     routes(
       new Map<string, Route>([
         ['/', landingPage({ ...options, telemetryPath: options.metrics && options.telemetryPath })],
-        ...(options.metrics ? [[options.telemetryPath, inFlightLimit(options.maxRequests, metricsRoute(options.metrics))] as const] : []),
+        ...(options.metrics
+          ? [[options.telemetryPath, inFlightLimit(options.maxRequests, metricsRoute(options.metrics), options.metrics.onScrape)] as const]
+          : []),
         ['/healthz', healthz],
         ['/readyz', readyz(options.isReady)],
         ['/-/reload', { post: reloadRoute(options.reload) }],
