@@ -34,7 +34,8 @@ export async function listen(app: Koa, at: ListenAddress, tls: WebTls | undefine
           ...limits,
           ...tls.context,
           requestCert: tls.clientAuth !== 'NoClientCert',
-          rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+          // Refused in enforceClientAuth instead, where the refusal can be logged (Node's own is silent).
+          rejectUnauthorized: false,
         },
         handler,
       )
@@ -70,13 +71,15 @@ export async function listen(app: Koa, at: ListenAddress, tls: WebTls | undefine
   };
 }
 
-// The client_auth_type modes between "never ask" and "require a verified certificate", which Node has no option for.
+// client_auth_type beyond "ask or not", which Node either cannot express or enforces without a word in the log.
 function enforceClientAuth(socket: TLSSocket, tls: WebTls, errors: TlsClientErrors): void {
+  if (tls.clientAuth === 'NoClientCert' || tls.clientAuth === 'RequestClientCert') return;
   const presented = Object.keys(socket.getPeerCertificate()).length > 0;
+  const mustVerify = tls.clientAuth === 'RequireAndVerifyClientCert' || (tls.clientAuth === 'VerifyClientCertIfGiven' && presented);
   const refusal =
-    tls.clientAuth === 'RequireAnyClientCert' && !presented
-      ? 'no client certificate (client_auth_type RequireAnyClientCert)'
-      : tls.clientAuth === 'VerifyClientCertIfGiven' && presented && !socket.authorized
+    !presented && tls.clientAuth !== 'VerifyClientCertIfGiven'
+      ? `no client certificate (client_auth_type ${tls.clientAuth})`
+      : mustVerify && !socket.authorized
         ? `client certificate not verified: ${socket.authorizationError}`
         : undefined;
   if (refusal === undefined) return;
