@@ -5,8 +5,10 @@ import { healthz, readyz } from './health-routes.ts';
 import { type LandingPageOptions, landingPage } from './landing-page.ts';
 import { reloadRoute } from './lifecycle-routes.ts';
 import { type MetricsRouteOptions, metricsRoute } from './metrics-route.ts';
+import { rateLimit } from './rate-limit.ts';
 import { inFlightLimit, urlLimit } from './request-limits.ts';
 import { type Route, routes } from './router.ts';
+import type { RateLimit } from './web-config.ts';
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
@@ -20,7 +22,11 @@ export interface AppOptions extends Omit<LandingPageOptions, 'telemetryPath'> {
   /** Concurrent metrics requests allowed (0: unlimited). */
   readonly maxRequests: number;
   /** The web config's response headers and users, read per request (they reload). */
-  readonly web: () => { readonly headers: Readonly<Record<string, string>>; readonly users: ReadonlyMap<string, string> };
+  readonly web: () => {
+    readonly headers: Readonly<Record<string, string>>;
+    readonly users: ReadonlyMap<string, string>;
+    readonly rateLimit?: RateLimit | undefined;
+  };
   /** Whether /healthz and /readyz need credentials too (kubelet probes usually have none). */
   readonly protectHealth: boolean;
   readonly logger: Logger;
@@ -43,12 +49,9 @@ export function createApp(options: AppOptions): Koa {
     ctx.set('X-Content-Type-Options', 'nosniff');
   });
   app.use(urlLimit);
-  app.use(
-    basicAuth(
-      () => options.web().users,
-      (path) => !options.protectHealth && HEALTH_PATHS.has(path),
-    ),
-  );
+  const unprotected = (path: string) => !options.protectHealth && HEALTH_PATHS.has(path);
+  app.use(rateLimit(() => options.web().rateLimit, unprotected));
+  app.use(basicAuth(() => options.web().users, unprotected));
   app.use(
     routes(
       new Map<string, Route>([

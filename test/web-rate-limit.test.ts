@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startWebCli, status, type WebCli } from './support/web-cli.ts';
+
+// exporter-toolkit's rate_limit (a token bucket: `burst` requests, one more every `interval`, else 429) was refused
+// as an unknown key although the README promised existing files work unchanged (issue 11).
+
+describe('rate_limit from the web config', () => {
+  let cli: WebCli;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rate-limit-'));
+    const config = join(dir, 'web.yml');
+    writeFileSync(config, 'rate_limit:\n  interval: 1m\n  burst: 3\n');
+    cli = await startWebCli([`--web.config.file=${config}`]);
+  });
+  after(() => cli?.kill());
+
+  test('a burst of 3 is served, the 4th request gets 429 with Retry-After; /healthz stays exempt for probes', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push(await status(`${cli.url}/metrics`));
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+    const refused = await fetch(`${cli.url}/`);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.headers.get('retry-after'), '60');
+    for (let i = 0; i < 5; i++) assert.equal(await status(`${cli.url}/healthz`), 200);
+  });
+});
