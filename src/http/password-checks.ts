@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { CheckRequest, CheckResult } from './bcrypt-worker.ts';
 
 /** Checks waiting or running at once; more are refused at once (503) rather than queued without end. */
-export const MAX_PENDING_CHECKS = 32;
+const MAX_PENDING_CHECKS = 32;
 /** A worker with nothing to do for this long is stopped, giving its memory back (a cached login needs none). */
 const IDLE_MS = 60_000;
 

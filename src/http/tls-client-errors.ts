@@ -12,7 +12,7 @@ const PLAIN_HTTP_CODES = new Set(['ERR_SSL_HTTP_REQUEST', 'ERR_SSL_HTTPS_PROXY_R
 const DISCONNECT_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 /** Lines about refused TLS clients per minute at most: a flood of bad handshakes must not flood the log. */
-export const TLS_ERROR_LOG_LINES_PER_MINUTE = 10;
+const TLS_ERROR_LOG_LINES_PER_MINUTE = 10;
 
 /** What a TLS server does about clients it refuses: logs why (rate-limited), and answers plain HTTP with a 400. */
 export interface TlsClientErrors {

@@ -14,14 +14,14 @@ const TLS_VERSIONS = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13
 >;
 const tlsVersion = z.enum(Object.keys(TLS_VERSIONS) as [keyof typeof TLS_VERSIONS, ...(keyof typeof TLS_VERSIONS)[]]);
 
-export const CLIENT_AUTH_TYPES = [
+const CLIENT_AUTH_TYPES = [
   'NoClientCert',
   'RequestClientCert',
   'RequireAnyClientCert',
   'VerifyClientCertIfGiven',
   'RequireAndVerifyClientCert',
 ] as const;
-export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
+type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 // What Node accepts in a header value (its checkInvalidHeaderChar): anything else makes every response throw (500).
 const headerValue = z
