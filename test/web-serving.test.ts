@@ -10,14 +10,20 @@ import { startWebCli, type WebCli } from './support/web-cli.ts';
 // Issue 11, HTTP serving: pipelined requests, 503s from --web.max-requests, CONNECT. The built CLI as a child,
 // raw sockets where a client library would hide what is on the wire.
 
-/** Writes `raw` on one connection and returns everything the server sent until it closed or `idleMs` of silence. */
-function exchange(url: string, raw: string, idleMs = 3000): Promise<string> {
+/**
+ * Writes `raw` on one connection and returns everything the server sent until it closed, `enough` said so, or
+ * `idleMs` of silence.
+ */
+function exchange(url: string, raw: string, idleMs = 3000, enough: (received: string) => boolean = () => false): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => socket.write(raw));
     let received = '';
     socket.setTimeout(idleMs, () => socket.end());
-    socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+    socket.on('data', (c: Buffer) => {
+      received += c.toString('latin1');
+      if (enough(received)) socket.end();
+    });
     socket.once('error', reject);
     socket.once('close', () => resolve(received));
   });
@@ -43,10 +49,46 @@ describe('serving HTTP', () => {
 
   test('50 pipelined requests on one connection are served one at a time: 50 × 200, none 503', async () => {
     cli = await startWebCli([]); // --web.max-requests 40 by default
-    const received = await exchange(cli.url, 'GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n'.repeat(50), 5000);
+    const request = 'GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n';
+    // Stops at the 50th complete answer (the exposition ends with a newline), or after 5 s of silence.
+    const received = await exchange(cli.url, request.repeat(50), 5000, (r) => statusLines(r).length === 50 && r.endsWith('\n'));
     const statuses = statusLines(received);
     assert.equal(statuses.length, 50, `answers: ${statuses.join(',')}`);
     assert.deepEqual(new Set(statuses), new Set([200]));
+  });
+
+  test('clients pipelining without reading their answers are cut off, and RSS stays under 256 MiB', async () => {
+    const { port } = new URL(cli.url);
+    const chunk = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(1000);
+    let peak = cli.rss();
+    const closed = Array.from({ length: 4 }, () => {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.pause(); // never reads an answer
+      socket.on('error', () => {});
+      let sent = 0;
+      const pump = () => {
+        while (sent < 200 && !socket.destroyed && socket.write(chunk)) sent++;
+        if (sent < 200 && !socket.destroyed) socket.once('drain', pump);
+      };
+      socket.once('connect', pump);
+      return new Promise<number>((resolve) => socket.once('close', () => resolve(sent)));
+    });
+    const sampling = setInterval(() => (peak = Math.max(peak, cli.rss())), 100);
+    try {
+      const sent = await Promise.race([
+        Promise.all(closed),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('connections not closed within 20 s')), 20_000).unref()),
+      ]);
+      // Cut off long before all 200,000 requests per connection were sent.
+      assert.ok(
+        sent.every((n) => n < 200),
+        `chunks sent: ${sent.join(',')}`,
+      );
+    } finally {
+      clearInterval(sampling);
+    }
+    assert.ok(peak < 256 * 1024 * 1024, `RSS peaked at ${Math.round(peak / 1048576)} MiB`);
+    assert.equal((await get(`${cli.url}/healthz`)).status, 200);
   });
 
   test('CONNECT gets 405 with Allow, not a bare close', async () => {
