@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
+import { promisify } from 'node:util';
 import { makeTestPki, type TestPki } from './support/certs.ts';
 import { requireTool, toolPath } from './support/tools.ts';
 import { startWebCli, status, type WebCli } from './support/web-cli.ts';
@@ -74,6 +76,13 @@ describe('plain HTTP on the TLS port', () => {
     assert.match(String(line.peer), /^127\.0\.0\.1:\d+$/);
     // And TLS clients are still served.
     assert.equal(await status(`${cli.url}/healthz`, { ca: readFileSync(pki.caCert) }), 200);
+  });
+
+  test('curl with http:// where https:// was meant sees the 400 and why', async (t) => {
+    const curl = requireTool(t, 'curl', 'apt-get install curl');
+    if (!curl || !needOpenssl(t) || !cli) return;
+    const { stdout } = await promisify(execFile)(curl, ['-sS', '-w', '\n%{http_code}', `${cli.url.replace('https:', 'http:')}/metrics`]);
+    assert.equal(stdout, 'Client sent an HTTP request to an HTTPS server.\n\n400');
   });
 });
 
