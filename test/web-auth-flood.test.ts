@@ -84,7 +84,7 @@ describe('a flood of wrong basic-auth passwords', () => {
   });
   after(() => cli?.kill());
 
-  test('20 concurrent wrong-password clients: /healthz answers within 1 s, the right password gets in, RSS stays bounded', async () => {
+  test('20 concurrent wrong-password clients: /healthz answers within 1 s, the right password gets in, RSS stays bounded', async (t) => {
     const attack = flood(cli.url, 20, 60_000);
     try {
       // Positive control: the flood is being checked (401s come back) before /healthz is timed.
@@ -97,6 +97,7 @@ describe('a flood of wrong basic-auth passwords', () => {
       }
       // Never used before, so not cached: it waits its turn for a check, within a scrape timeout.
       const scrape = await get(`${cli.url}/metrics`, PASSWORD);
+      t.diagnostic(`the right password got in after ${Math.round(scrape.ms)} ms; RSS ${Math.round(cli.rss() / 1048576)} MiB`);
       assert.equal(scrape.status, 200);
       assert.ok(scrape.ms < SCRAPE_TIMEOUT_MS, `the right password took ${Math.round(scrape.ms)} ms`);
       // Now verified, it is remembered and does not queue behind the flood again.

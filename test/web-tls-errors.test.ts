@@ -131,6 +131,7 @@ describe('refused client certificates (RequireAndVerifyClientCert)', () => {
     assert.equal(tlsLogLines(cli).length, 10);
     assert.equal(await handshake(cli.url, { ca, cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }), undefined);
     assert.equal(tlsLogLines(cli).length, 10);
+    assert.ok(cli.rss() < 256 * 1024 * 1024, `RSS ${Math.round(cli.rss() / 1048576)} MiB`);
   });
 });
 
