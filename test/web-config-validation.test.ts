@@ -124,15 +124,25 @@ describe('web config values that load but cannot work are refused', () => {
     const rsa = rsaPair(certs.dir);
     refused(
       `tls_server_config:\n  cert_file: ${rsa.cert}\n  key_file: server.key\n`,
-      (p) => `${p}:1:1: tls_server_config.key_file: the key (ec) does not belong to the certificate (rsa)`,
+      (p) => `${p}:3:3: tls_server_config.key_file: the key (ec) does not belong to the certificate (rsa)`,
       certs.dir,
     );
     // Two keys of the same type that do not match are refused too.
     refused(
       'tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n',
-      (p) => `${p}:1:1: tls_server_config.key_file: the key (ec) does not belong to the certificate (ec)`,
+      (p) => `${p}:3:3: tls_server_config.key_file: the key (ec) does not belong to the certificate (ec)`,
       certs.dir,
     );
+  });
+
+  test("exporter-toolkit's old name RequireClientCert still reads as RequireAnyClientCert", (t) => {
+    const certs = testPki(t);
+    if (!certs) return;
+    const path = file(
+      'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireClientCert\n',
+      certs.dir,
+    );
+    assert.equal(loadWebConfig(path).tls?.clientAuth, 'RequireAnyClientCert');
   });
 
   test('rate_limit, an exporter-toolkit key, is read; a burst of 0 (every request refused) is not', () => {

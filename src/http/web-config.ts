@@ -91,7 +91,10 @@ const webConfigSchema = z.strictObject({
       key_file: z.string().min(1).optional(),
       cert: z.string().min(1).optional(),
       key: z.string().min(1).optional(),
-      client_auth_type: z.enum(CLIENT_AUTH_TYPES).default('NoClientCert'),
+      // exporter-toolkit still reads RequireClientCert, the old name of RequireAnyClientCert.
+      client_auth_type: z
+        .preprocess((type) => (type === 'RequireClientCert' ? 'RequireAnyClientCert' : type), z.enum(CLIENT_AUTH_TYPES))
+        .default('NoClientCert'),
       client_ca_file: z.string().min(1).optional(),
       client_ca: z.string().min(1).optional(),
       min_version: tlsVersion.default('TLS12'),
@@ -233,10 +236,11 @@ function tlsOf(tls: NonNullable<z.output<typeof webConfigSchema>['tls_server_con
   } catch (err) {
     throw unusable(err);
   }
+  const keyField = tls.key === undefined ? 'key_file' : 'key';
   // OpenSSL keeps one key per algorithm, so an RSA certificate with an ECDSA key loads and then fails every handshake.
   if (!certificate.checkPrivateKey(privateKey)) {
     throw new ConfigError(
-      `${locate(['tls_server_config'])}: tls_server_config.key_file: the key (${privateKey.asymmetricKeyType}) does not belong to the certificate (${certificate.publicKey.asymmetricKeyType})`,
+      `${locate(['tls_server_config', keyField])}: tls_server_config.${keyField}: the key (${privateKey.asymmetricKeyType}) does not belong to the certificate (${certificate.publicKey.asymmetricKeyType})`,
     );
   }
   try {
