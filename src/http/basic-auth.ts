@@ -22,9 +22,11 @@ export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (pat
       const key = createHash('sha256').update(`${credentials.user}\u0000${credentials.password}`).digest('hex');
       if (hash !== undefined && verified.get(key) === hash) return next();
       checks ??= new PasswordChecks();
-      let ok: boolean;
+      let matches: boolean;
       try {
-        ok = await checks.check(credentials.password, hash);
+        // An unknown user is checked against a known user's hash, then refused: it costs exactly what a wrong
+        // password does, so timing does not tell which users exist.
+        matches = await checks.check(credentials.password, hash ?? known.values().next().value!);
       } catch (err) {
         if (!(err instanceof TooManyChecksError)) throw err;
         ctx.status = 503;
@@ -32,7 +34,7 @@ export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (pat
         ctx.body = 'too many logins being checked; retry\n';
         return;
       }
-      if (ok && hash !== undefined) {
+      if (matches && hash !== undefined) {
         if (verified.size >= CACHE_LIMIT) verified.clear();
         verified.set(key, hash);
         return next();

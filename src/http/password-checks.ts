@@ -24,8 +24,8 @@ export class PasswordChecks {
   #nextId = 0;
   #idle: NodeJS.Timeout | undefined;
 
-  /** Whether `password` matches `hash` (undefined: an unknown user, always false at the same cost). */
-  check(password: string, hash: string | undefined): Promise<boolean> {
+  /** Whether `password` matches the bcrypt `hash`. */
+  check(password: string, hash: string): Promise<boolean> {
     if (this.#pending.size >= MAX_PENDING_CHECKS)
       return Promise.reject(new TooManyChecksError(`${MAX_PENDING_CHECKS} password checks waiting`));
     clearTimeout(this.#idle);
