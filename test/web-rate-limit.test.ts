@@ -28,3 +28,28 @@ describe('rate_limit from the web config', () => {
     for (let i = 0; i < 5; i++) assert.equal(await status(`${cli.url}/healthz`), 200);
   });
 });
+
+describe('rate_limit refills', () => {
+  let cli: WebCli;
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rate-limit-'));
+    const config = join(dir, 'web.yml');
+    writeFileSync(config, 'rate_limit:\n  interval: 300ms\n  burst: 1\n');
+    cli = await startWebCli([`--web.config.file=${config}`]);
+  });
+  after(() => cli?.kill());
+
+  test('one request more every interval', async () => {
+    // The readiness probe used /healthz, which is exempt: the bucket is full.
+    const start = performance.now();
+    assert.equal(await status(`${cli.url}/metrics`), 200);
+    assert.equal(await status(`${cli.url}/metrics`), 429);
+    const deadline = Date.now() + 5000;
+    while ((await status(`${cli.url}/metrics`)) !== 200) {
+      assert.ok(Date.now() < deadline, 'no token came back within 5 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Not before the interval (the token was taken after `start`).
+    assert.ok(performance.now() - start >= 300, `served again after ${Math.round(performance.now() - start)} ms`);
+  });
+});
