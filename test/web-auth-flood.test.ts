@@ -127,6 +127,10 @@ describe('a flood of wrong basic-auth passwords', () => {
     const sorted = [...attack.fastRefusals].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)]!;
     assert.deepEqual([...attack.retryAfter], ['1']);
+    // Logged, but not once per refusal.
+    const logged = cli.logs().filter((l) => String(l.msg).startsWith('login answered 503: too many password checks waiting'));
+    assert.ok(logged.length >= 1 && logged.length <= 10, `${logged.length} lines for ${attack.fastRefusals.length} refusals`);
+    assert.equal(logged[0]!.level, 'warn');
     assert.ok(median < KUBELET_PROBE_TIMEOUT_MS, `503s took ${Math.round(median)} ms (median)`);
     assert.equal((await get(`${cli.url}/metrics`, PASSWORD)).status, 200);
   });

@@ -51,7 +51,7 @@ export function createApp(options: AppOptions): Koa {
   app.use(urlLimit);
   const unprotected = (path: string) => !options.protectHealth && HEALTH_PATHS.has(path);
   app.use(rateLimit(() => options.web().rateLimit, unprotected));
-  app.use(basicAuth(() => options.web().users, unprotected));
+  app.use(basicAuth(() => options.web().users, unprotected, options.logger));
   app.use(
     routes(
       new Map<string, Route>([

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
+import type { Logger } from '../logging.ts';
+import { logBudget } from './log-budget.ts';
 import { PasswordChecks, TooManyChecksError } from './password-checks.ts';
 
 // Successful logins are remembered (bcrypt is slow by design and Prometheus scrapes often); failures never are.
@@ -10,8 +12,9 @@ const CACHE_LIMIT = 1000;
  * on every request, so a reloaded file takes effect at once; no users means no authentication. The bcrypt checks
  * run off the event loop, a bounded number at a time (issue 11): past the bound a login gets 503 at once.
  */
-export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (path: string) => boolean): Middleware {
+export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (path: string) => boolean, logger: Logger): Middleware {
   const verified = new Map<string, string>();
+  const log = logBudget(logger);
   let checks: PasswordChecks | undefined;
   return async (ctx, next) => {
     const known = users();
@@ -29,6 +32,11 @@ export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (pat
         matches = await checks.check(credentials.password, hash ?? known.values().next().value!);
       } catch (err) {
         if (!(err instanceof TooManyChecksError)) throw err;
+        log(
+          'warn',
+          { peer: ctx.ip, err: err.message },
+          'login answered 503: too many password checks waiting (a flood of wrong passwords?)',
+        );
         ctx.status = 503;
         ctx.set('Retry-After', '1');
         ctx.body = 'too many logins being checked; retry\n';

@@ -2,6 +2,7 @@ import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../logging.ts';
+import { logBudget } from './log-budget.ts';
 
 // Go's answer to plain HTTP on a TLS port, so a misconfigured scraper (http:// instead of https://) sees why.
 const PLAIN_HTTP_BODY = 'Client sent an HTTP request to an HTTPS server.\n';
@@ -11,9 +12,6 @@ const PLAIN_HTTP_CODES = new Set(['ERR_SSL_HTTP_REQUEST', 'ERR_SSL_HTTPS_PROXY_R
 // A client that goes away before the handshake ends (a TCP probe, a port scan) is routine, not a warning.
 const DISCONNECT_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
-/** Lines about refused TLS clients per minute at most: a flood of bad handshakes must not flood the log. */
-const TLS_ERROR_LOG_LINES_PER_MINUTE = 10;
-
 /** What a TLS server does about clients it refuses: logs why (rate-limited), and answers plain HTTP with a 400. */
 export interface TlsClientErrors {
   /** A client refused after the handshake (a client_auth_type rule Node cannot express): logged like the rest. */
@@ -21,7 +19,7 @@ export interface TlsClientErrors {
 }
 
 export function handleTlsClientErrors(server: Server, logger: Logger): TlsClientErrors {
-  const log = logBudget(logger, TLS_ERROR_LOG_LINES_PER_MINUTE, 60_000);
+  const log = logBudget(logger);
   server.on('tlsClientError', (err: NodeJS.ErrnoException & { reason?: string }, socket: TLSSocket) => {
     const code = err.code ?? '';
     if (PLAIN_HTTP_CODES.has(code)) {
@@ -38,26 +36,4 @@ export function handleTlsClientErrors(server: Server, logger: Logger): TlsClient
 
 function peerOf(socket: TLSSocket): string {
   return `${socket.remoteAddress}:${socket.remotePort}`;
-}
-
-/** At most `lines` log lines per window; the first line after a full window says how many were left out. */
-function logBudget(logger: Logger, lines: number, windowMs: number) {
-  let windowStart = 0;
-  let logged = 0;
-  let suppressed = 0;
-  return (level: 'debug' | 'warn', fields: Record<string, unknown>, msg: string) => {
-    if (!logger.isLevelEnabled(level)) return;
-    const now = Date.now();
-    if (now - windowStart >= windowMs) {
-      windowStart = now;
-      logged = 0;
-    }
-    if (logged >= lines) {
-      suppressed++;
-      return;
-    }
-    logged++;
-    logger[level](suppressed > 0 ? { ...fields, suppressed } : fields, msg);
-    suppressed = 0;
-  };
 }
