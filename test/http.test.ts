@@ -127,7 +127,7 @@ test('when collection fails as a whole, /metrics answers 503 with a one-line rea
     { web: () => ({ headers: {}, users: new Map() }), protectHealth: false },
     pino({ level: 'silent' }),
   );
-  const server = await listen(app, { host: '127.0.0.1', port: 0 }, undefined);
+  const server = await listen(app, { host: '127.0.0.1', port: 0 }, undefined, pino({ level: 'silent' }));
   try {
     const res = await raw(`http://127.0.0.1:${server.address.port}/metrics`);
     assert.equal(res.status, 503);

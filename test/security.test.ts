@@ -93,10 +93,11 @@ describe('TLS', () => {
     );
   });
 
-  test('plain HTTP on the TLS port gets no metrics', async (t) => {
+  test('plain HTTP on the TLS port gets 400 and no metrics, as Go servers answer it', async (t) => {
     if (!needOpenssl(t)) return;
-    // plain-HTTP-on-TLS: the connection is closed without an answer (Go would answer 400 "Client sent an HTTP request to an HTTPS server").
-    await assert.rejects(get(`${exporter.url.replace('https:', 'http:')}/metrics`), { code: 'ECONNRESET', message: 'socket hang up' });
+    const res = await get(`${exporter.url.replace('https:', 'http:')}/metrics`);
+    assert.equal(res.status, 400);
+    assert.match(res.body, /^Client sent an HTTP request to an HTTPS server\.?\n?$/);
   });
 
   test('TLS below the configured min_version (TLS 1.2 by default) is refused by the server', async (t) => {
@@ -158,10 +159,12 @@ describe('mutual TLS (RequireAndVerifyClientCert)', () => {
 
   test('no client certificate, or one from another CA, is refused', async (t) => {
     if (!needOpenssl(t)) return;
+    // Client certificates are checked once the handshake is done, where the refusal can be logged (Node's own check
+    // is silent): the client sees the connection reset, the log says why (test/web-tls-errors.test.ts).
     await assert.rejects(get(`${exporter.url}/metrics`, { ca: readFileSync(certs.caCert) }), {
-      code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+      code: 'ECONNRESET',
+      message: 'socket hang up',
     });
-    // A certificate the CA did not sign: the TLS 1.3 handshake ends on the client's side, then the server hangs up.
     await assert.rejects(
       get(`${exporter.url}/metrics`, {
         ca: readFileSync(certs.caCert),
@@ -189,7 +192,7 @@ describe('mutual TLS (RequireAndVerifyClientCert)', () => {
     // curl exit 56: failure receiving network data.
     await assert.rejects(run(curl, ['-sS', '--cacert', certs.caCert, `${exporter.url}/metrics`]), {
       code: 56,
-      stderr: /alert certificate required/,
+      stderr: /Connection reset by peer/,
     });
   });
 });

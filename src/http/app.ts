@@ -1,13 +1,19 @@
 import Koa from 'koa';
 import type { Logger } from '../logging.ts';
 import { basicAuth } from './basic-auth.ts';
+import { rateLimit } from './rate-limit.ts';
 import { urlLimit } from './request-limits.ts';
 import { routes } from './router.ts';
 import { isProbePath, type RouteContext, routeTable } from './routes.ts';
+import type { RateLimit } from './web-config.ts';
 
-/** Who may ask: the web config's response headers and users (read per request: they reload), and the probes. */
+/** Who may ask: the web config's response headers, users and rate limit (read per request: they reload), and the probes. */
 export interface Access {
-  readonly web: () => { readonly headers: Readonly<Record<string, string>>; readonly users: ReadonlyMap<string, string> };
+  readonly web: () => {
+    readonly headers: Readonly<Record<string, string>>;
+    readonly users: ReadonlyMap<string, string>;
+    readonly rateLimit?: RateLimit | undefined;
+  };
   /** Whether /healthz and /readyz need credentials too (kubelet probes usually have none). */
   readonly protectHealth: boolean;
 }
@@ -29,12 +35,9 @@ export function createApp(context: RouteContext, access: Access, logger: Logger)
     ctx.set('X-Content-Type-Options', 'nosniff');
   });
   app.use(urlLimit);
-  app.use(
-    basicAuth(
-      () => access.web().users,
-      (path) => !access.protectHealth && isProbePath(path),
-    ),
-  );
+  const unprotected = (path: string) => !access.protectHealth && isProbePath(path);
+  app.use(rateLimit(() => access.web().rateLimit, unprotected));
+  app.use(basicAuth(() => access.web().users, unprotected, logger));
   app.use(routes(routeTable(context)));
   return app;
 }

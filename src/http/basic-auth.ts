@@ -1,20 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
+import type { Logger } from '../logging.ts';
+import { logBudget } from './log-budget.ts';
+import { PasswordChecks, TooManyChecksError } from './password-checks.ts';
 
-// Loaded by the first request that needs it: an exporter without basic auth does not carry bcrypt in memory.
-const bcryptjs = () => import('bcryptjs').then((m) => m.default);
-
-// Verified against for unknown users, so a wrong user name costs as much as a wrong password.
-let dummyHash: string | undefined;
 // Successful logins are remembered (bcrypt is slow by design and Prometheus scrapes often); failures never are.
 const CACHE_LIMIT = 1000;
 
 /**
  * HTTP basic authentication against bcrypt hashes, as exporter-toolkit's `basic_auth_users`. `users()` is read
- * on every request, so a reloaded file takes effect at once; no users means no authentication.
+ * on every request, so a reloaded file takes effect at once; no users means no authentication. The bcrypt checks
+ * run off the event loop, a bounded number at a time (issue 11): past the bound a login gets 503 at once.
  */
-export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (path: string) => boolean): Middleware {
+export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (path: string) => boolean, logger: Logger): Middleware {
   const verified = new Map<string, string>();
+  const log = logBudget(logger);
+  let checks: PasswordChecks | undefined;
   return async (ctx, next) => {
     const known = users();
     if (known.size === 0 || exempt(ctx.path)) return next();
@@ -23,10 +24,25 @@ export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (pat
       const hash = known.get(credentials.user);
       const key = createHash('sha256').update(`${credentials.user}\u0000${credentials.password}`).digest('hex');
       if (hash !== undefined && verified.get(key) === hash) return next();
-      const bcrypt = await bcryptjs();
-      dummyHash ??= bcrypt.hashSync('unknown user', 10);
-      const ok = await bcrypt.compare(credentials.password, hash ?? dummyHash);
-      if (ok && hash !== undefined) {
+      checks ??= new PasswordChecks();
+      let matches: boolean;
+      try {
+        // An unknown user is checked against a known user's hash, then refused: it costs exactly what a wrong
+        // password does, so timing does not tell which users exist.
+        matches = await checks.check(credentials.password, hash ?? known.values().next().value!);
+      } catch (err) {
+        if (!(err instanceof TooManyChecksError)) throw err;
+        log(
+          'warn',
+          { peer: ctx.ip, err: err.message },
+          'login answered 503: too many password checks waiting (a flood of wrong passwords?)',
+        );
+        ctx.status = 503;
+        ctx.set('Retry-After', '1');
+        ctx.body = 'too many logins being checked; retry\n';
+        return;
+      }
+      if (matches && hash !== undefined) {
         if (verified.size >= CACHE_LIMIT) verified.clear();
         verified.set(key, hash);
         return next();

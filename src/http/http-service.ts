@@ -39,7 +39,7 @@ export async function startHttp(options: HttpOptions): Promise<HttpService> {
   const { web, logger } = options;
   const watcher = web.config && new WebConfigWatcher(web.config, logger);
   const access = { web: () => watcher?.current ?? NO_WEB_CONFIG, protectHealth: web.protectHealth };
-  const server = await listen(createApp(options.routes, access, logger), options.listen, web.config?.tls);
+  const server = await listen(createApp(options.routes, access, logger), options.listen, web.config?.tls, logger);
   watcher?.start((next) => {
     if (next.tls && server.tls) server.updateTls(next.tls);
   });

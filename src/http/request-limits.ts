@@ -26,13 +26,17 @@ export const urlLimit: Middleware = async (ctx, next) => {
   await next();
 };
 
-/** At most `max` requests in `inner` at once (0: unlimited); the rest get 503, as --web.max-requests does. */
-export function inFlightLimit(max: number, inner: Middleware): Middleware {
+/**
+ * At most `max` requests in `inner` at once (0: unlimited); the rest get 503, as --web.max-requests does, and are
+ * reported to `onRefused` (a refused scrape is still a scrape: custom_exporter_scrapes_total{code="503"}).
+ */
+export function inFlightLimit(max: number, inner: Middleware, onRefused: (status: number) => void = () => {}): Middleware {
   let inFlight = 0;
   return async (ctx, next) => {
     if (max > 0 && inFlight >= max) {
       ctx.status = 503;
       ctx.body = `too many concurrent requests (limit ${max})\n`;
+      onRefused(ctx.status);
       return;
     }
     inFlight++;

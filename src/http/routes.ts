@@ -49,6 +49,6 @@ export const isProbePath = (path: string): boolean => FIXED_ROUTES.some((r) => r
 export function routeTable(context: RouteContext): ReadonlyMap<string, Route> {
   const table = new Map<string, Route>(FIXED_ROUTES.map((r) => [r.path, r.route(context)]));
   const { metrics } = context;
-  if (metrics) table.set(metrics.path, inFlightLimit(metrics.maxRequests, metricsRoute(metrics)));
+  if (metrics) table.set(metrics.path, inFlightLimit(metrics.maxRequests, metricsRoute(metrics), metrics.onScrape));
   return table;
 }

@@ -1,10 +1,14 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type Koa from 'koa';
+import type { Logger } from '../logging.ts';
 import type { ListenAddress } from './listen-address.ts';
+import { oneRequestAtATime } from './one-request-at-a-time.ts';
 import { SERVER_LIMITS } from './request-limits.ts';
+import { handleTlsClientErrors, type TlsClientErrors } from './tls-client-errors.ts';
 import type { WebTls } from './web-config.ts';
 
 export interface HttpServer {
@@ -17,21 +21,31 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-export async function listen(app: Koa, at: ListenAddress, tls: WebTls | undefined): Promise<HttpServer> {
+// Node closes a CONNECT without a word when nobody listens for it; answer like any other method we do not serve.
+const CONNECT_ANSWER =
+  'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: 19\r\n\r\nmethod not allowed\n';
+
+export async function listen(app: Koa, at: ListenAddress, tls: WebTls | undefined, logger: Logger): Promise<HttpServer> {
   const { socketTimeout, ...limits } = SERVER_LIMITS;
+  const handler = oneRequestAtATime(app.callback());
   const server: Server = tls
     ? createHttpsServer(
         {
           ...limits,
           ...tls.context,
           requestCert: tls.clientAuth !== 'NoClientCert',
-          rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+          // Refused in enforceClientAuth instead, where the refusal can be logged (Node's own is silent).
+          rejectUnauthorized: false,
         },
-        app.callback(),
+        handler,
       )
-    : createHttpServer(limits, app.callback());
+    : createHttpServer(limits, handler);
   server.setTimeout(socketTimeout);
-  if (tls) server.on('secureConnection', (socket: TLSSocket) => enforceClientAuth(socket, tls));
+  server.on('connect', (_req, socket: Duplex) => socket.end(CONNECT_ANSWER));
+  if (tls) {
+    const errors = handleTlsClientErrors(server as HttpsServer, logger);
+    server.on('secureConnection', (socket: TLSSocket) => enforceClientAuth(socket, tls, errors));
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(at.port, at.host ?? '0.0.0.0', () => {
@@ -57,9 +71,18 @@ export async function listen(app: Koa, at: ListenAddress, tls: WebTls | undefine
   };
 }
 
-// The client_auth_type modes between "never ask" and "require a verified certificate", which Node has no option for.
-function enforceClientAuth(socket: TLSSocket, tls: WebTls): void {
+// client_auth_type beyond "ask or not", which Node either cannot express or enforces without a word in the log.
+function enforceClientAuth(socket: TLSSocket, tls: WebTls, errors: TlsClientErrors): void {
+  if (tls.clientAuth === 'NoClientCert' || tls.clientAuth === 'RequestClientCert') return;
   const presented = Object.keys(socket.getPeerCertificate()).length > 0;
-  if (tls.clientAuth === 'RequireAnyClientCert' && !presented) socket.destroy();
-  if (tls.clientAuth === 'VerifyClientCertIfGiven' && presented && !socket.authorized) socket.destroy();
+  const mustVerify = tls.clientAuth === 'RequireAndVerifyClientCert' || (tls.clientAuth === 'VerifyClientCertIfGiven' && presented);
+  const refusal =
+    !presented && tls.clientAuth !== 'VerifyClientCertIfGiven'
+      ? `no client certificate (client_auth_type ${tls.clientAuth})`
+      : mustVerify && !socket.authorized
+        ? `client certificate not verified: ${socket.authorizationError}`
+        : undefined;
+  if (refusal === undefined) return;
+  errors.refused(socket, refusal);
+  socket.destroy();
 }
