@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { type Attributes, ValueType } from '@opentelemetry/api';
+import { type Attributes, DiagLogLevel, diag, ValueType } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { PrometheusText } from '../src/telemetry/prometheus-text.ts';
 import { requireTool } from './support/tools.ts';
+
+const silentLogger = { error() {}, warn() {}, info() {}, debug() {}, verbose() {} };
 
 const T0: [number, number] = [1_700_000_000, 0];
 const T1: [number, number] = [1_700_000_060, 0];
@@ -71,7 +73,7 @@ function sample(frozen: boolean): ResourceMetrics {
           ),
           sum('orders', true, [[a({ shop: 'a"b', note: 'line\nbreak', path: 'C:\\temp\\x' }), 42]], 'Orders placed'),
           sum('refunds_total', true, [[a({ 'http.status': 200, ok: true, ids: [1, 2], names: ['x', 'y"z'] }), 1]]),
-          sum('balance', false, [[a({ 'weird-key.name': 'v', a__b: 'w', '0lead': 'x' }), -3]], 'Up and down'),
+          sum('balance', false, [[a({ 'weird-key.name': 'v', a__b: 'w', lead0: 'x' }), -3]], 'Up and down'),
           gauge('special_values', [
             [a({ v: 'inf' }), Infinity],
             [a({ v: 'minf' }), -Infinity],
@@ -231,4 +233,98 @@ test('label text kept by position follows series that move, appear and disappear
   expose([3, 1, 0, 2]);
   expose([3, 1, 0, 2], true);
   expose([0, 2], true);
+});
+
+// OpenTelemetry "Prometheus and OpenMetrics Compatibility", Metric Attributes: where the stock serializer writes an
+// unparseable page, the attributes follow the spec's rules instead.
+test('attribute keys that are no label names: key_ before a leading digit, colliding keys joined by ; in key order', () => {
+  const fast = new PrometheusText({ scopeLabels: false, targetInfo: false });
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 's' },
+        metrics: [
+          gauge('g', [
+            [Object.freeze({ '0abc': 'x' }), 1],
+            [Object.freeze({ 'a.b': 'x', a_b: 'y' }), 2],
+            [{ a_b: 'q', 'a-b': 'p', 'a.b': 'r', other: 'o' }, 3],
+            [Object.freeze({ '': 'no name', k: 'v' }), 4],
+            [Object.freeze({ ä: 'umlaut', é: 'accent' }), 5],
+          ]),
+        ],
+      },
+    ],
+  };
+  const expected = ['g{key_0abc="x"} 1', 'g{a_b="x;y"} 2', 'g{a_b="p;r;q",other="o"} 3', 'g{k="v"} 4', 'g{_="umlaut;accent"} 5'];
+  for (const run of ['first', 'second (kept label text)']) {
+    const body = fast.serialize(data).toString();
+    assert.deepEqual(
+      body.split('\n').filter((l) => l.startsWith('g')),
+      expected,
+      run,
+    );
+  }
+});
+
+test('attributes named like the labels the writer adds (le, otel_scope_*) are kept as exported_<name>', (t) => {
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 'orders', version: '1' },
+        metrics: [
+          histogram('h', Object.freeze({ le: 'mine', exported_le: 'taken' }), [1], [1, 0]),
+          gauge('g', [[Object.freeze({ 'otel.scope.name': 'spoofed', other: 'x' }), 1]]),
+        ],
+      },
+    ],
+  };
+  const scoped = new PrometheusText({ scopeLabels: true, targetInfo: false }).serialize(data).toString();
+  assert.match(scoped, /^h_bucket\{exported_le="taken;mine",otel_scope_name="orders",otel_scope_version="1",le="1"\} 1$/m);
+  assert.match(scoped, /^g\{exported_otel_scope_name="spoofed",other="x",otel_scope_name="orders",otel_scope_version="1"\} 1$/m);
+  const plain = new PrometheusText({ scopeLabels: false, targetInfo: false }).serialize(data).toString();
+  assert.match(plain, /^h_count\{exported_le="taken;mine"\} 1$/m);
+  assert.match(plain, /^g\{otel_scope_name="spoofed",other="x"\} 1$/m, 'without scope labels the name is free');
+  const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
+  if (!promtool) return;
+  for (const body of [scoped, plain]) {
+    const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
+  }
+});
+
+test('a family named like the _count, _sum or _bucket lines of a histogram is dropped, with one warning', (t) => {
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 's' },
+        metrics: [
+          gauge('lat_count', [[{}, 7]]),
+          histogram('lat', {}, [1], [1, 1]),
+          sum('lat_sum', false, [[{}, 1]]),
+          gauge('lat_other', [[{}, 2]]),
+        ],
+      },
+    ],
+  };
+  const warnings: string[] = [];
+  diag.setLogger({ ...silentLogger, warn: (message: string) => warnings.push(message) }, DiagLogLevel.WARN);
+  try {
+    const fast = new PrometheusText({ scopeLabels: false, targetInfo: false });
+    const body = fast.serialize(data).toString();
+    fast.serialize(data);
+    assert.doesNotMatch(body, /lat_count 7|TYPE lat_count|TYPE lat_sum/);
+    assert.match(body, /^lat_count 2$/m);
+    assert.match(body, /^lat_other 2$/m);
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[0]!, /"lat_count"/);
+    const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
+    if (!promtool) return;
+    const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
+  } finally {
+    diag.disable();
+  }
 });

@@ -89,7 +89,8 @@ export class ObservationRound {
   }
 
   record(instrument: ObservableInstrument, value: number, attributes: Attributes = EMPTY): void {
-    if (this.#closed || Number.isNaN(value)) return;
+    // Like the SDK's own ObservableResult: what is not a number (a source's string, undefined) is not an observation.
+    if (this.#closed || typeof value !== 'number' || Number.isNaN(value)) return;
     const round = instrument === this.#lastInstrument ? this.#last! : this.#instrumentRound(instrument);
     const observed = round.observed;
     if (round.own === undefined) {
@@ -227,7 +228,11 @@ function frozenCopy(attributes: Attributes): Attributes {
   const copy: Attributes = {};
   for (const name of Object.keys(attributes)) {
     const value: AttributeValue | undefined = attributes[name];
-    copy[name] = Array.isArray(value) ? (Object.freeze([...value]) as AttributeValue) : value;
+    // Defined, not assigned: assigning a key named __proto__ would set the copy's prototype instead.
+    Object.defineProperty(copy, name, {
+      value: Array.isArray(value) ? (Object.freeze([...value]) as AttributeValue) : value,
+      enumerable: true,
+    });
   }
   return Object.freeze(copy);
 }
