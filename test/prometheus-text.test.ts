@@ -289,7 +289,7 @@ test('attributes named like the labels the writer adds (le, otel_scope_*) are ke
   const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
   if (!promtool) return;
   for (const body of [scoped, plain]) {
-    const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
     assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
   }
 });
@@ -322,7 +322,7 @@ test('a family named like the _count, _sum or _bucket lines of a histogram is dr
     assert.match(warnings[0]!, /"lat_count"/);
     const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
     if (!promtool) return;
-    const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
     assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
   } finally {
     diag.disable();
