@@ -67,9 +67,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   });
   // Every reader collects the same sources through the same collector: pulled and pushed values agree.
   const text = { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo };
-  const pull = settings.telemetry.exporters.has('prometheus')
-    ? new PrometheusPull([collector], config.global.seriesLimit, logger, text)
-    : undefined;
+  const pull = settings.telemetry.exporters.has('prometheus') ? new PrometheusPull([collector], logger, text) : undefined;
   let countExport: ReturnType<typeof exportCounter> = () => {};
   const pushReaders = await createPushReaders(
     settings.telemetry,

@@ -58,7 +58,7 @@ test('scrapes that overlap a reload never report a source the reload added as do
   }
 });
 
-test("a source removed by a reload takes its synchronous instruments with it, from /metrics and from OTLP pushes", async () => {
+test('a source removed by a reload takes its synchronous instruments with it, from /metrics and from OTLP pushes', async () => {
   const receiver = await (await OtlpReceiver.create('http/protobuf')).listen();
   const dir = await mkdtemp(join(tmpdir(), 'exposition-reload-'));
   const file = join(dir, 'sources.yaml');
