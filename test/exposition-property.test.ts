@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
-import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
+import parsePrometheusTextFormat, { type ParsedFamily, type ParsedSample } from 'parse-prometheus-text-format';
 import type { ScriptedMetric } from './fixtures/sources/scripted.ts';
 import { serveCli } from './support/exporter.ts';
 import { scriptedSource } from './support/scripted.ts';
@@ -135,7 +135,7 @@ function checkFamily(body: string, families: Map<string, ParsedFamily>, metric: 
   if (observed.length === 0 && !family) return; // nothing observed: a family with no series may be left out
   assert.ok(family, `family ${JSON.stringify(name)} missing`);
   // This parser trims the whitespace that ends a HELP line (Prometheus keeps it), then unescapes it.
-  const line = (wellFormed(metric.description) || 'description missing').replace(/\\/g, '\\\\').replace(/\n/g, '\\n').trimEnd();
+  const line = (wellFormed(metric.description ?? '') || 'description missing').replace(/\\/g, '\\\\').replace(/\n/g, '\\n').trimEnd();
   const help = line.replace(/\\([\\n])/g, (_, c: string) => (c === 'n' ? '\n' : '\\'));
   assert.equal(family.help, help, `HELP of ${name}`);
   const type = histogram
@@ -158,7 +158,7 @@ function checkFamily(body: string, families: Map<string, ParsedFamily>, metric: 
   for (const point of metric.points) {
     const value = Number(point.value);
     const labels = expectedLabels(point.attributes, histogram);
-    const sample = family.metrics.find((s) => isDeepStrictEqual(s.labels ?? {}, labels));
+    const sample: ParsedSample | undefined = family.metrics.find((s) => isDeepStrictEqual(s.labels ?? {}, labels));
     if (Number.isNaN(value) && !metric.instrument.startsWith('sync_')) {
       assert.equal(sample, undefined, `NaN is no observation (${name})`);
       continue;
