@@ -228,11 +228,10 @@ function frozenCopy(attributes: Attributes): Attributes {
   const copy: Attributes = {};
   for (const name of Object.keys(attributes)) {
     const value: AttributeValue | undefined = attributes[name];
-    // Defined, not assigned: assigning a key named __proto__ would set the copy's prototype instead.
-    Object.defineProperty(copy, name, {
-      value: Array.isArray(value) ? (Object.freeze([...value]) as AttributeValue) : value,
-      enumerable: true,
-    });
+    const kept = Array.isArray(value) ? (Object.freeze([...value]) as AttributeValue) : value;
+    // Assigning a key named __proto__ would set the copy's prototype instead of keeping the attribute.
+    if (name === '__proto__') Object.defineProperty(copy, name, { value: kept, enumerable: true });
+    else copy[name] = kept;
   }
   return Object.freeze(copy);
 }
