@@ -265,6 +265,10 @@ test('attribute keys that are no label names: key_ before a leading digit, colli
       run,
     );
   }
+  // The resource (OTEL_RESOURCE_ATTRIBUTES) follows the same rules in target_info.
+  const resource = resourceFromAttributes({ '0zone': 'a', a_b: 'y', 'a.b': 'x' });
+  const info = new PrometheusText({ scopeLabels: false, targetInfo: true }).serialize({ ...data, resource }).toString();
+  assert.match(info, /^target_info\{key_0zone="a",a_b="x;y"\} 1$/m);
 });
 
 test('attributes named like the labels the writer adds (le, otel_scope_*) are kept as exported_<name>', (t) => {
