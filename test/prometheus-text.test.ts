@@ -332,3 +332,22 @@ test('a family named like the _count, _sum or _bucket lines of a histogram is dr
     diag.disable();
   }
 });
+
+test('a large attribute set with colliding keys: every label once, values joined in key order', () => {
+  const attributes: Attributes = {};
+  for (let i = 0; i < 50; i++) {
+    attributes[`k_${i}`] = `u${i}`;
+    attributes[`k.${i}`] = `d${i}`;
+  }
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [{ scope: { name: 's' }, metrics: [gauge('big', [[attributes, 1]])] }],
+  };
+  const line = new PrometheusText({ scopeLabels: false, targetInfo: false })
+    .serialize(data)
+    .toString()
+    .split('\n')
+    .find((l) => l.startsWith('big{'));
+  const expected = Array.from({ length: 50 }, (_, i) => `k_${i}="d${i};u${i}"`).join(',');
+  assert.equal(line, `big{${expected}} 1`);
+});

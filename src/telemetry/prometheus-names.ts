@@ -38,14 +38,18 @@ export type ReservedLabels = ReadonlySet<string>;
 export function labelText(attributes: Attributes, reserved: ReservedLabels, names: (key: string) => string): string {
   const labels: string[] = [];
   const keys: string[] = [];
+  // Where each label is, once a set is too large for indexOf to stay cheap (a set may have any number of keys).
+  let positions: Map<string, number> | undefined;
   let merged: Map<string, string[]> | undefined;
   for (const key in attributes) {
     if (!Object.hasOwn(attributes, key)) continue;
     let name = names(key);
     if (name === '') continue;
     if (reserved.has(name)) name = `exported_${name}`;
-    const at = labels.indexOf(name);
+    if (positions === undefined && labels.length >= 16) positions = new Map(labels.map((label, i) => [label, i]));
+    const at = positions === undefined ? labels.indexOf(name) : (positions.get(name) ?? -1);
     if (at === -1) {
+      positions?.set(name, labels.length);
       labels.push(name);
       keys.push(key);
     } else {
