@@ -77,3 +77,27 @@ test('hostile label names, values, HELP text and numbers from a module source st
     await cli.exited;
   }
 });
+
+test("a source cannot report the exporter's own metrics (source_up, source_errors_total, build_info, target_info): it fails to start", async () => {
+  for (const [name, instrument] of [
+    ['custom_exporter_source_up', 'gauge'],
+    ['custom.exporter.source.errors', 'sync_counter'],
+    ['custom_exporter_build_info', 'sync_gauge'],
+    ['target_info', 'gauge'],
+  ] as const) {
+    const file = await scriptedConfig([{ name, instrument, points: [{ attributes: { source: 'other' }, value: 1 }] }], 'liar');
+    // serveCli rejects when the exporter exits before it serves (and a started one is stopped at once).
+    const outcome = await serveCli(['--config.file', file]).then(
+      (cli) => {
+        cli.signal('SIGKILL');
+        return new Error('the exporter started');
+      },
+      (err: Error) => err,
+    );
+    assert.match(outcome.message, /^exporter exited with 2: /, name);
+    assert.match(
+      outcome.message,
+      new RegExp(`source \\\\"liar\\\\" .*failed to start: instrument name \\\\"${name}\\\\" is reserved for the exporter's own metrics`),
+    );
+  }
+});
