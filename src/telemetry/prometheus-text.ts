@@ -46,7 +46,7 @@ export class PrometheusText {
   // Label text (`a="1",b="2"`, no braces) of frozen attribute sets, for plain series and for histograms (whose
   // `le` label is reserved). Names are sanitised here, so the cost is paid once per series, not per scrape.
   #labels = new WeakMap<Attributes, string>();
-  #histogramLabels = new WeakMap<Attributes, string>();
+  readonly #histogramLabels = new WeakMap<Attributes, string>();
   readonly #reserved: ReservedLabels;
   readonly #histogramReserved: ReservedLabels;
   // Per metric (by scope and name): last exposition's frozen attribute sets and their label text, by position.
