@@ -30,8 +30,8 @@ async function stop(cli: ServingCli): Promise<void> {
 test('scrapes that overlap a reload never report a source the reload added as down', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'exposition-reload-'));
   const file = join(dir, 'sources.yaml');
-  // Each collection of `slow` takes 600 ms, so a scrape is in flight while the reload adds `added`.
-  const slow = await scriptedSource(dir, 'slow', gauge('slow_value'), 600);
+  // Each collection of `slow` takes 1 s, so a scrape is in flight while the reload adds `added`.
+  const slow = await scriptedSource(dir, 'slow', gauge('slow_value'), 1000);
   await writeFile(file, `sources:\n${slow}`);
   const cli = await serveCli(['--config.file', file, '--web.enable-lifecycle']);
   try {
