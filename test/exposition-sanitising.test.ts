@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ScriptedMetric } from './fixtures/sources/scripted.ts';
 import { serveCli } from './support/exporter.ts';
@@ -99,5 +102,36 @@ test("a source cannot report the exporter's own metrics (source_up, source_error
       outcome.message,
       new RegExp(`source \\\\"liar\\\\" .*failed to start: instrument name \\\\"${name}\\\\" is reserved for the exporter's own metrics`),
     );
+  }
+});
+
+test('an instrument whose name, description or unit is not a string fails its source at setup, instead of every later scrape', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'exposition-options-'));
+  for (const [create, reason] of [
+    [`meter.createObservableGauge('symbolic', { description: Symbol('help') })`, /instrument \\"symbolic\\": description is not a string/],
+    [
+      `meter.createCounter('objective', { unit: { toString() { throw new Error('boom'); } } })`,
+      /instrument \\"objective\\": unit is not a string/,
+    ],
+    [`meter.createHistogram({ toString: () => 'named' })`, /instrument name is not a string \(object\)/],
+  ] as const) {
+    // A module with no imports (its options schema is the one method the config loader calls).
+    const module = join(dir, `source-${Math.random().toString(36).slice(2)}.mjs`);
+    await writeFile(
+      module,
+      `export default { kind: 'odd', description: 'odd instrument options', options: { safeParse: (data) => ({ success: true, data }) },\n` +
+        `  setup({ meter }) { ${create}; } };\n`,
+    );
+    const file = join(dir, 'sources.yaml');
+    await writeFile(file, `sources:\n  - kind: module\n    name: odd\n    module: ${module}\n`);
+    const outcome = await serveCli(['--config.file', file]).then(
+      (cli) => {
+        cli.signal('SIGKILL');
+        return new Error('the exporter started');
+      },
+      (err: Error) => err,
+    );
+    assert.match(outcome.message, /^exporter exited with 2: /, create);
+    assert.match(outcome.message, reason);
   }
 });

@@ -7,7 +7,17 @@ import type { SynchronousInstruments } from './synchronous-instruments.ts';
 // them would merge its own series into them (a source_up that lies) or, with another type, drop the family.
 const RESERVED = /^(custom_exporter_(source_|build_info|config_last_reload_|scrapes|exports)|target_info$)/;
 
-function checked(name: string): string {
+/**
+ * The instrument's name, once it is one a source may use. Name, description and unit end up in every exposition:
+ * one that is not a string (a Symbol, an object whose toString throws) would fail every scrape, so it fails the
+ * source's setup instead.
+ */
+function checked(name: string, options?: MetricOptions): string {
+  if (typeof name !== 'string') throw new Error(`instrument name is not a string (${typeof name})`);
+  for (const field of ['description', 'unit'] as const) {
+    const value: unknown = options?.[field];
+    if (value !== undefined && typeof value !== 'string') throw new Error(`instrument "${name}": ${field} is not a string`);
+  }
   if (RESERVED.test(sanitizeName(name))) throw new Error(`instrument name "${name}" is reserved for the exporter's own metrics`);
   return name;
 }
@@ -19,13 +29,14 @@ function checked(name: string): string {
  */
 export function sourceMeter(synchronous: SynchronousInstruments, registry: ObservableRegistry): Meter {
   return {
-    createGauge: (name: string, options?: MetricOptions) => synchronous.meter.createGauge(checked(name), options),
-    createHistogram: (name: string, options?: MetricOptions) => synchronous.meter.createHistogram(checked(name), options),
-    createCounter: (name: string, options?: MetricOptions) => synchronous.meter.createCounter(checked(name), options),
-    createUpDownCounter: (name: string, options?: MetricOptions) => synchronous.meter.createUpDownCounter(checked(name), options),
-    createObservableGauge: (name: string, options?: MetricOptions) => registry.create(checked(name), 'gauge', options),
-    createObservableCounter: (name: string, options?: MetricOptions) => registry.create(checked(name), 'counter', options),
-    createObservableUpDownCounter: (name: string, options?: MetricOptions) => registry.create(checked(name), 'updowncounter', options),
+    createGauge: (name: string, options?: MetricOptions) => synchronous.meter.createGauge(checked(name, options), options),
+    createHistogram: (name: string, options?: MetricOptions) => synchronous.meter.createHistogram(checked(name, options), options),
+    createCounter: (name: string, options?: MetricOptions) => synchronous.meter.createCounter(checked(name, options), options),
+    createUpDownCounter: (name: string, options?: MetricOptions) => synchronous.meter.createUpDownCounter(checked(name, options), options),
+    createObservableGauge: (name: string, options?: MetricOptions) => registry.create(checked(name, options), 'gauge', options),
+    createObservableCounter: (name: string, options?: MetricOptions) => registry.create(checked(name, options), 'counter', options),
+    createObservableUpDownCounter: (name: string, options?: MetricOptions) =>
+      registry.create(checked(name, options), 'updowncounter', options),
     addBatchObservableCallback: (callback: BatchObservableCallback, observables: Observable[]) =>
       registry.addBatchCallback(callback, observables),
     removeBatchObservableCallback: (callback: BatchObservableCallback, observables: Observable[]) =>
