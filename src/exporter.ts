@@ -91,12 +91,11 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   };
 }
 
-/** Starts the config's sources on the telemetry's MeterProvider; if one fails, telemetry is stopped again. */
+/** Starts the config's sources, collected by `collector`; if one fails, telemetry is stopped again. */
 async function startSources(config: ResolvedConfig, collector: SourceCollector, telemetry: Telemetry, logger: Logger): Promise<SourceSet> {
   try {
     return await SourceSet.start(config, {
       collector,
-      meterProvider: telemetry.meterProvider,
       reloadMetrics: telemetry.self.reload,
       logger,
     });

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { type Attributes, ValueType } from '@opentelemetry/api';
+import { type Attributes, DiagLogLevel, diag, ValueType } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import fc from 'fast-check';
 import { PrometheusText } from '../src/telemetry/prometheus-text.ts';
 import { requireTool } from './support/tools.ts';
+
+const silentLogger = { error() {}, warn() {}, info() {}, debug() {}, verbose() {} };
 
 const T0: [number, number] = [1_700_000_000, 0];
 const T1: [number, number] = [1_700_000_060, 0];
@@ -71,7 +74,7 @@ function sample(frozen: boolean): ResourceMetrics {
           ),
           sum('orders', true, [[a({ shop: 'a"b', note: 'line\nbreak', path: 'C:\\temp\\x' }), 42]], 'Orders placed'),
           sum('refunds_total', true, [[a({ 'http.status': 200, ok: true, ids: [1, 2], names: ['x', 'y"z'] }), 1]]),
-          sum('balance', false, [[a({ 'weird-key.name': 'v', a__b: 'w', '0lead': 'x' }), -3]], 'Up and down'),
+          sum('balance', false, [[a({ 'weird-key.name': 'v', a__b: 'w', lead0: 'x' }), -3]], 'Up and down'),
           gauge('special_values', [
             [a({ v: 'inf' }), Infinity],
             [a({ v: 'minf' }), -Infinity],
@@ -231,4 +234,161 @@ test('label text kept by position follows series that move, appear and disappear
   expose([3, 1, 0, 2]);
   expose([3, 1, 0, 2], true);
   expose([0, 2], true);
+});
+
+// OpenTelemetry "Prometheus and OpenMetrics Compatibility", Metric Attributes: where the stock serializer writes an
+// unparseable page, the attributes follow the spec's rules instead.
+test('attribute keys that are no label names: key_ before a leading digit, colliding keys joined by ; in key order', () => {
+  const fast = new PrometheusText({ scopeLabels: false, targetInfo: false });
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 's' },
+        metrics: [
+          gauge('g', [
+            [Object.freeze({ '0abc': 'x' }), 1],
+            [Object.freeze({ 'a.b': 'x', a_b: 'y' }), 2],
+            [{ a_b: 'q', 'a-b': 'p', 'a.b': 'r', other: 'o' }, 3],
+            [Object.freeze({ '': 'no name', k: 'v' }), 4],
+            [Object.freeze({ ä: 'umlaut', é: 'accent' }), 5],
+          ]),
+        ],
+      },
+    ],
+  };
+  const expected = ['g{key_0abc="x"} 1', 'g{a_b="x;y"} 2', 'g{a_b="p;r;q",other="o"} 3', 'g{k="v"} 4', 'g{_="umlaut;accent"} 5'];
+  for (const run of ['first', 'second (kept label text)']) {
+    const body = fast.serialize(data).toString();
+    assert.deepEqual(
+      body.split('\n').filter((l) => l.startsWith('g')),
+      expected,
+      run,
+    );
+  }
+  // The resource (OTEL_RESOURCE_ATTRIBUTES) follows the same rules in target_info.
+  const resource = resourceFromAttributes({ '0zone': 'a', a_b: 'y', 'a.b': 'x' });
+  const info = new PrometheusText({ scopeLabels: false, targetInfo: true }).serialize({ ...data, resource }).toString();
+  assert.match(info, /^target_info\{key_0zone="a",a_b="x;y"\} 1$/m);
+});
+
+test('attributes named like the labels the writer adds (le, otel_scope_*) are kept as exported_<name>', (t) => {
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 'orders', version: '1' },
+        metrics: [
+          histogram('h', Object.freeze({ le: 'mine', exported_le: 'taken' }), [1], [1, 0]),
+          gauge('g', [[Object.freeze({ 'otel.scope.name': 'spoofed', other: 'x' }), 1]]),
+        ],
+      },
+    ],
+  };
+  const scoped = new PrometheusText({ scopeLabels: true, targetInfo: false }).serialize(data).toString();
+  assert.match(scoped, /^h_bucket\{exported_le="taken;mine",otel_scope_name="orders",otel_scope_version="1",le="1"\} 1$/m);
+  assert.match(scoped, /^g\{exported_otel_scope_name="spoofed",other="x",otel_scope_name="orders",otel_scope_version="1"\} 1$/m);
+  const plain = new PrometheusText({ scopeLabels: false, targetInfo: false }).serialize(data).toString();
+  assert.match(plain, /^h_count\{exported_le="taken;mine"\} 1$/m);
+  assert.match(plain, /^g\{otel_scope_name="spoofed",other="x"\} 1$/m, 'without scope labels the name is free');
+  const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
+  if (!promtool) return;
+  for (const body of [scoped, plain]) {
+    const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
+  }
+});
+
+test('a family named like the _count, _sum or _bucket lines of a histogram is dropped, with one warning', (t) => {
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 's' },
+        metrics: [
+          gauge('lat_count', [[{}, 7]]),
+          histogram('lat', {}, [1], [1, 1]),
+          sum('lat_sum', false, [[{}, 1]]),
+          gauge('lat_other', [[{}, 2]]),
+        ],
+      },
+    ],
+  };
+  const warnings: string[] = [];
+  diag.setLogger({ ...silentLogger, warn: (message: string) => warnings.push(message) }, DiagLogLevel.WARN);
+  try {
+    const fast = new PrometheusText({ scopeLabels: false, targetInfo: false });
+    const body = fast.serialize(data).toString();
+    fast.serialize(data);
+    assert.doesNotMatch(body, /lat_count 7|TYPE lat_count|TYPE lat_sum/);
+    assert.match(body, /^lat_count 2$/m);
+    assert.match(body, /^lat_other 2$/m);
+    assert.equal(warnings.length, 2, warnings.join('\n'));
+    assert.match(warnings[0]!, /"lat_count"/);
+    const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
+    if (!promtool) return;
+    const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
+  } finally {
+    diag.disable();
+  }
+});
+
+test('a large attribute set with colliding keys: every label once, values joined in key order', () => {
+  const attributes: Attributes = {};
+  for (let i = 0; i < 50; i++) {
+    attributes[`k_${i}`] = `u${i}`;
+    attributes[`k.${i}`] = `d${i}`;
+  }
+  const data: ResourceMetrics = {
+    resource: emptyResource(),
+    scopeMetrics: [{ scope: { name: 's' }, metrics: [gauge('big', [[attributes, 1]])] }],
+  };
+  const line = new PrometheusText({ scopeLabels: false, targetInfo: false })
+    .serialize(data)
+    .toString()
+    .split('\n')
+    .find((l) => l.startsWith('big{'));
+  const expected = Array.from({ length: 50 }, (_, i) => `k_${i}="d${i};u${i}"`).join(',');
+  assert.equal(line, `big{${expected}} 1`);
+});
+
+test('property: for input the stock serializer writes validly, the fast writer is byte-identical to it', () => {
+  // Valid label names that sanitising leaves alone: no digit first, no run of `_`, not a label the writer adds.
+  const key = fc
+    .stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,6}$/)
+    .filter((k) => !k.includes('__') && k !== 'le' && !k.startsWith('otel_scope_'));
+  const value = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 8 }),
+    fc.constantFrom('"', '\\', '\n', 'a"b\\c\nd'),
+    fc.integer(),
+    fc.boolean(),
+  );
+  const attributes = fc.dictionary(key, value, { maxKeys: 4 });
+  const number = fc.oneof(fc.double(), fc.integer());
+  const metric = fc.record({
+    kind: fc.constantFrom('gauge', 'counter', 'updowncounter', 'histogram'),
+    help: fc.string({ unit: 'binary', maxLength: 12 }),
+    points: fc.array(fc.tuple(attributes, number), { maxLength: 4 }),
+    frozen: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(fc.array(metric, { maxLength: 5 }), fc.boolean(), fc.boolean(), (drawn, scopeLabels, targetInfo) => {
+      const metrics = drawn.map(({ kind, help, points, frozen }, i): MetricData => {
+        // Unique names: two families of one name with different types or clashing histogram lines are not valid input.
+        const name = `m${i}_${kind}`;
+        const sets = points.map(([attributes, v]): [Attributes, number] => [frozen ? Object.freeze({ ...attributes }) : attributes, v]);
+        if (kind === 'gauge') return gauge(name, sets, help);
+        if (kind === 'histogram') return histogram(name, sets[0]?.[0] ?? {}, [0.5, 1], [1, 2, sets.length]);
+        return sum(name, kind === 'counter', sets, help);
+      });
+      const data: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [{ scope: { name: 'p', version: '1' }, metrics }] };
+      const options = { scopeLabels, targetInfo };
+      const fast = new PrometheusText(options);
+      const expected = stock(options).serialize(data);
+      assert.equal(fast.serialize(data).toString(), expected);
+      assert.equal(fast.serialize(data).toString(), expected, 'second run, from kept label text');
+    }),
+    { numRuns: 300 },
+  );
 });

@@ -53,7 +53,7 @@ class GatedProducer implements MetricProducer {
 
 function setup() {
   const producer = new GatedProducer();
-  const pull = new PrometheusPull([producer], 10_000, pino({ level: 'silent' }), { scopeLabels: false, targetInfo: false });
+  const pull = new PrometheusPull([producer], pino({ level: 'silent' }), { scopeLabels: false, targetInfo: false });
   const provider = new MeterProvider({ readers: [pull.reader] });
   return { producer, pull, provider };
 }
@@ -138,7 +138,7 @@ test('a failed collection fails every scrape that shares it, and the next scrape
       return { errors: [], resourceMetrics: { resource: emptyResource(), scopeMetrics: [] } };
     },
   };
-  const pull = new PrometheusPull([failing], 10_000, pino({ level: 'silent' }));
+  const pull = new PrometheusPull([failing], pino({ level: 'silent' }));
   const provider = new MeterProvider({ readers: [pull.reader] });
   try {
     const results = await Promise.allSettled([pull.scrape(5_000), pull.scrape(5_000)]);

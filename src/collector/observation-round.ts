@@ -99,7 +99,8 @@ export class ObservationRound {
   }
 
   record(instrument: ObservableInstrument, value: number, attributes: Attributes = EMPTY): void {
-    if (this.#closed || Number.isNaN(value)) return;
+    // Like the SDK's own ObservableResult: what is not a number (a source's string, undefined) is not an observation.
+    if (this.#closed || typeof value !== 'number' || Number.isNaN(value)) return;
     const round = instrument === this.#lastInstrument ? this.#last! : this.#instrumentRound(instrument);
     const observed = round.observed;
     if (round.own === undefined) {
@@ -236,7 +237,10 @@ function frozenCopy(attributes: Attributes): Attributes {
   const copy: Attributes = {};
   for (const name of Object.keys(attributes)) {
     const value: AttributeValue | undefined = attributes[name];
-    copy[name] = Array.isArray(value) ? (Object.freeze([...value]) as AttributeValue) : value;
+    const kept = Array.isArray(value) ? (Object.freeze([...value]) as AttributeValue) : value;
+    // Assigning a key named __proto__ would set the copy's prototype instead of keeping the attribute.
+    if (name === '__proto__') Object.defineProperty(copy, name, { value: kept, enumerable: true });
+    else copy[name] = kept;
   }
   return Object.freeze(copy);
 }

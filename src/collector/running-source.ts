@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
-import type { MeterProvider } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { CollectionPolicy, ResolvedSource } from '../config/resolved.ts';
 import type { Logger } from '../logging.ts';
 import { settleWithin, TimeoutExceededError } from '../settle-within.ts';
@@ -8,11 +8,19 @@ import { FAILURE_REASONS, type FailureReason } from '../sources/collection-error
 import { ObservableRegistry } from './observable-registry.ts';
 import { ObservationRound } from './observation-round.ts';
 import { sourceMeter } from './source-meter.ts';
+import { SynchronousInstruments } from './synchronous-instruments.ts';
 
 export type { FailureReason };
 
 export type SourceOutcome =
-  | { readonly ok: true; readonly round: ObservationRound; readonly seconds: number; readonly at: number }
+  | {
+      readonly ok: true;
+      readonly round: ObservationRound;
+      /** What the source's synchronous instruments held. */
+      readonly synchronous: readonly MetricData[];
+      readonly seconds: number;
+      readonly at: number;
+    }
   | {
       readonly ok: false;
       readonly reason: FailureReason;
@@ -29,7 +37,6 @@ export class SourceSetupError extends Error {
 }
 
 export interface StartOptions {
-  readonly meterProvider: MeterProvider;
   readonly logger: Logger;
   /** Most series one instrument may observe in one collection. */
   readonly seriesLimit: number;
@@ -50,6 +57,7 @@ export class RunningSource {
   /** When the source started: the start of its cumulative counters. */
   readonly startTime = Date.now();
   readonly registry = new ObservableRegistry();
+  readonly #synchronous: SynchronousInstruments;
   /** Failed attempts since the source started, by reason. */
   readonly errors = new Map<FailureReason, number>();
   #lastSuccessMs: number | undefined;
@@ -70,6 +78,7 @@ export class RunningSource {
     this.timeoutMs = config.timeoutMs;
     this.#policy = config.collection;
     this.seriesLimit = seriesLimit;
+    this.#synchronous = new SynchronousInstruments(config.name, seriesLimit);
   }
 
   static async start(config: ResolvedSource, options: StartOptions): Promise<RunningSource> {
@@ -79,7 +88,7 @@ export class RunningSource {
       const setup = (async () =>
         config.definition.setup({
           name: config.name,
-          meter: sourceMeter(options.meterProvider.getMeter(config.name), source.registry),
+          meter: sourceMeter(source.#synchronous, source.registry),
           options: config.options,
           logger: options.logger.child({ source: config.name }),
           signal: stopSignal,
@@ -189,7 +198,9 @@ export class RunningSource {
     });
     const signal = AbortSignal.any([collection.signal, this.#stop.signal]);
     const end = (
-      fields: { ok: true; round: ObservationRound } | { ok: false; reason: FailureReason; message: string; round?: ObservationRound },
+      fields:
+        | { ok: true; round: ObservationRound; synchronous: readonly MetricData[] }
+        | { ok: false; reason: FailureReason; message: string; round?: ObservationRound },
     ): SourceOutcome => ({
       ...fields,
       seconds: (performance.now() - started) / 1000,
@@ -201,7 +212,9 @@ export class RunningSource {
       // The round goes along so that what a source reported about itself so far (custom_exporter_*) is still shown.
       if (finished === 'timeout') return end({ ok: false, reason: 'timeout', message: `collection timed out after ${budget} ms`, round });
       if (round.overflow) return end({ ok: false, reason: 'series_limit', message: round.overflow.message, round });
-      return end({ ok: true, round });
+      const synchronous = await this.#synchronous.collect();
+      if ('overflow' in synchronous) return end({ ok: false, reason: 'series_limit', message: synchronous.overflow, round });
+      return end({ ok: true, round, synchronous: synchronous.metrics });
     } catch (err) {
       return end({ ok: false, reason: failureReason(err), message: errorMessage(err), round });
     } finally {

@@ -78,13 +78,13 @@ export class SourceCollector implements MetricProducer {
       // A failed collection exports only what the source reports about itself (custom_exporter_*, e.g. the
       // target's status code), so the reason for the failure stays visible.
       const metrics = outcome.ok
-        ? roundMetrics(source, outcome.round, end)
+        ? [...roundMetrics(source, outcome.round, end), ...outcome.synchronous]
         : outcome.round
           ? roundMetrics(source, outcome.round, end, isSelfReport)
           : [];
       if (metrics.length > 0) scopeMetrics.push({ scope: { name: source.name }, metrics });
     });
-    scopeMetrics.push({ scope: this.#options.selfScope, metrics: this.#selfMetrics(end) });
+    scopeMetrics.push({ scope: this.#options.selfScope, metrics: this.#selfMetrics(sources, end) });
     return { resourceMetrics: { resource: emptyResource(), scopeMetrics }, errors: [] };
   }
 
@@ -115,13 +115,16 @@ export class SourceCollector implements MetricProducer {
     state.lastError = outcome.message;
   }
 
-  #selfMetrics(now: number): MetricData[] {
+  // About the sources this collection collected, not the current list: a source a reload added meanwhile has not
+  // been collected yet and is not down (issue 11: false source_up 0 during reloads); one it removed is gone.
+  #selfMetrics(sources: readonly RunningSource[], now: number): MetricData[] {
     const up: Point[] = [];
     const seconds: Point[] = [];
     const lastSuccess: Point[] = [];
     const errors: Point[] = [];
-    for (const source of this.#sources) {
-      const state = this.#state.get(source)!;
+    for (const source of sources) {
+      const state = this.#state.get(source);
+      if (state === undefined) continue;
       const attributes = { source: source.name };
       up.push([attributes, state.up ? 1 : 0]);
       seconds.push([attributes, state.lastSeconds]);

@@ -1,5 +1,4 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { MeterProvider } from '@opentelemetry/api';
 import type { ResolvedConfig, ResolvedSource } from '../config/resolved.ts';
 import type { Logger } from '../logging.ts';
 import type { SelfInstruments } from '../telemetry/self-metrics.ts';
@@ -8,7 +7,6 @@ import type { SourceCollector } from './source-collector.ts';
 
 export interface SourceSetOptions {
   readonly collector: SourceCollector;
-  readonly meterProvider: MeterProvider;
   /** custom_exporter_config_last_reload_*, observed from this set's reload results. */
   readonly reloadMetrics: SelfInstruments['reload'];
   readonly logger: Logger;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { Logger } from '../logging.ts';
 import { PrometheusText, type PrometheusTextOptions } from './prometheus-text.ts';
 
@@ -61,15 +61,12 @@ interface Collection {
 export class PrometheusPull {
   readonly reader: PrometheusExporter;
   readonly #text: PrometheusText;
-  readonly #seriesLimit: number;
   readonly #logger: Logger;
-  readonly #overflowing = new Set<string>();
   #current: Collection | undefined;
 
-  constructor(producers: MetricProducer[], seriesLimit: number, logger: Logger, text: PrometheusTextOptions = DEFAULT_TEXT_OPTIONS) {
+  constructor(producers: MetricProducer[], logger: Logger, text: PrometheusTextOptions = DEFAULT_TEXT_OPTIONS) {
     this.reader = new PrometheusExporter({ preventServerStart: true, metricProducers: producers });
     this.#text = new PrometheusText(text);
-    this.#seriesLimit = seriesLimit;
     this.#logger = logger;
   }
 
@@ -103,25 +100,6 @@ export class PrometheusPull {
   async #collect(timeoutMs: number): Promise<Exposition> {
     const { resourceMetrics, errors } = await this.reader.collect({ timeoutMillis: timeoutMs });
     for (const err of errors) this.#logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'collection error');
-    this.#warnOverflow(resourceMetrics);
     return new Exposition(this.#text.serialize(resourceMetrics));
-  }
-
-  // The SDK folds series beyond the limit of a synchronous instrument into one `otel_metric_overflow` series.
-  #warnOverflow(resourceMetrics: ResourceMetrics): void {
-    for (const { metrics } of resourceMetrics.scopeMetrics) {
-      for (const metric of metrics) {
-        // The SDK keeps seriesLimit series plus the overflow one; the source collector never exports more than the limit.
-        if (metric.dataPoints.length <= this.#seriesLimit) continue;
-        if (!metric.dataPoints.some((p) => 'otel.metric.overflow' in p.attributes)) continue;
-        const name = metric.descriptor.name;
-        if (this.#overflowing.has(name)) continue;
-        this.#overflowing.add(name);
-        this.#logger.warn(
-          { metric: name, limit: this.#seriesLimit },
-          'instrument exceeded the series limit; further series are merged into otel_metric_overflow="true"',
-        );
-      }
-    }
   }
 }

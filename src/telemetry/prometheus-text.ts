@@ -1,6 +1,7 @@
-import { type Attributes, type AttributeValue, diag } from '@opentelemetry/api';
+import { type Attributes, diag } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels, sanitizeName } from './prometheus-names.ts';
 
 /**
  * Prometheus text exposition (0.0.4) of the SDK's ResourceMetrics, written straight into one Buffer.
@@ -8,6 +9,9 @@ import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } 
  * The output is the same, byte for byte, as the SDK's stock PrometheusSerializer with the same options (the
  * test suite compares them): same names (`_total` on monotonic sums, invalid characters as `_`), families
  * merged across scopes in first-seen order, HELP/UNIT/TYPE, label escaping, histogram lines, `target_info`.
+ * Where the stock one would write an unparseable page, this one follows OpenTelemetry's Prometheus compatibility
+ * rules instead (prometheus-names.ts): label names that start with a digit or collide, labels the writer adds
+ * itself (`le`, `otel_scope_*`), and families whose histogram lines another family's name would clash with.
  * What makes it fast:
  * - the label text of an attribute set is built once and kept while that attribute set lives, when the set is
  *   frozen (the source collector freezes the sets it keeps from one collection to the next, so unchanged
@@ -39,8 +43,12 @@ const NO_METRICS = '# no registered metrics';
 
 export class PrometheusText {
   readonly #options: PrometheusTextOptions;
-  // Label text (`a="1",b="2"`, no braces) of frozen attribute sets.
+  // Label text (`a="1",b="2"`, no braces) of frozen attribute sets, for plain series and for histograms (whose
+  // `le` label is reserved). Names are sanitised here, so the cost is paid once per series, not per scrape.
   #labels = new WeakMap<Attributes, string>();
+  readonly #histogramLabels = new WeakMap<Attributes, string>();
+  readonly #reserved: ReservedLabels;
+  readonly #histogramReserved: ReservedLabels;
   // Per metric (by scope and name): last exposition's frozen attribute sets and their label text, by position.
   // Sources tend to report the same series in the same order, so most points hit here by identity.
   readonly #positions = new Map<string, { attributes: (Attributes | undefined)[]; texts: string[]; used: number }>();
@@ -54,6 +62,9 @@ export class PrometheusText {
 
   constructor(options: PrometheusTextOptions) {
     this.#options = options;
+    const scope = options.scopeLabels ? SCOPE_LABELS : [];
+    this.#reserved = new Set(scope);
+    this.#histogramReserved = new Set([...scope, 'le']);
   }
 
   /** The exposition as a new Buffer (it is not reused by later calls). */
@@ -118,6 +129,18 @@ export class PrometheusText {
         }
       }
     }
+    // A histogram family h writes h_count, h_sum and h_bucket lines: a family of one of those names would make the
+    // page unparseable ("second TYPE line for metric name h"), so that family is dropped.
+    for (const [name, family] of families) {
+      if (family.dropped || family.type !== 'histogram') continue;
+      for (const suffix of HISTOGRAM_SUFFIXES) {
+        const other = families.get(name + suffix);
+        if (other === undefined || other.dropped) continue;
+        this.#conflict(conflicts, 'TYPE', name + suffix, `histogram ${name}`, other.type, undefined);
+        other.dropped = true;
+        other.members.length = 0;
+      }
+    }
     // HELP and UNIT: the first non-empty one wins; the first family member's counts as seen already.
     for (const [name, family] of families) {
       if (family.dropped) continue;
@@ -158,7 +181,7 @@ export class PrometheusText {
 
   #resource(resource: Resource, family: Family): void {
     this.#write(this.#header('target_info', family));
-    const labels = this.#labelText(resource.attributes);
+    const labels = labelText(resource.attributes, NONE_RESERVED, this.#names);
     this.#write(labels ? `target_info{${labels}} 1\n` : 'target_info 1\n');
   }
 
@@ -191,7 +214,7 @@ export class PrometheusText {
         if (known[i] === attributes) {
           labels = texts[i]!;
         } else {
-          labels = this.#labelText(attributes);
+          labels = this.#labelText(attributes, this.#labels, this.#reserved);
           known[i] = Object.isFrozen(attributes) ? attributes : undefined;
           texts[i] = labels;
         }
@@ -208,7 +231,14 @@ export class PrometheusText {
       known.length = points.length;
       texts.length = points.length;
     } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
-      for (const point of points) this.#histogram(name, this.#labelText(point.attributes), scopeLabels, point.value as Histogram);
+      for (const point of points) {
+        this.#histogram(
+          name,
+          this.#labelText(point.attributes, this.#histogramLabels, this.#histogramReserved),
+          scopeLabels,
+          point.value as Histogram,
+        );
+      }
     } else {
       diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
     }
@@ -234,28 +264,22 @@ export class PrometheusText {
     }
   }
 
-  #labelText(attributes: Attributes): string {
-    let text = this.#labels.get(attributes);
+  #labelText(attributes: Attributes, kept: WeakMap<Attributes, string>, reserved: ReservedLabels): string {
+    let text = kept.get(attributes);
     if (text !== undefined) return text;
-    const parts: string[] = [];
-    for (const key in attributes) {
-      if (!Object.hasOwn(attributes, key)) continue;
-      parts.push(`${this.#labelName(key)}="${attributeText(attributes[key])}"`);
-    }
-    // join() writes one flat string; a kept text built with += would stay a rope of small pieces (more memory).
-    text = parts.join(',');
-    if (Object.isFrozen(attributes)) this.#labels.set(attributes, text);
+    text = labelText(attributes, reserved, this.#names);
+    if (Object.isFrozen(attributes)) kept.set(attributes, text);
     return text;
   }
 
-  #labelName(key: string): string {
+  readonly #names = (key: string): string => {
     let name = this.#labelNames.get(key);
     if (name === undefined) {
-      name = sanitize(key);
+      name = labelName(key);
       if (this.#labelNames.size < 10_000) this.#labelNames.set(key, name);
     }
     return name;
-  }
+  };
 
   #write(text: string): void {
     // Three bytes per UTF-16 unit covers any UTF-8 encoding of the text.
@@ -275,16 +299,12 @@ export class PrometheusText {
   }
 }
 
-const INVALID = /[^a-zA-Z0-9_]/g;
-const UNDERSCORES = /_{2,}/g;
-const NEEDS_NAME_FIX = /[^a-zA-Z0-9_]|__/;
-
-function sanitize(name: string): string {
-  return NEEDS_NAME_FIX.test(name) ? name.replace(INVALID, '_').replace(UNDERSCORES, '_') : name;
-}
+const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url'];
+const NONE_RESERVED: ReservedLabels = new Set();
+const HISTOGRAM_SUFFIXES = ['_count', '_sum', '_bucket'];
 
 function metricName(metric: MetricData): string | undefined {
-  let name = sanitize(escapeText(metric.descriptor.name));
+  let name = sanitizeName(escapeText(metric.descriptor.name));
   if (name === '') {
     diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in empty name`);
     return undefined;
@@ -315,22 +335,4 @@ function numberText(value: number): string {
   if (value === Infinity) return '+Inf';
   if (value === -Infinity) return '-Inf';
   return `${value}`;
-}
-
-const TEXT_SPECIAL = /[\\\n]/;
-const LABEL_SPECIAL = /[\\\n"]/;
-
-/** HELP and UNIT text: backslash and newline escaped. */
-function escapeText(text: string): string {
-  return TEXT_SPECIAL.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : text;
-}
-
-/** A label value: backslash, newline and double quote escaped; non-strings JSON-encoded. */
-function attributeText(value: AttributeValue | undefined): string {
-  const text = typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
-  return escapeLabelValue(text);
-}
-
-function escapeLabelValue(text: string): string {
-  return LABEL_SPECIAL.test(text) ? text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"') : text;
 }

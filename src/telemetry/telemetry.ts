@@ -38,7 +38,7 @@ export interface Telemetry {
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const { settings, producers, seriesLimit, logger } = options;
   // Every reader collects the same producers: pulled and pushed values agree.
-  const pull = settings.exporters.has('prometheus') ? new PrometheusPull(producers, seriesLimit, logger, options.text) : undefined;
+  const pull = settings.exporters.has('prometheus') ? new PrometheusPull(producers, logger, options.text) : undefined;
   // Push readers report each export before the MeterProvider (built from them) exists; the counts wait here.
   const exports = new ExportCounts();
   const pushReaders = await createPushReaders(settings, producers, exports.count, logger);
