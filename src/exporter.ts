@@ -54,7 +54,6 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   const telemetry = await startTelemetry({
     settings: settings.telemetry,
     producers: [collector],
-    seriesLimit: config.global.seriesLimit,
     text: { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo },
     processMetrics: settings.exporterMetrics,
     logger,

@@ -97,7 +97,7 @@ test("a source cannot report the exporter's own metrics (source_up, source_error
       },
       (err: Error) => err,
     );
-    assert.match(outcome.message, /^exporter exited with 2: /, name);
+    assert.match(outcome.message, /exporter exited with 2: /, name);
     assert.match(
       outcome.message,
       new RegExp(`source \\\\"liar\\\\" .*failed to start: instrument name \\\\"${name}\\\\" is reserved for the exporter's own metrics`),
@@ -131,7 +131,7 @@ test('an instrument whose name, description or unit is not a string fails its so
       },
       (err: Error) => err,
     );
-    assert.match(outcome.message, /^exporter exited with 2: /, create);
+    assert.match(outcome.message, /exporter exited with 2: /, create);
     assert.match(outcome.message, reason);
   }
 });

@@ -3,11 +3,11 @@ import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { NAME, VERSION } from '../version.ts';
 
 /**
- * The SDK MeterProvider of the exporter's own metrics, which the readers collect together with the sources (each
- * source keeps its synchronous instruments on a provider of its own: src/collector/synchronous-instruments.ts).
- * Every instrument gets the series limit (plus the SDK's overflow series) instead of the SDK's silent 2000.
+ * The SDK MeterProvider of the exporter's own metrics, which the readers collect together with the sources. The
+ * sources' series limit does not apply here: each source keeps its synchronous instruments on a provider of its
+ * own (src/collector/synchronous-instruments.ts), and the exporter's own metrics have few series.
  */
-export function createMeterProvider(readers: MetricReader[], seriesLimit: number): MeterProvider {
+export function createMeterProvider(readers: MetricReader[]): MeterProvider {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES override the defaults, as in every OpenTelemetry SDK.
   const resource = resourceFromAttributes({ 'service.name': NAME, 'service.version': VERSION }).merge(
     detectResources({ detectors: [envDetector] }),
@@ -15,6 +15,5 @@ export function createMeterProvider(readers: MetricReader[], seriesLimit: number
   return new MeterProvider({
     resource,
     readers,
-    views: [{ instrumentName: '*', aggregationCardinalityLimit: seriesLimit + 1 }],
   });
 }

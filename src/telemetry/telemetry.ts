@@ -14,7 +14,6 @@ export interface TelemetryOptions {
   readonly settings: TelemetrySettings;
   /** What every reader collects (the sources), besides the MeterProvider's own instruments. */
   readonly producers: MetricProducer[];
-  readonly seriesLimit: number;
   /** How /metrics writes the text exposition. */
   readonly text: PrometheusTextOptions;
   /** process_* and nodejs_* metrics (--web.disable-exporter-metrics turns them off). */
@@ -36,13 +35,13 @@ export interface Telemetry {
 }
 
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
-  const { settings, producers, seriesLimit, logger } = options;
+  const { settings, producers, logger } = options;
   // Every reader collects the same producers: pulled and pushed values agree.
   const pull = settings.exporters.has('prometheus') ? new PrometheusPull(producers, logger, options.text) : undefined;
   // Push readers report each export before the MeterProvider (built from them) exists; the counts wait here.
   const exports = new ExportCounts();
   const pushReaders = await createPushReaders(settings, producers, exports.count, logger);
-  const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders], seriesLimit);
+  const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders]);
   const meter = meterProvider.getMeter(NAME, VERSION);
   const self = registerSelfMetrics(meter, pushReaders.length > 0 ? exports : undefined);
   const stopProcessMetrics = options.processMetrics ? registerProcessMetrics(meter) : () => {};
