@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import parsePrometheusTextFormat, { type ParsedFamily, type ParsedSample } from 'parse-prometheus-text-format';
 import type { ScriptedMetric } from './fixtures/sources/scripted.ts';
-import { serveCli } from './support/exporter.ts';
+import { serveCli } from './support/cli.ts';
 import { scriptedSource } from './support/scripted.ts';
 import { requireTool } from './support/tools.ts';
 

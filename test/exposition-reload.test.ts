@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ServingCli, serveCli } from './support/exporter.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
 import { samples } from './support/exposition.ts';
 import { OtlpReceiver } from './support/otlp/receiver.ts';
 import { scriptedSource } from './support/scripted.ts';
@@ -64,11 +64,13 @@ test('a source removed by a reload takes its synchronous instruments with it, fr
   const file = join(dir, 'sources.yaml');
   await writeFile(file, 'sources:\n  - kind: demo\n    name: demo\n');
   const cli = await serveCli(['--config.file', file, '--web.enable-lifecycle'], {
-    OTEL_METRICS_EXPORTER: 'prometheus,otlp',
-    OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_METRIC_EXPORT_INTERVAL: '300',
-    OTEL_METRIC_EXPORT_TIMEOUT: '250',
+    env: {
+      OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_METRIC_EXPORT_INTERVAL: '300',
+      OTEL_METRIC_EXPORT_TIMEOUT: '250',
+    },
   });
   try {
     // The demo records its histogram while it is collected.

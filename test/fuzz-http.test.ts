@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { serveCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
-import { serveCli } from './support/exporter.ts';
 import { scrape } from './support/scrape.ts';
 
 const REQUESTS = 10_000;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { MAIN, runCli, type ServingCli, serveCli } from './support/exporter.ts';
+import { runCli, type ServingCli, serveCli } from './support/cli.ts';
 import { samples } from './support/exposition.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -517,12 +517,8 @@ describe('http sources', () => {
       const file = join(dir, `fifo-${name}.yaml`);
       await writeFile(file, `sources:\n  - kind: http\n    url: ${targetUrl}/ok\n    ${field}\n    metrics: [{ name: a, path: $.v }]\n`);
       // Killed after 10 s if it hangs: the exit status is then null.
-      const run = spawnSync(process.execPath, [MAIN, `--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], {
-        encoding: 'utf8',
-        timeout: 10_000,
-        killSignal: 'SIGKILL',
-      });
-      assert.equal(run.status, 2, `${name}: the exporter does not hang at startup`);
+      const run = await runCli([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], { timeoutMs: 10_000 });
+      assert.equal(run.code, 2, `${name}: the exporter does not hang at startup`);
       assert.match(run.stderr, message);
     }
   });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import promClient from 'prom-client';
-import { serveCli } from './support/exporter.ts';
+import { serveCli } from './support/cli.ts';
 
 interface Family {
   type: string;

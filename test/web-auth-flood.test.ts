@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { startWebCli, type WebCli } from './support/web-cli.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
 
 // Issue 11: ~20 clients sending wrong basic-auth passwords froze the exporter, /healthz included (bcrypt ran on the
 // event loop, unbounded). Checked from outside: the built CLI as a child process, real HTTP clients.
@@ -75,12 +75,12 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
 }
 
 describe('a flood of wrong basic-auth passwords', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'auth-flood-'));
     const config = join(dir, 'web.yml');
     writeFileSync(config, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync(PASSWORD, 10)}"\n`);
-    cli = await startWebCli([`--web.config.file=${config}`]);
+    cli = await serveCli([`--web.config.file=${config}`]);
   });
   after(() => cli?.kill());
 

@@ -3,18 +3,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startWebCli, status, type WebCli } from './support/web-cli.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
+import { status } from './support/http-status.ts';
 
 // exporter-toolkit's rate_limit (a token bucket: `burst` requests, one more every `interval`, else 429) was refused
 // as an unknown key although the README promised existing files work unchanged (issue 11).
 
 describe('rate_limit from the web config', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rate-limit-'));
     const config = join(dir, 'web.yml');
     writeFileSync(config, 'rate_limit:\n  interval: 1m\n  burst: 3\n');
-    cli = await startWebCli([`--web.config.file=${config}`]);
+    cli = await serveCli([`--web.config.file=${config}`]);
   });
   after(() => cli?.kill());
 
@@ -30,12 +31,12 @@ describe('rate_limit from the web config', () => {
 });
 
 describe('rate_limit refills', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rate-limit-'));
     const config = join(dir, 'web.yml');
     writeFileSync(config, 'rate_limit:\n  interval: 300ms\n  burst: 1\n');
-    cli = await startWebCli([`--web.config.file=${config}`]);
+    cli = await serveCli([`--web.config.file=${config}`]);
   });
   after(() => cli?.kill());
 

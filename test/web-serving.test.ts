@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { startWebCli, type WebCli } from './support/web-cli.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
 
 // Issue 11, HTTP serving: pipelined requests, 503s from --web.max-requests, CONNECT. The built CLI as a child,
 // raw sockets where a client library would hide what is on the wire.
@@ -44,11 +44,11 @@ function get(url: string): Promise<{ status: number; body: string }> {
 }
 
 describe('serving HTTP', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   after(() => cli?.kill());
 
   test('50 pipelined requests on one connection are served one at a time: 50 × 200, none 503', async () => {
-    cli = await startWebCli([]); // --web.max-requests 40 by default
+    cli = await serveCli([]); // --web.max-requests 40 by default
     const request = 'GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n';
     // Stops at the 50th complete answer (the exposition ends with a newline), or after 5 s of silence.
     const received = await exchange(cli.url, request.repeat(50), 5000, (r) => statusLines(r).length === 50 && r.endsWith('\n'));
@@ -106,7 +106,7 @@ describe('serving HTTP', () => {
 });
 
 describe('503 from --web.max-requests', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   after(() => cli?.kill());
 
   test('are counted in custom_exporter_scrapes_total{code="503"}', async () => {
@@ -117,7 +117,7 @@ describe('503 from --web.max-requests', () => {
       config,
       "sources:\n  - kind: command\n    name: slow\n    command: [sh, -c, 'sleep 1; echo 1']\n    output: number\n    metrics:\n      - { name: slow_value }\n",
     );
-    cli = await startWebCli([`--config.file=${config}`, '--web.max-requests=1']);
+    cli = await serveCli([`--config.file=${config}`, '--web.max-requests=1']);
     const answers = await Promise.all(Array.from({ length: 6 }, () => get(`${cli.url}/metrics`)));
     const refused = answers.filter((a) => a.status === 503).length;
     assert.ok(refused >= 1, `statuses: ${answers.map((a) => a.status).join(',')}`);

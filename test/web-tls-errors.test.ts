@@ -7,8 +7,9 @@ import { after, before, describe, type TestContext, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { makeTestPki, type TestPki } from './support/certs.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
+import { status } from './support/http-status.ts';
 import { requireTool, toolPath } from './support/tools.ts';
-import { startWebCli, status, type WebCli } from './support/web-cli.ts';
 
 // Issue 11: refused client certificates and plain HTTP sent to the TLS port got a bare close and nothing in the log.
 // Go answers plain HTTP with a 400 and logs TLS handshake errors; so does the exporter now (the CLI as a child,
@@ -52,16 +53,16 @@ function handshake(url: string, options: { ca: Buffer; cert?: Buffer; key?: Buff
   });
 }
 
-const tlsLogLines = (cli: WebCli) => cli.logs().filter((l) => l.msg === 'TLS handshake failed' || l.msg === 'TLS client refused');
+const tlsLogLines = (cli: ServingCli) => cli.logs().filter((l) => l.msg === 'TLS handshake failed' || l.msg === 'TLS client refused');
 
 describe('plain HTTP on the TLS port', () => {
-  let cli: WebCli | undefined;
+  let cli: ServingCli | undefined;
   let pki: TestPki;
   before(async () => {
     if (!OPENSSL) return;
     pki = makeTestPki(OPENSSL);
     const config = webConfig(pki, 'tls', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
-    cli = await startWebCli([`--web.config.file=${config}`], { ca: readFileSync(pki.caCert) });
+    cli = await serveCli([`--web.config.file=${config}`], { ca: readFileSync(pki.caCert) });
   });
   after(() => cli?.kill());
 
@@ -87,7 +88,7 @@ describe('plain HTTP on the TLS port', () => {
 });
 
 describe('refused client certificates (RequireAndVerifyClientCert)', () => {
-  let cli: WebCli | undefined;
+  let cli: ServingCli | undefined;
   let pki: TestPki;
   before(async () => {
     if (!OPENSSL) return;
@@ -97,7 +98,7 @@ describe('refused client certificates (RequireAndVerifyClientCert)', () => {
       'mtls',
       'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: test-ca.crt\n',
     );
-    cli = await startWebCli([`--web.config.file=${config}`], {
+    cli = await serveCli([`--web.config.file=${config}`], {
       ca: readFileSync(pki.caCert),
       cert: readFileSync(pki.clientCert),
       key: readFileSync(pki.clientKey),
@@ -136,7 +137,7 @@ describe('refused client certificates (RequireAndVerifyClientCert)', () => {
 });
 
 describe('RequireAnyClientCert without a certificate', () => {
-  let cli: WebCli | undefined;
+  let cli: ServingCli | undefined;
   let pki: TestPki;
   before(async () => {
     if (!OPENSSL) return;
@@ -146,7 +147,7 @@ describe('RequireAnyClientCert without a certificate', () => {
       'any',
       'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAnyClientCert\n',
     );
-    cli = await startWebCli([`--web.config.file=${config}`], {
+    cli = await serveCli([`--web.config.file=${config}`], {
       ca: readFileSync(pki.caCert),
       cert: readFileSync(pki.strangerCert),
       key: readFileSync(pki.strangerKey),
