@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { type ServingCli, serveCli } from './support/cli.ts';
+import { eventually } from './support/eventually.ts';
 
 // Issue 11: ~20 clients sending wrong basic-auth passwords froze the exporter, /healthz included (bcrypt ran on the
 // event loop, unbounded). Checked from outside: the built CLI as a child process, real HTTP clients.
@@ -66,14 +67,6 @@ function flood(url: string, clients: number, maxMs: number) {
   };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('a flood of wrong basic-auth passwords', () => {
   let cli: ServingCli;
   before(async () => {
@@ -88,7 +81,7 @@ describe('a flood of wrong basic-auth passwords', () => {
     const attack = flood(cli.url, 20, 60_000);
     try {
       // Positive control: the flood is being checked (401s come back) before /healthz is timed.
-      await until(() => (attack.statuses.get(401) ?? 0) >= 20, '20 refused logins');
+      await eventually(() => assert.ok((attack.statuses.get(401) ?? 0) >= 20, '20 refused logins'));
       for (let i = 0; i < 10; i++) {
         const health = await get(`${cli.url}/healthz`);
         assert.equal(health.status, 200);
@@ -114,7 +107,7 @@ describe('a flood of wrong basic-auth passwords', () => {
   test('past the bound of waiting checks, wrong passwords get 503 with Retry-After at once instead of queueing', async () => {
     const attack = flood(cli.url, 80, 60_000);
     try {
-      await until(() => attack.fastRefusals.length >= 20, '20 refusals for lack of room');
+      await eventually(() => assert.ok(attack.fastRefusals.length >= 20, '20 refusals for lack of room'));
       const health = await get(`${cli.url}/healthz`);
       assert.equal(health.status, 200);
       assert.ok(health.ms < KUBELET_PROBE_TIMEOUT_MS, `/healthz took ${Math.round(health.ms)} ms during the flood`);

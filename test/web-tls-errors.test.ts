@@ -18,10 +18,11 @@ import { requireTool, toolPath } from './support/tools.ts';
 const OPENSSL = toolPath('openssl');
 const needOpenssl = (t: TestContext) => requireTool(t, 'openssl', 'apt-get install openssl') !== undefined;
 
-function webConfig(pki: TestPki, name: string, yaml: string): string {
+/** The CLI with the web config `yaml` (its paths relative to the PKI's folder), waited for by a client trusting the test CA. */
+function serveTls(pki: TestPki, name: string, yaml: string, client: { cert?: Buffer; key?: Buffer } = {}): Promise<ServingCli> {
   const file = join(pki.dir, `${name}.yml`);
   writeFileSync(file, yaml);
-  return file;
+  return serveCli([`--web.config.file=${file}`], { ca: readFileSync(pki.caCert), ...client });
 }
 
 /** Sends `raw` over plain TCP and returns what came back before the server closed. */
@@ -61,8 +62,7 @@ describe('plain HTTP on the TLS port', () => {
   before(async () => {
     if (!OPENSSL) return;
     pki = makeTestPki(OPENSSL);
-    const config = webConfig(pki, 'tls', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
-    cli = await serveCli([`--web.config.file=${config}`], { ca: readFileSync(pki.caCert) });
+    cli = await serveTls(pki, 'tls', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
   });
   after(() => cli?.kill());
 
@@ -93,16 +93,12 @@ describe('refused client certificates (RequireAndVerifyClientCert)', () => {
   before(async () => {
     if (!OPENSSL) return;
     pki = makeTestPki(OPENSSL);
-    const config = webConfig(
+    cli = await serveTls(
       pki,
       'mtls',
       'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: test-ca.crt\n',
+      { cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) },
     );
-    cli = await serveCli([`--web.config.file=${config}`], {
-      ca: readFileSync(pki.caCert),
-      cert: readFileSync(pki.clientCert),
-      key: readFileSync(pki.clientKey),
-    });
   });
   after(() => cli?.kill());
 
@@ -142,16 +138,15 @@ describe('RequireAnyClientCert without a certificate', () => {
   before(async () => {
     if (!OPENSSL) return;
     pki = makeTestPki(OPENSSL);
-    const config = webConfig(
+    cli = await serveTls(
       pki,
       'any',
       'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAnyClientCert\n',
+      {
+        cert: readFileSync(pki.strangerCert),
+        key: readFileSync(pki.strangerKey),
+      },
     );
-    cli = await serveCli([`--web.config.file=${config}`], {
-      ca: readFileSync(pki.caCert),
-      cert: readFileSync(pki.strangerCert),
-      key: readFileSync(pki.strangerKey),
-    });
   });
   after(() => cli?.kill());
 
