@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
-import { family } from './support/exposition.ts';
-import { scrape } from './support/scrape.ts';
+import { family, scrape } from './support/scrape.ts';
 
 const lastError = (exporter: TestExporter, source: string) => exporter.status().find((s) => s.name === source)?.lastError;
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { spawnCli } from './support/cli.ts';
-import { samples } from './support/exposition.ts';
+import { scrape } from './support/scrape.ts';
 
 const READING = new URL('fixtures/sources/reading.ts', import.meta.url).pathname;
 
@@ -35,9 +35,9 @@ test('the real CLI, started from another directory, reads the file named relativ
   const cli = spawnCli([`--config.file=${file}`], { cwd: elsewhere });
   try {
     const url = await cli.listening();
-    const body = await (await fetch(`${url}/metrics`)).text();
-    assert.equal(samples(body).get('custom_exporter_source_up{source="reading"}'), 1);
-    assert.equal(samples(body).get('reading'), 42);
+    const all = (await scrape(url)).samples;
+    assert.equal(all.get('custom_exporter_source_up{source="reading"}'), 1);
+    assert.equal(all.get('reading'), 42);
   } finally {
     cli.signal('SIGTERM');
     assert.equal(await cli.exited, 0);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ScriptedMetric } from './fixtures/sources/scripted.ts';
 import { runCli, serveCli } from './support/cli.ts';
+import { scrape } from './support/scrape.ts';
 import { scriptedConfig } from './support/scripted.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -49,7 +50,7 @@ test('hostile label names, values, HELP text and numbers from a module source st
   if (!promtool) return;
   const cli = await serveCli(['--config.file', await scriptedConfig(HOSTILE, 'hostile')]);
   try {
-    const body = await (await fetch(`${cli.url}/metrics`)).text();
+    const { body } = await scrape(cli.url);
     const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
     assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
     const lines = body.split('\n');

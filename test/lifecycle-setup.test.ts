@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { spawnCli } from './support/cli.ts';
 import { bothReject, escapeRegExp } from './support/config-error.ts';
+import { scrape } from './support/scrape.ts';
 
 // Issue 11: a module whose setup never settles cannot hang startup or wedge reloads; SIGHUP during a slow
 // startup does not kill the exporter.
@@ -51,7 +52,7 @@ test('a reload whose setup never settles fails cleanly and releases the queue fo
     cli.signal('SIGHUP');
     const reloaded = await cli.waitForLog((l) => l.msg === 'config reloaded');
     assert.equal(reloaded.added, 'second');
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = (await scrape(url)).body;
     assert.match(metrics, /^custom_exporter_source_up\{source="second"\} 1$/m);
   } finally {
     cli.signal('SIGTERM');

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { samples } from './exposition.ts';
 
 export interface Scrape {
   readonly body: string;
@@ -19,4 +18,20 @@ export async function scrape(
   const body = await res.text();
   assert.equal(res.status, 200, `GET ${url}/metrics answered ${res.status}: ${body.slice(0, 200)}`);
   return { body, samples: samples(body) };
+}
+
+/** Samples of a text exposition: `name{labels}` → value, skipping comments. */
+export function samples(body: string): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const line of body.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    result.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return result;
+}
+
+/** The samples whose series name (before `{`) is `name`. */
+export function family(body: string, name: string): [string, number][] {
+  return [...samples(body)].filter(([series]) => series === name || series.startsWith(`${name}{`));
 }
