@@ -89,7 +89,7 @@ export function spawnCli(args: readonly string[] = [], { env = {}, cwd }: CliOpt
   // 'close', not 'exit': by then every byte of stderr has been read.
   const exited = new Promise<number | null>((resolve) =>
     child.once('close', (code) => {
-      gone.abort(new Error(`exporter exited with ${code}: ${stderr}`));
+      gone.abort(new Error(`exporter exited with ${code}`));
       resolve(code);
     }),
   );
@@ -97,15 +97,16 @@ export function spawnCli(args: readonly string[] = [], { env = {}, cwd }: CliOpt
   const waitForLog = async (match: (line: LogLine) => boolean, timeoutMs = 15_000) => {
     const find = () => {
       const line = logs().find(match);
-      assert.ok(line, `no such log line yet; stderr:\n${stderr}`);
+      assert.ok(line, 'no such log line');
       return line;
     };
     try {
       return await eventually(find, { timeoutMs, signal: gone.signal });
     } catch (error) {
       // It may have logged the line in the moment between the last look and its exit.
-      if (gone.signal.aborted) return find();
-      throw error;
+      const line = logs().find(match);
+      if (line) return line;
+      throw new Error(`${(error as Error).message}; stderr:\n${stderr}`);
     }
   };
   return {
@@ -150,10 +151,15 @@ export async function serveCli(args: readonly string[] = [], options: CliOptions
     const url = await cli.listening();
     const gone = new AbortController();
     void cli.exited.then((code) => gone.abort(new Error(`exporter exited with ${code}`)));
-    await eventually(async () => assert.equal(await status(`${url}/healthz`, options), 200), { timeoutMs: 15_000, signal: gone.signal });
+    await eventually(async () => assert.equal(await status(`${url}/healthz`, options), 200), {
+      timeoutMs: 15_000,
+      signal: gone.signal,
+    }).catch((error: Error) => {
+      throw new Error(`/healthz: ${error.message}; stderr:\n${cli.stderr()}`);
+    });
     return { ...cli, url, startupMs: performance.now() - started };
   } catch (error) {
     await cli.kill();
-    throw new Error(`exporter did not start: ${(error as Error).message}\n${cli.stderr()}`);
+    throw new Error(`exporter did not start: ${(error as Error).message}`);
   }
 }
