@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { type RequestOptions, request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -11,28 +9,10 @@ import { loadWebConfig } from '../src/http/web-config.ts';
 import { makeTestPki, type TestPki } from './support/certs.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
+import { get } from './support/http-get.ts';
 import { requireTool, toolPath } from './support/tools.ts';
 
 const run = promisify(execFile);
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function get(url: string, options: RequestOptions = {}): Promise<Answer> {
-  const send = url.startsWith('https:') ? request : httpRequest;
-  return new Promise((resolve, reject) => {
-    const req = send(url, options, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}
 
 const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 

@@ -8,7 +8,7 @@ import { ConfigError } from '../src/config/yaml-document.ts';
 import { loadWebConfig } from '../src/http/web-config.ts';
 import { makeTestPki, type TestPki } from './support/certs.ts';
 import { runCli, type ServingCli, serveCli } from './support/cli.ts';
-import { status } from './support/http-status.ts';
+import { status } from './support/http-get.ts';
 import { requireTool, toolPath } from './support/tools.ts';
 
 // Issue 11: a web config that loads but cannot work must be refused at load, naming file, line, field and reason,

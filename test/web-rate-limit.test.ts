@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ServingCli, serveCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
-import { status } from './support/http-status.ts';
+import { status } from './support/http-get.ts';
 
 // exporter-toolkit's rate_limit (a token bucket: `burst` requests, one more every `interval`, else 429) was refused
 // as an unknown key although the README promised existing files work unchanged (issue 11).

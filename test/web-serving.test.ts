@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { type ServingCli, serveCli } from './support/cli.ts';
+import { get } from './support/http-get.ts';
 
 // Issue 11, HTTP serving: pipelined requests, 503s from --web.max-requests, CONNECT. The built CLI as a child,
 // raw sockets where a client library would hide what is on the wire.
@@ -30,18 +30,6 @@ function exchange(url: string, raw: string, idleMs = 3000, enough: (received: st
 }
 
 const statusLines = (received: string) => [...received.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => Number(m[1]));
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.once('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}
 
 describe('serving HTTP', () => {
   let cli: ServingCli;

@@ -8,7 +8,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { makeTestPki, type TestPki } from './support/certs.ts';
 import { type ServingCli, serveCli } from './support/cli.ts';
-import { status } from './support/http-status.ts';
+import { status } from './support/http-get.ts';
 import { requireTool, toolPath } from './support/tools.ts';
 
 // Issue 11: refused client certificates and plain HTTP sent to the TLS port got a bare close and nothing in the log.

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { eventually } from './eventually.ts';
-import { status, type TlsClient } from './http-status.ts';
+import { status, type TlsClient } from './http-get.ts';
 
 export const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 
