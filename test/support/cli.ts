@@ -66,7 +66,7 @@ export interface CliProcess {
   /** `http://host:port` (`https://` with TLS) once the exporter logged `listening`. */
   listening(timeoutMs?: number): Promise<string>;
   signal(name: NodeJS.Signals): void;
-  /** null while it runs. */
+  /** null while it runs, and when a signal ended it. */
   exitCode(): number | null;
   /** The exit code once it has exited and its stderr is read (null when a signal ended it). */
   readonly exited: Promise<number | null>;
@@ -144,14 +144,17 @@ export interface ServingCli extends CliProcess {
  * spawnCli, then waits until /healthz answers 200 (over TLS when the exporter listens with it: `ca`, and `cert`/`key` when
  * it requires a client certificate). Rejects with its stderr, killing it, when it exits or does not answer in time.
  */
-export async function serveCli(args: readonly string[] = [], options: CliOptions & TlsClient = {}): Promise<ServingCli> {
+export async function serveCli(
+  args: readonly string[] = [],
+  { ca, cert, key, ...options }: CliOptions & TlsClient = {},
+): Promise<ServingCli> {
   const started = performance.now();
   const cli = spawnCli(args, options);
   try {
     const url = await cli.listening();
     const gone = new AbortController();
     void cli.exited.then((code) => gone.abort(new Error(`exporter exited with ${code}`)));
-    await eventually(async () => assert.equal(await status(`${url}/healthz`, options), 200), {
+    await eventually(async () => assert.equal(await status(`${url}/healthz`, { ca, cert, key }), 200), {
       timeoutMs: 15_000,
       signal: gone.signal,
     }).catch((error: Error) => {
