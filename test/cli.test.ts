@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { runCli, serveCli } from './support/exporter.ts';
+import { runCli, serveCli } from './support/cli.ts';
 import { scrape } from './support/scrape.ts';
 
 async function configFile(text: string): Promise<string> {
@@ -80,7 +80,7 @@ describe('custom-exporter flags', () => {
   });
 
   test('environment variables stand in for flags', async () => {
-    const run = await runCli(['--log.format=json'], { CUSTOM_EXPORTER_CONFIG_FILE: '/nonexistent.yaml' });
+    const run = await runCli(['--log.format=json'], { env: { CUSTOM_EXPORTER_CONFIG_FILE: '/nonexistent.yaml' } });
     assert.equal(run.code, 2);
     assert.match(run.stderr, /\/nonexistent\.yaml: cannot read config file/);
   });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
-import { family } from './support/exposition.ts';
-import { scrape } from './support/scrape.ts';
+import { family, scrape } from './support/scrape.ts';
 
 const lastError = (exporter: TestExporter, source: string) => exporter.status().find((s) => s.name === source)?.lastError;
 
@@ -24,7 +23,7 @@ test("the scraper's X-Prometheus-Scrape-Timeout-Seconds bounds a slow source", a
   const exporter = await startTestExporter('sources: [{ kind: demo }, { kind: hang, name: stuck, timeout: 1m }]');
   try {
     const started = performance.now();
-    const { samples: all } = await scrape(exporter.url, { 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' });
+    const { samples: all } = await scrape(exporter.url, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' } });
     const ms = performance.now() - started;
     // 1.5 s minus the 0.5 s offset (less what the request took to reach the source); the offset is the slack for
     // answering before the scraper gives up at 1.5 s.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -7,7 +7,9 @@ import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestExporter } from './support/exporter.ts';
+import { alive } from './support/process-alive.ts';
 import { scrape } from './support/scrape.ts';
+import { shellScript } from './support/shell-script.ts';
 
 let dir: string;
 before(async () => {
@@ -15,30 +17,14 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-async function script(name: string, body: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, `#!/bin/sh\n${body}\n`);
-  await chmod(file, 0o755);
-  return file;
-}
-
-// A process is gone once it no longer exists or is a zombie nobody has reaped yet.
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 describe('command source', () => {
   test('maps JSON output, or a single number, with env and working directory; exposes the exit code', async () => {
-    const json = await script(
+    const json = await shellScript(
+      dir,
       'json.sh',
       'printf \'{"jobs": {"done": %s}, "dir": "%s", "workers": [{"id": "w1", "busy": true}, {"id": "w2", "busy": false}]}\' "$DONE" "$(pwd)"',
     );
-    const number = await script('number.sh', 'echo " 42 "');
+    const number = await shellScript(dir, 'number.sh', 'echo " 42 "');
     const exporter = await startTestExporter(
       [
         'sources:',
@@ -66,9 +52,9 @@ describe('command source', () => {
   });
 
   test('a non-zero exit, bad output and a missing program fail with their reasons; the others stay up', async () => {
-    const failing = await script('fail.sh', 'echo "disk full" >&2\nexit 3');
-    const garbage = await script('garbage.sh', 'echo "not json"');
-    const words = await script('words.sh', 'echo "forty-two"');
+    const failing = await shellScript(dir, 'fail.sh', 'echo "disk full" >&2\nexit 3');
+    const garbage = await shellScript(dir, 'garbage.sh', 'echo "not json"');
+    const words = await shellScript(dir, 'words.sh', 'echo "forty-two"');
     const exporter = await startTestExporter(
       [
         'sources:',
@@ -97,7 +83,7 @@ describe('command source', () => {
 
   test('a command that sleeps is cut off at the timeout, and it and its children are gone afterwards', async () => {
     const pids = join(dir, 'pids');
-    const sleeper = await script('sleeper.sh', `sleep 60 &\necho $! >> ${pids}\necho $$ >> ${pids}\nsleep 60`);
+    const sleeper = await shellScript(dir, 'sleeper.sh', `sleep 60 &\necho $! >> ${pids}\necho $$ >> ${pids}\nsleep 60`);
     const exporter = await startTestExporter(
       `sources:\n  - { kind: command, name: sleeper, command: [${sleeper}], timeout: 500ms, metrics: [{ name: z }] }`,
     );

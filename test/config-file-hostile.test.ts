@@ -5,8 +5,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bothReject, escapeRegExp } from './support/cli-process.ts';
-import { runCli } from './support/exporter.ts';
+import { runCli } from './support/cli.ts';
+import { bothReject, escapeRegExp } from './support/config-error.ts';
 
 // Issue 11: config files that are not what they seem get a clear, bounded error (exit 2, file:line:col: field:
 // reason) from check-config and from start alike, and never hang, crash or flood the terminal.

@@ -3,8 +3,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { bothReject, escapeRegExp, spawnCli } from './support/cli-process.ts';
-import { runCli } from './support/exporter.ts';
+import { runCli, spawnCli } from './support/cli.ts';
+import { bothReject, escapeRegExp } from './support/config-error.ts';
 
 // Issue 11: every duration has an explicit maximum checked at load, and check-config agrees with start.
 
@@ -51,7 +51,7 @@ describe('durations have explicit maxima', () => {
   test('X-Prometheus-Scrape-Timeout-Seconds: 1e10 is clamped: 200, and nothing but log lines on stderr', { timeout: 60_000 }, async () => {
     const cli = spawnCli([]);
     try {
-      const url = await cli.url();
+      const url = await cli.listening();
       for (let i = 0; i < 3; i++) {
         const res = await fetch(`${url}/metrics`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '1e10' } });
         assert.equal(res.status, 200);
@@ -65,7 +65,7 @@ describe('durations have explicit maxima', () => {
       assert.deepEqual(stray, []);
       assert.ok(cli.logs().some((l) => l.msg === 'listening'));
     } finally {
-      cli.child.kill('SIGTERM');
+      cli.signal('SIGTERM');
       assert.equal(await cli.exited, 0);
     }
   });
@@ -85,7 +85,7 @@ describe('check-config runs the same checks as start', () => {
       ),
     );
     // Positive control: with the variable set, both accept the file.
-    const check = await runCli(['check-config', file], { CONFIG_LIMITS_UNSET_TOKEN: 't' });
+    const check = await runCli(['check-config', file], { env: { CONFIG_LIMITS_UNSET_TOKEN: 't' } });
     assert.equal(check.code, 0, check.stderr);
   });
 

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
-import { MAIN } from './support/exporter.ts';
-import { samples } from './support/exposition.ts';
+import { spawnCli } from './support/cli.ts';
+import { scrape } from './support/scrape.ts';
 
 const READING = new URL('fixtures/sources/reading.ts', import.meta.url).pathname;
 
@@ -35,43 +32,17 @@ test("a module source resolves its path options against the config file's direct
 
 test('the real CLI, started from another directory, reads the file named relative to the config', async () => {
   const { file, elsewhere } = await configBesideValue('42');
-  const child = spawn(process.execPath, [MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', `--config.file=${file}`], {
-    cwd: elsewhere,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = once(child, 'exit');
+  const cli = spawnCli([`--config.file=${file}`], { cwd: elsewhere });
   try {
-    const address = await listeningAddress(child, 15_000);
-    const body = await (await fetch(`http://${address}/metrics`)).text();
-    assert.equal(samples(body).get('custom_exporter_source_up{source="reading"}'), 1);
-    assert.equal(samples(body).get('reading'), 42);
+    const url = await cli.listening();
+    const all = (await scrape(url)).samples;
+    assert.equal(all.get('custom_exporter_source_up{source="reading"}'), 1);
+    assert.equal(all.get('reading'), 42);
   } finally {
-    child.kill('SIGTERM');
-    const [code] = await exited;
-    assert.equal(code, 0);
+    cli.signal('SIGTERM');
+    assert.equal(await cli.exited, 0);
   }
 });
-
-/** The address from the exporter's `listening` log line; rejects with what it logged if none comes in time. */
-function listeningAddress(child: ChildProcessByStdio<null, null, Readable>, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within ${timeoutMs} ms: ${text}`)), timeoutMs);
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening: ${text}`)));
-    child.stderr.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      // The last piece may be a line still being written.
-      for (const line of text.split('\n').slice(0, -1)) {
-        if (!line.startsWith('{')) continue;
-        const entry = JSON.parse(line) as { msg?: string; address?: string };
-        if (entry.msg === 'listening' && entry.address) {
-          clearTimeout(timer);
-          resolve(entry.address);
-        }
-      }
-    });
-  });
-}
 
 test('a module whose options function throws is a config error naming the module field, file and reason', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'config-paths-'));

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventually } from './support/eventually.ts';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
-import { family } from './support/exposition.ts';
-import { scrape } from './support/scrape.ts';
+import { family, scrape } from './support/scrape.ts';
 
 describe('demo source', () => {
   let exporter: TestExporter;

@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, serveCli } from './support/exporter.ts';
+import { runCli, serveCli } from './support/cli.ts';
 import { scrape } from './support/scrape.ts';
 
 const EXAMPLES = new URL('../examples/', import.meta.url).pathname;

@@ -8,7 +8,8 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import parsePrometheusTextFormat, { type ParsedFamily, type ParsedSample } from 'parse-prometheus-text-format';
 import type { ScriptedMetric } from './fixtures/sources/scripted.ts';
-import { serveCli } from './support/exporter.ts';
+import { serveCli } from './support/cli.ts';
+import { scrape } from './support/scrape.ts';
 import { scriptedSource } from './support/scripted.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -192,7 +193,7 @@ test('property: every exposition of random hostile names, attributes and values 
         await writeFile(file, `sources:\n${await scriptedSource(dir, 'prop', spec)}`);
         const reloaded = await fetch(`${cli.url}/-/reload`, { method: 'POST' });
         assert.equal(reloaded.status, 200, await reloaded.text());
-        const body = await (await fetch(`${cli.url}/metrics`)).text();
+        const { body } = await scrape(cli.url);
 
         const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
         // 0: clean; 3: lint findings only (e.g. camelCase names), never a parse error (1).

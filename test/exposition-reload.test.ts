@@ -4,18 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ServingCli, serveCli } from './support/exporter.ts';
-import { samples } from './support/exposition.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
 import { OtlpReceiver } from './support/otlp/receiver.ts';
+import { type Scrape, scrape } from './support/scrape.ts';
 import { scriptedSource } from './support/scripted.ts';
 
 const gauge = (name: string) => [{ name, instrument: 'gauge' as const, points: [{ attributes: {}, value: 1 }] }];
-
-async function scrape(url: string): Promise<string> {
-  const response = await fetch(`${url}/metrics`);
-  assert.equal(response.status, 200);
-  return response.text();
-}
 
 async function reload(cli: ServingCli): Promise<void> {
   const response = await fetch(`${cli.url}/-/reload`, { method: 'POST' });
@@ -36,21 +30,21 @@ test('scrapes that overlap a reload never report a source the reload added as do
   const cli = await serveCli(['--config.file', file, '--web.enable-lifecycle']);
   try {
     await writeFile(file, `sources:\n${slow}${await scriptedSource(dir, 'added', gauge('added_value'))}`);
-    const overlapping: Promise<{ body: string; at: number }>[] = [];
+    const overlapping: Promise<Scrape & { at: number }>[] = [];
     let reloadedAt = 0;
     const reloaded = (async () => {
       await sleep(200); // the scrapes below are in flight by then
       await reload(cli);
       reloadedAt = performance.now();
     })();
-    for (let i = 0; i < 3; i++) overlapping.push(scrape(cli.url).then((body) => ({ body, at: performance.now() })));
+    for (let i = 0; i < 3; i++) overlapping.push(scrape(cli.url).then((scraped) => ({ ...scraped, at: performance.now() })));
     await reloaded;
-    for (const { body, at } of await Promise.all(overlapping)) {
+    for (const { body, samples: all, at } of await Promise.all(overlapping)) {
       assert.ok(at > reloadedAt, 'the scrape was still in flight when the reload was applied');
-      assert.equal(samples(body).get('custom_exporter_source_up{source="slow"}'), 1);
-      assert.notEqual(samples(body).get('custom_exporter_source_up{source="added"}'), 0, `false alert in\n${body}`);
+      assert.equal(all.get('custom_exporter_source_up{source="slow"}'), 1);
+      assert.notEqual(all.get('custom_exporter_source_up{source="added"}'), 0, `false alert in\n${body}`);
     }
-    const after = samples(await scrape(cli.url));
+    const after = (await scrape(cli.url)).samples;
     assert.equal(after.get('custom_exporter_source_up{source="added"}'), 1, 'the next scrape reports the added source');
     assert.equal(after.get('added_value'), 1);
   } finally {
@@ -64,21 +58,23 @@ test('a source removed by a reload takes its synchronous instruments with it, fr
   const file = join(dir, 'sources.yaml');
   await writeFile(file, 'sources:\n  - kind: demo\n    name: demo\n');
   const cli = await serveCli(['--config.file', file, '--web.enable-lifecycle'], {
-    OTEL_METRICS_EXPORTER: 'prometheus,otlp',
-    OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
-    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
-    OTEL_METRIC_EXPORT_INTERVAL: '300',
-    OTEL_METRIC_EXPORT_TIMEOUT: '250',
+    env: {
+      OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_METRIC_EXPORT_INTERVAL: '300',
+      OTEL_METRIC_EXPORT_TIMEOUT: '250',
+    },
   });
   try {
     // The demo records its histogram while it is collected.
     await scrape(cli.url);
-    assert.match(await scrape(cli.url), /^request_processing_seconds_count \d+$/m);
+    assert.match((await scrape(cli.url)).body, /^request_processing_seconds_count \d+$/m);
     await receiver.next((e) => e.metrics.has('request_processing_seconds'));
 
     await writeFile(file, `sources:\n${await scriptedSource(dir, 'other', gauge('other_value'))}`);
     await reload(cli);
-    const body = await scrape(cli.url);
+    const { body } = await scrape(cli.url);
     assert.match(body, /^other_value 1$/m);
     assert.doesNotMatch(body, /request_processing_seconds|random_number/, 'nothing of the removed source is left');
     // Pushes after the reload: the other source's gauge, and nothing of the demo's.
@@ -106,8 +102,7 @@ test('a synchronous instrument over seriesLimit fails its source (source_up 0, s
   await writeFile(file, `global:\n  seriesLimit: 10\nsources:\n${many}${fine}`);
   const cli = await serveCli(['--config.file', file]);
   try {
-    const body = await scrape(cli.url);
-    const series = samples(body);
+    const { body, samples: series } = await scrape(cli.url);
     assert.equal(series.get('custom_exporter_source_up{source="many"}'), 0, body);
     assert.equal(series.get('custom_exporter_source_errors_total{source="many",reason="series_limit"}'), 1, body);
     assert.doesNotMatch(body, /^requests_total|otel_metric_overflow|^kept_value/m, 'the failed source loses its series');

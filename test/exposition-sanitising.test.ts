@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ScriptedMetric } from './fixtures/sources/scripted.ts';
-import { serveCli } from './support/exporter.ts';
+import { runCli, serveCli } from './support/cli.ts';
+import { scrape } from './support/scrape.ts';
 import { scriptedConfig } from './support/scripted.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -49,7 +50,7 @@ test('hostile label names, values, HELP text and numbers from a module source st
   if (!promtool) return;
   const cli = await serveCli(['--config.file', await scriptedConfig(HOSTILE, 'hostile')]);
   try {
-    const body = await (await fetch(`${cli.url}/metrics`)).text();
+    const { body } = await scrape(cli.url);
     const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
     assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}\n${body}`);
     const lines = body.split('\n');
@@ -89,17 +90,10 @@ test("a source cannot report the exporter's own metrics (source_up, source_error
     ['target_info', 'gauge'],
   ] as const) {
     const file = await scriptedConfig([{ name, instrument, points: [{ attributes: { source: 'other' }, value: 1 }] }], 'liar');
-    // serveCli rejects when the exporter exits before it serves (and a started one is stopped at once).
-    const outcome = await serveCli(['--config.file', file]).then(
-      (cli) => {
-        cli.signal('SIGKILL');
-        return new Error('the exporter started');
-      },
-      (err: Error) => err,
-    );
-    assert.match(outcome.message, /exporter exited with 2: /, name);
+    const run = await runCli(['--config.file', file, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
+    assert.equal(run.code, 2, `${name}: ${run.stderr}`);
     assert.match(
-      outcome.message,
+      run.stderr,
       new RegExp(`source \\\\"liar\\\\" .*failed to start: instrument name \\\\"${name}\\\\" is reserved for the exporter's own metrics`),
     );
   }
@@ -124,14 +118,8 @@ test('an instrument whose name, description or unit is not a string fails its so
     );
     const file = join(dir, 'sources.yaml');
     await writeFile(file, `sources:\n  - kind: module\n    name: odd\n    module: ${module}\n`);
-    const outcome = await serveCli(['--config.file', file]).then(
-      (cli) => {
-        cli.signal('SIGKILL');
-        return new Error('the exporter started');
-      },
-      (err: Error) => err,
-    );
-    assert.match(outcome.message, /exporter exited with 2: /, create);
-    assert.match(outcome.message, reason);
+    const run = await runCli(['--config.file', file, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
+    assert.equal(run.code, 2, `${create}: ${run.stderr}`);
+    assert.match(run.stderr, reason);
   }
 });

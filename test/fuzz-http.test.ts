@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { serveCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
-import { serveCli } from './support/exporter.ts';
 import { scrape } from './support/scrape.ts';
 
 const REQUESTS = 10_000;
@@ -90,7 +89,6 @@ function send(port: number, bytes: string): Promise<string> {
   });
 }
 
-const rss = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const MiB = 2 ** 20;
 
 test(`${REQUESTS} malformed and hostile requests: no crash, no internals leaked, scrapes keep working, memory back to baseline`, {
@@ -135,11 +133,11 @@ test(`${REQUESTS} malformed and hostile requests: no crash, no internals leaked,
     // move it (memory that grows with every pass is a leak).
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     await settle();
-    const rssAfterFirst = rss(cli.pid);
+    const rssAfterFirst = cli.rss();
     next = 0;
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     await settle();
-    const rssAfterSecond = rss(cli.pid);
+    const rssAfterSecond = cli.rss();
     const heapAfter = await gauge('nodejs_heap_size_used_bytes');
 
     assert.equal(exited, false, 'the exporter is still running');

@@ -2,7 +2,7 @@
 // shutdown, and must stay within its memory. Every case runs the real built exporter (dist/main.js) as a child.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { MAIN, runCli, type ServingCli, serveCli } from './support/exporter.ts';
-import { samples } from './support/exposition.ts';
+import { runCli, type ServingCli, serveCli } from './support/cli.ts';
+import { eventually } from './support/eventually.ts';
+import { alive } from './support/process-alive.ts';
+import { scrape } from './support/scrape.ts';
+import { shellScript } from './support/shell-script.ts';
 import { requireTool } from './support/tools.ts';
 
 // The kubelet's default probe timeout.
@@ -84,20 +87,6 @@ async function startExporter(yaml: string): Promise<ServingCli> {
   return serveCli([`--config.file=${file}`]);
 }
 
-async function script(name: string, body: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, `#!/bin/sh\n${body}\n`);
-  await chmod(file, 0o755);
-  return file;
-}
-
-async function scrape(cli: ServingCli, timeoutMs = 15_000): Promise<{ text: string; all: Map<string, number> }> {
-  const res = await fetch(`${cli.url}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
-  assert.equal(res.status, 200);
-  const text = await res.text();
-  return { text, all: samples(text) };
-}
-
 /** Probes /healthz every 100 ms until stopped; the slowest answer (a probe that failed counts as Infinity). */
 function probeHealth(cli: ServingCli): { stop: () => Promise<number> } {
   let slowest = 0;
@@ -129,36 +118,19 @@ async function peakRssKb(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
 }
 
-// A process is gone once it no longer exists or is a zombie nobody has reaped yet.
-async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 async function waitGone(pid: number, what: string): Promise<void> {
-  const deadline = performance.now() + 5000;
-  while (await alive(pid)) {
-    assert.ok(performance.now() < deadline, `${what} (pid ${pid}) is still running`);
-    await sleep(50);
-  }
+  await eventually(async () => assert.ok(!(await alive(pid)), `${what} (pid ${pid}) is still running`), {
+    timeoutMs: 5000,
+    intervalMs: 50,
+  });
 }
 
 async function waitForFile(file: string): Promise<string> {
-  const deadline = performance.now() + 10_000;
-  for (;;) {
-    try {
-      const text = (await readFile(file, 'utf8')).trim();
-      if (text !== '') return text;
-    } catch {
-      // not written yet
-    }
-    assert.ok(performance.now() < deadline, `${file} was never written`);
-    await sleep(25);
-  }
+  return eventually(async () => {
+    const text = (await readFile(file, 'utf8').catch(() => '')).trim();
+    assert.notEqual(text, '', `${file} was never written`);
+    return text;
+  });
 }
 
 /** A gzip scrape through node:http (fetch would hide the encoding), bounded by `timeoutMs`. */
@@ -203,7 +175,7 @@ describe('file sources', () => {
     try {
       // More scrapes than libuv has threads (4): each would leave one blocked open() behind.
       for (let i = 0; i < 6; i++) {
-        const { all } = await scrape(cli, 5000);
+        const { samples: all } = await scrape(cli.url, { timeoutMs: 5000 });
         assert.equal(up(all, 'healthy'), 1, `scrape ${i}: the healthy file source is up`);
         assert.equal(all.get('healthy_v'), 11);
         assert.equal(up(all, 'fifo'), 0);
@@ -237,10 +209,9 @@ describe('file sources', () => {
     const cli = await startExporter(`sources:\n  - { kind: file, name: shared, path: ${file}, metrics: [{ name: shared_v, path: $.v }] }`);
     try {
       // Different budgets: the second scrape cannot join the first one's collection and starts its own.
-      const scrapes = ['5', '9'].map(async (seconds) => {
-        const res = await fetch(`${cli.url}/metrics`, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': seconds } });
-        return samples(await res.text());
-      });
+      const scrapes = ['5', '9'].map(
+        async (seconds) => (await scrape(cli.url, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': seconds } })).samples,
+      );
       for (const all of await Promise.all(scrapes)) {
         assert.equal(up(all, 'shared'), 1);
         assert.equal(all.get('shared_v'), 4);
@@ -303,7 +274,7 @@ describe('JSON mapping', () => {
     try {
       for (let i = 1; i <= 3; i++) {
         const started = performance.now();
-        const { all } = await scrape(cli);
+        const { samples: all } = await scrape(cli.url, { timeoutMs: 15_000 });
         assert.ok(performance.now() - started < 3000, 'no source needs its 3 s timeout to fail');
         assert.equal(up(all, 'healthy'), 1, `scrape ${i}: the healthy source is up`);
         assert.equal(all.get('healthy_v'), 7);
@@ -345,7 +316,7 @@ describe('JSON mapping', () => {
     try {
       for (let i = 1; i <= 3; i++) {
         const started = performance.now();
-        const { all } = await scrape(cli);
+        const { samples: all } = await scrape(cli.url, { timeoutMs: 15_000 });
         assert.ok(performance.now() - started < 2000, 'the scrape ends soon after the 100 ms timeout');
         assert.equal(errors(all, 'slow', 'timeout'), i);
         assert.equal(all.get('healthy_v'), 7, `scrape ${i}: the healthy source maps after a worker was terminated`);
@@ -370,7 +341,7 @@ describe('JSON mapping', () => {
       ].join('\n'),
     );
     try {
-      const { text, all } = await scrape(cli);
+      const { body: text, samples: all } = await scrape(cli.url, { timeoutMs: 15_000 });
       for (const s of names) {
         assert.equal(up(all, `p_${s}`), 0, `"${s}" is not in valueMap`);
         assert.equal(errors(all, `p_${s}`, 'value'), 1);
@@ -403,7 +374,7 @@ describe('command sources', () => {
       ].join('\n'),
     );
     try {
-      const { all } = await scrape(cli);
+      const { samples: all } = await scrape(cli.url, { timeoutMs: 15_000 });
       assert.equal(errors(all, 'slow', 'timeout'), 1);
       assert.equal(all.get('custom_exporter_command_exit_code{source="slow"}'), -1);
       assert.equal(errors(all, 'missing', 'error'), 1);
@@ -417,9 +388,10 @@ describe('command sources', () => {
 
   test('a background child holding stdout does not delay the value; a setsid child is killed too', async () => {
     const pidFile = join(dir, 'setsid.pid');
-    const background = await script('background.sh', 'sleep 30 &\necho 5');
+    const background = await shellScript(dir, 'background.sh', 'sleep 30 &\necho 5');
     // The script waits for its escaped child to write its pid, so the test knows which process must go.
-    const escaping = await script(
+    const escaping = await shellScript(
+      dir,
       'escaping.sh',
       `setsid sh -c 'echo $$ > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile}; exec sleep 300' &\nwhile [ ! -s ${pidFile} ]; do sleep 0.01; done\necho 6`,
     );
@@ -432,7 +404,7 @@ describe('command sources', () => {
     );
     try {
       const started = performance.now();
-      const { all } = await scrape(cli);
+      const { samples: all } = await scrape(cli.url, { timeoutMs: 15_000 });
       assert.ok(performance.now() - started < 3000, 'the value arrives when the command exits, not at the timeout');
       assert.equal(all.get('background_v'), 5);
       assert.equal(all.get('escaping_v'), 6);
@@ -444,7 +416,7 @@ describe('command sources', () => {
 
   test('a second SIGTERM does not orphan the running command', async () => {
     const pidFile = join(dir, 'running.pid');
-    const long = await script('long.sh', `echo $$ > ${pidFile}\nexec sleep 300`);
+    const long = await shellScript(dir, 'long.sh', `echo $$ > ${pidFile}\nexec sleep 300`);
     const cli = await startExporter(
       `sources:\n  - { kind: command, name: long, command: [${long}], timeout: 60s, metrics: [{ name: long_v }] }\nglobal: { scrapeTimeout: 60s }`,
     );
@@ -453,11 +425,7 @@ describe('command sources', () => {
       const pid = Number(await waitForFile(pidFile));
       cli.signal('SIGTERM');
       // Signals sent back to back are delivered as one: send the second once the first is being handled.
-      const deadline = performance.now() + 5000;
-      while (!cli.logs().some((l) => l.msg === 'shutting down')) {
-        assert.ok(performance.now() < deadline, 'the exporter logs that it is shutting down');
-        await sleep(20);
-      }
+      await cli.waitForLog((l) => l.msg === 'shutting down', 5000);
       cli.signal('SIGTERM');
       assert.equal(await cli.exited, 1, 'the second signal exits at once');
       await waitGone(pid, 'the command');
@@ -468,7 +436,7 @@ describe('command sources', () => {
   });
 
   test('endless output stops at maxOutputSize (too_large), the default cap included; /healthz, a healthy command and RSS hold', async () => {
-    const healthy = await script('healthy.sh', 'echo 9');
+    const healthy = await shellScript(dir, 'healthy.sh', 'echo 9');
     const cli = await startExporter(
       [
         'sources:',
@@ -480,7 +448,7 @@ describe('command sources', () => {
     const health = probeHealth(cli);
     try {
       for (let i = 1; i <= 3; i++) {
-        const { all } = await scrape(cli);
+        const { samples: all } = await scrape(cli.url, { timeoutMs: 15_000 });
         assert.equal(errors(all, 'endless', 'too_large'), i);
         assert.equal(errors(all, 'endless_default', 'too_large'), i);
         assert.equal(all.get('custom_exporter_command_exit_code{source="endless"}'), -1, 'killed');
@@ -517,12 +485,8 @@ describe('http sources', () => {
       const file = join(dir, `fifo-${name}.yaml`);
       await writeFile(file, `sources:\n  - kind: http\n    url: ${targetUrl}/ok\n    ${field}\n    metrics: [{ name: a, path: $.v }]\n`);
       // Killed after 10 s if it hangs: the exit status is then null.
-      const run = spawnSync(process.execPath, [MAIN, `--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], {
-        encoding: 'utf8',
-        timeout: 10_000,
-        killSignal: 'SIGKILL',
-      });
-      assert.equal(run.status, 2, `${name}: the exporter does not hang at startup`);
+      const run = await runCli([`--config.file=${file}`, '--web.listen-address=127.0.0.1:0'], { timeoutMs: 10_000 });
+      assert.equal(run.code, 2, `${name}: the exporter does not hang at startup`);
       assert.match(run.stderr, message);
     }
   });
@@ -542,7 +506,7 @@ describe('http sources', () => {
     );
     const health = probeHealth(cli);
     try {
-      const { all } = await scrape(cli);
+      const { samples: all } = await scrape(cli.url, { timeoutMs: 15_000 });
       assert.equal(all.get('healthy_v'), 7);
       assert.equal(all.get('redirected_v'), 3);
       assert.equal(errors(all, 'looping', 'status'), 1, 'an eleventh redirect is refused');

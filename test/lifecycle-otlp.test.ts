@@ -5,8 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawnCli } from './support/cli-process.ts';
-import { runCli } from './support/exporter.ts';
+import { runCli, spawnCli } from './support/cli.ts';
 
 // Issue 11: shutdown while the OTLP collector hangs still exits 0 (README), bounded by the export timeout; and the
 // common OTEL_METRIC_EXPORT_INTERVAL=5000 alone starts (the 30 s default timeout follows a shorter interval).
@@ -36,14 +35,16 @@ test('SIGTERM while the collector hangs: the final push gives up after the expor
   const collector = await hangingCollector();
   try {
     const cli = spawnCli([], {
-      OTEL_METRICS_EXPORTER: 'prometheus,otlp',
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
-      OTEL_METRIC_EXPORT_INTERVAL: '60000',
-      OTEL_METRIC_EXPORT_TIMEOUT: '2000',
+      env: {
+        OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: '60000',
+        OTEL_METRIC_EXPORT_TIMEOUT: '2000',
+      },
     });
-    await cli.url();
+    await cli.listening();
     const stopping = performance.now();
-    cli.child.kill('SIGTERM');
+    cli.signal('SIGTERM');
     assert.equal(await cli.exited, 0, cli.stderr());
     // The final push reached the collector, which never answered: the exit waited for the export timeout, no more.
     assert.equal(collector.requests.length, 1);
@@ -63,35 +64,37 @@ test('OTEL_METRIC_EXPORT_INTERVAL=5000 alone starts, pushing with a 5 s timeout'
   };
   const file = join(await mkdtemp(join(tmpdir(), 'lifecycle-otlp-')), 'demo.yaml');
   await writeFile(file, 'sources:\n  - kind: demo\n');
-  const check = await runCli(['check-config', file], env);
+  const check = await runCli(['check-config', file], { env });
   assert.equal(check.code, 0, check.stderr);
-  const cli = spawnCli([`--config.file=${file}`], env);
+  const cli = spawnCli([`--config.file=${file}`], { env });
   try {
-    const url = await cli.url();
+    const url = await cli.listening();
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
     assert.ok(!cli.logs().some((l) => l.level === 'warn' && /OTEL_METRIC_EXPORT/.test(String(l.msg))));
   } finally {
-    cli.child.kill('SIGTERM');
+    cli.signal('SIGTERM');
     await cli.exited;
   }
 });
 
 test('an export timeout set longer than the interval: the interval is used, with a warning', { timeout: 60_000 }, async () => {
   const cli = spawnCli([], {
-    OTEL_METRICS_EXPORTER: 'prometheus,otlp',
-    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
-    OTEL_METRIC_EXPORT_INTERVAL: '5000',
-    OTEL_METRIC_EXPORT_TIMEOUT: '20000',
+    env: {
+      OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9',
+      OTEL_METRIC_EXPORT_INTERVAL: '5000',
+      OTEL_METRIC_EXPORT_TIMEOUT: '20000',
+    },
   });
   try {
-    await cli.url();
+    await cli.listening();
     const warning = await cli.waitForLog((l) => l.level === 'warn' && /OTEL_METRIC_EXPORT_TIMEOUT/.test(String(l.msg)));
     assert.equal(
       warning.msg,
       'OTEL_METRIC_EXPORT_TIMEOUT (20000 ms) is longer than OTEL_METRIC_EXPORT_INTERVAL (5000 ms): pushes time out after 5000 ms',
     );
   } finally {
-    cli.child.kill('SIGTERM');
+    cli.signal('SIGTERM');
     await cli.exited;
   }
 });

@@ -3,7 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { bothReject, escapeRegExp, spawnCli } from './support/cli-process.ts';
+import { spawnCli } from './support/cli.ts';
+import { bothReject, escapeRegExp } from './support/config-error.ts';
+import { scrape } from './support/scrape.ts';
 
 // Issue 11: a module whose setup never settles cannot hang startup or wedge reloads; SIGHUP during a slow
 // startup does not kill the exporter.
@@ -37,7 +39,7 @@ test('a reload whose setup never settles fails cleanly and releases the queue fo
   await writeFile(file, config('1s'));
   const cli = spawnCli([`--config.file=${file}`, '--web.enable-lifecycle']);
   try {
-    const url = await cli.url();
+    const url = await cli.listening();
     await writeFile(file, config('1s', stuck));
     const failed = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
     assert.equal(failed.status, 500);
@@ -47,13 +49,13 @@ test('a reload whose setup never settles fails cleanly and releases the queue fo
     );
     // The queue is free: the next reload (here by SIGHUP) applies a good file.
     await writeFile(file, config('1s', '  - kind: demo\n    name: second\n'));
-    cli.child.kill('SIGHUP');
+    cli.signal('SIGHUP');
     const reloaded = await cli.waitForLog((l) => l.msg === 'config reloaded');
     assert.equal(reloaded.added, 'second');
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = (await scrape(url)).body;
     assert.match(metrics, /^custom_exporter_source_up\{source="second"\} 1$/m);
   } finally {
-    cli.child.kill('SIGTERM');
+    cli.signal('SIGTERM');
     assert.equal(await cli.exited, 0);
   }
 });
@@ -64,14 +66,14 @@ test('SIGHUP during a slow startup does not kill the exporter; the reload happen
   const cli = spawnCli([`--config.file=${file}`]);
   try {
     await cli.waitForLog((l) => l.msg === 'slow setup started');
-    cli.child.kill('SIGHUP');
+    cli.signal('SIGHUP');
     await cli.waitForLog((l) => l.msg === 'SIGHUP before the exporter is ready: reloading once it is');
-    const url = await cli.url();
+    const url = await cli.listening();
     await cli.waitForLog((l) => l.msg === 'config reloaded');
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
-    assert.equal(cli.child.exitCode, null);
+    assert.equal(cli.exitCode(), null);
   } finally {
-    cli.child.kill('SIGTERM');
+    cli.signal('SIGTERM');
     assert.equal(await cli.exited, 0);
   }
 });

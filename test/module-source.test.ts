@@ -5,7 +5,8 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { loadConfigFile } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
-import { runCli, startTestExporterFromFile } from './support/exporter.ts';
+import { runCli } from './support/cli.ts';
+import { startTestExporterFromFile } from './support/exporter.ts';
 import { scrape } from './support/scrape.ts';
 
 const FIXTURES = new URL('fixtures/sources/', import.meta.url).pathname;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { type ServingCli, serveCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
-import { type ServingCli, serveCli } from './support/exporter.ts';
 import { OtlpReceiver, type Protocol, type ReceivedExport } from './support/otlp/receiver.ts';
 import { scrape } from './support/scrape.ts';
 
@@ -43,7 +43,7 @@ for (const protocol of ['http/protobuf', 'http/json', 'grpc'] as Protocol[]) {
 
     test('the demo metrics arrive with their names, types, units and the resource from OTEL_*', async () => {
       receiver = await (await OtlpReceiver.create(protocol)).listen();
-      cli = await serveCli([], pushEnv(receiver));
+      cli = await serveCli([], { env: pushEnv(receiver) });
       const pushed = await receiver.next((e) => e.metrics.has('random_number') && e.metrics.has('request_processing_seconds'));
 
       assert.equal(pushed.resource['service.name'], 'shop-metrics');
@@ -89,7 +89,7 @@ test('a collector outage: /metrics keeps working, failures are logged and counte
   timeout: 90_000,
 }, async () => {
   const receiver = await OtlpReceiver.create('http/protobuf'); // not listening: connections refused
-  const cli = await serveCli([], pushEnv(receiver));
+  const cli = await serveCli([], { env: pushEnv(receiver) });
   try {
     const rss = async () => (await scrape(cli.url)).samples.get('process_resident_memory_bytes')!;
     const rssBefore = await rss();
@@ -128,7 +128,7 @@ test('a collector outage: /metrics keeps working, failures are logged and counte
 test('shutdown flushes a final export', async () => {
   const receiver = await (await OtlpReceiver.create('http/protobuf')).listen();
   // An interval far longer than the test: the only export is the one made on SIGTERM.
-  const cli = await serveCli([], pushEnv(receiver, { OTEL_METRIC_EXPORT_INTERVAL: '600000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' }));
+  const cli = await serveCli([], { env: pushEnv(receiver, { OTEL_METRIC_EXPORT_INTERVAL: '600000', OTEL_METRIC_EXPORT_TIMEOUT: '5000' }) });
   try {
     const before = (await scrape(cli.url)).samples;
     assert.equal(before.get('custom_exporter_exports_total{exporter="otlp",outcome="success"}') ?? 0, 0, 'no export before SIGTERM');
@@ -143,7 +143,7 @@ test('shutdown flushes a final export', async () => {
 
 test('OTEL_METRICS_EXPORTER=otlp alone: no /metrics endpoint, pushes only', async () => {
   const receiver = await (await OtlpReceiver.create('http/protobuf')).listen();
-  const cli = await serveCli([], pushEnv(receiver, { OTEL_METRICS_EXPORTER: 'otlp' }));
+  const cli = await serveCli([], { env: pushEnv(receiver, { OTEL_METRICS_EXPORTER: 'otlp' }) });
   try {
     assert.equal((await fetch(`${cli.url}/metrics`)).status, 404);
     const pushed = await receiver.next((e) => e.metrics.has('random_number'));

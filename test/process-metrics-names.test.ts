@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import promClient from 'prom-client';
-import { serveCli } from './support/exporter.ts';
+import { serveCli } from './support/cli.ts';
+import { eventually } from './support/eventually.ts';
 
 interface Family {
   type: string;
@@ -59,21 +60,30 @@ const claimed = providedModules.flatMap(
   (module) => (require(`prom-client/lib/metrics/${module}`) as { metricNames: string[] }).metricNames,
 );
 
+/** The families of the exposition `read` returns, read again until every claimed one shows (the event-loop ones need samples first). */
+function familiesOnceAllShow(read: () => Promise<string>): Promise<Map<string, Family>> {
+  return eventually(async () => {
+    const found = families(await read());
+    assert.deepEqual(
+      claimed.filter((name) => !found.has(name)),
+      [],
+      'claimed families missing',
+    );
+    return found;
+  });
+}
+
 async function promClientFamilies(): Promise<Map<string, Family>> {
   const registry = new promClient.Registry();
   promClient.collectDefaultMetrics({ register: registry });
-  // Let the event-loop histogram take samples, as it would between two scrapes.
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  return families(await registry.metrics());
+  return familiesOnceAllShow(() => registry.metrics());
 }
 
 async function exporterFamilies(): Promise<Map<string, Family>> {
   const cli = await serveCli();
   try {
-    await fetch(`${cli.url}/metrics`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const body = await (await fetch(`${cli.url}/metrics`)).text();
-    return new Map([...families(body)].filter(([name]) => /^(process|nodejs)_/.test(name)));
+    const all = await familiesOnceAllShow(async () => (await fetch(`${cli.url}/metrics`)).text());
+    return new Map([...all].filter(([name]) => /^(process|nodejs)_/.test(name)));
   } finally {
     cli.signal('SIGTERM');
     await cli.exited;

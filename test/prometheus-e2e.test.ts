@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { serveCli } from './support/exporter.ts';
+import { serveCli } from './support/cli.ts';
 import { startPrometheus } from './support/prometheus.ts';
 import { requireTool } from './support/tools.ts';
 

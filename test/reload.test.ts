@@ -3,8 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { type ServingCli, serveCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
-import { type ServingCli, serveCli, startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
+import { startTestExporter, startTestExporterFromFile } from './support/exporter.ts';
 import { scrape } from './support/scrape.ts';
 
 const COUNTING = new URL('fixtures/sources/counting.ts', import.meta.url).pathname;

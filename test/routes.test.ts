@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RESERVED_PATHS } from '../src/http/routes.ts';
-import { runCli, startTestExporter } from './support/exporter.ts';
+import { runCli } from './support/cli.ts';
+import { startTestExporter } from './support/exporter.ts';
 
 test('every reserved path is one the exporter serves', async () => {
   assert.deepEqual([...RESERVED_PATHS].sort(), ['/', '/-/reload', '/healthz', '/readyz']);

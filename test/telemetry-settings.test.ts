@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { resolveTelemetrySettings, TelemetrySettingsError } from '../src/telemetry/telemetry-settings.ts';
-import { runCli } from './support/exporter.ts';
+import { runCli } from './support/cli.ts';
 
 const fileTelemetry = parseConfig(
   `telemetry:
@@ -138,7 +138,7 @@ describe('telemetry settings', () => {
   });
 
   test('the exporter refuses to start on an invalid OTEL_* value: exit 2 and the reason', async () => {
-    const run = await runCli(['--log.format=json', '--web.listen-address=127.0.0.1:0'], { OTEL_METRICS_EXPORTER: 'zipkin' });
+    const run = await runCli(['--log.format=json', '--web.listen-address=127.0.0.1:0'], { env: { OTEL_METRICS_EXPORTER: 'zipkin' } });
     assert.equal(run.code, 2);
     const last = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as { msg: string; err: string };
     assert.equal(last.msg, 'invalid configuration');

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { startWebCli, type WebCli } from './support/web-cli.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
+import { eventually } from './support/eventually.ts';
+import { get } from './support/http-get.ts';
 
 // Issue 11: ~20 clients sending wrong basic-auth passwords froze the exporter, /healthz included (bcrypt ran on the
 // event loop, unbounded). Checked from outside: the built CLI as a child process, real HTTP clients.
@@ -15,27 +16,12 @@ const SCRAPE_TIMEOUT_MS = 10_000;
 const RSS_LIMIT = 256 * 1024 * 1024;
 const PASSWORD = 'the right password';
 
-interface Answer {
-  readonly status: number;
-  readonly ms: number;
-  readonly retryAfter: string | undefined;
-}
-
-function get(url: string, password?: string): Promise<Answer> {
-  const started = performance.now();
-  const headers: Record<string, string> =
-    password === undefined ? {} : { Authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` };
-  return new Promise((resolve, reject) => {
-    const req = request(url, { headers, agent: false }, (res) => {
-      res.resume();
-      res.once('end', () =>
-        resolve({ status: res.statusCode!, ms: performance.now() - started, retryAfter: res.headers['retry-after'] as string | undefined }),
-      );
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}
+/** A GET with basic auth as prometheus:`password` (none when undefined). */
+const login = (url: string, password?: string) =>
+  get(
+    url,
+    password === undefined ? {} : { headers: { Authorization: `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}` } },
+  );
 
 /** `clients` loops, each sending one wrong password at a time until stopped (bounded by `maxMs` in any case). */
 function flood(url: string, clients: number, maxMs: number) {
@@ -46,12 +32,12 @@ function flood(url: string, clients: number, maxMs: number) {
   const until = Date.now() + maxMs;
   const loops = Array.from({ length: clients }, async (_, i) => {
     for (let n = 0; !stopped && Date.now() < until; n++) {
-      const answer = await get(`${url}/metrics`, `wrong ${i} ${n}`).catch(() => undefined);
+      const answer = await login(`${url}/metrics`, `wrong ${i} ${n}`).catch(() => undefined);
       if (!answer) continue;
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       if (answer.status === 503) {
         fastRefusals.push(answer.ms);
-        retryAfter.add(answer.retryAfter);
+        retryAfter.add(answer.headers['retry-after']);
       }
     }
   });
@@ -66,21 +52,13 @@ function flood(url: string, clients: number, maxMs: number) {
   };
 }
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('a flood of wrong basic-auth passwords', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'auth-flood-'));
     const config = join(dir, 'web.yml');
     writeFileSync(config, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync(PASSWORD, 10)}"\n`);
-    cli = await startWebCli([`--web.config.file=${config}`]);
+    cli = await serveCli([`--web.config.file=${config}`]);
   });
   after(() => cli?.kill());
 
@@ -88,7 +66,7 @@ describe('a flood of wrong basic-auth passwords', () => {
     const attack = flood(cli.url, 20, 60_000);
     try {
       // Positive control: the flood is being checked (401s come back) before /healthz is timed.
-      await until(() => (attack.statuses.get(401) ?? 0) >= 20, '20 refused logins');
+      await eventually(() => assert.ok((attack.statuses.get(401) ?? 0) >= 20, '20 refused logins'));
       for (let i = 0; i < 10; i++) {
         const health = await get(`${cli.url}/healthz`);
         assert.equal(health.status, 200);
@@ -96,12 +74,12 @@ describe('a flood of wrong basic-auth passwords', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       // Never used before, so not cached: it waits its turn for a check, within a scrape timeout.
-      const scrape = await get(`${cli.url}/metrics`, PASSWORD);
+      const scrape = await login(`${cli.url}/metrics`, PASSWORD);
       t.diagnostic(`the right password got in after ${Math.round(scrape.ms)} ms; RSS ${Math.round(cli.rss() / 1048576)} MiB`);
       assert.equal(scrape.status, 200);
       assert.ok(scrape.ms < SCRAPE_TIMEOUT_MS, `the right password took ${Math.round(scrape.ms)} ms`);
       // Now verified, it is remembered and does not queue behind the flood again.
-      const again = await get(`${cli.url}/metrics`, PASSWORD);
+      const again = await login(`${cli.url}/metrics`, PASSWORD);
       assert.equal(again.status, 200);
       assert.ok(again.ms < KUBELET_PROBE_TIMEOUT_MS, `a remembered login took ${Math.round(again.ms)} ms`);
       assert.ok(cli.rss() < RSS_LIMIT, `RSS ${cli.rss()} bytes`);
@@ -114,11 +92,11 @@ describe('a flood of wrong basic-auth passwords', () => {
   test('past the bound of waiting checks, wrong passwords get 503 with Retry-After at once instead of queueing', async () => {
     const attack = flood(cli.url, 80, 60_000);
     try {
-      await until(() => attack.fastRefusals.length >= 20, '20 refusals for lack of room');
+      await eventually(() => assert.ok(attack.fastRefusals.length >= 20, '20 refusals for lack of room'));
       const health = await get(`${cli.url}/healthz`);
       assert.equal(health.status, 200);
       assert.ok(health.ms < KUBELET_PROBE_TIMEOUT_MS, `/healthz took ${Math.round(health.ms)} ms during the flood`);
-      const refusal = await get(`${cli.url}/metrics`, 'yet another wrong one');
+      const refusal = await login(`${cli.url}/metrics`, 'yet another wrong one');
       assert.ok([401, 503].includes(refusal.status), String(refusal.status));
       assert.ok(cli.rss() < RSS_LIMIT, `RSS ${cli.rss()} bytes`);
     } finally {
@@ -132,6 +110,6 @@ describe('a flood of wrong basic-auth passwords', () => {
     assert.ok(logged.length >= 1 && logged.length <= 10, `${logged.length} lines for ${attack.fastRefusals.length} refusals`);
     assert.equal(logged[0]!.level, 'warn');
     assert.ok(median < KUBELET_PROBE_TIMEOUT_MS, `503s took ${Math.round(median)} ms (median)`);
-    assert.equal((await get(`${cli.url}/metrics`, PASSWORD)).status, 200);
+    assert.equal((await login(`${cli.url}/metrics`, PASSWORD)).status, 200);
   });
 });

@@ -7,8 +7,9 @@ import { after, describe, type TestContext, test } from 'node:test';
 import { ConfigError } from '../src/config/yaml-document.ts';
 import { loadWebConfig } from '../src/http/web-config.ts';
 import { makeTestPki, type TestPki } from './support/certs.ts';
+import { runCli, type ServingCli, serveCli } from './support/cli.ts';
+import { status } from './support/http-get.ts';
 import { requireTool, toolPath } from './support/tools.ts';
-import { runCliWithin, startWebCli, status, type WebCli } from './support/web-cli.ts';
 
 // Issue 11: a web config that loads but cannot work must be refused at load, naming file, line, field and reason,
 // the way exporter-toolkit refuses it, instead of serving 500s or failing every handshake.
@@ -161,7 +162,7 @@ describe('web config values that load but cannot work are refused', () => {
 
   test('the exporter refuses to start on such a file: exit 2, file:line:col, field and reason', async () => {
     const path = file('http_server_config:\n  headers:\n    X-Frame-Options: allowall\n');
-    const run = await runCliWithin([`--web.config.file=${path}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
+    const run = await runCli([`--web.config.file=${path}`, '--log.format=json', '--web.listen-address=127.0.0.1:0']);
     assert.equal(run.code, 2, run.stderr);
     const last = JSON.parse(run.stderr.trim().split('\n').at(-1)!) as { msg: string; err: string };
     assert.equal(last.msg, 'invalid configuration');
@@ -170,7 +171,7 @@ describe('web config values that load but cannot work are refused', () => {
 });
 
 describe('a live certificate rotation to an unusable pair keeps the old pair', () => {
-  let cli: WebCli | undefined;
+  let cli: ServingCli | undefined;
   after(() => cli?.kill());
 
   test('RSA certificate with the ECDSA key: logged, and handshakes keep working with the old certificate', async (t) => {
@@ -181,7 +182,7 @@ describe('a live certificate rotation to an unusable pair keeps the old pair', (
     copyFileSync(certs.serverKey, join(folder, 'tls.key'));
     const config = file('tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n', folder);
     const ca = readFileSync(certs.caCert);
-    cli = await startWebCli([`--web.config.file=${config}`], { ca });
+    cli = await serveCli([`--web.config.file=${config}`], { ca });
     const rsa = rsaPair(folder);
     writeFileSync(join(folder, 'tls.crt'), readFileSync(rsa.cert));
     const failure = await cli.waitForLog((l) => l.msg === 'web config reload failed; keeping the previous one');

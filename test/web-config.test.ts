@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadWebConfig } from '../src/http/web-config.ts';
+import { runCli } from './support/cli.ts';
 import { assertConfigError } from './support/config-error.ts';
-import { runCli } from './support/exporter.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'web-config-'));
 let n = 0;

@@ -3,18 +3,24 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startWebCli, status, type WebCli } from './support/web-cli.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
+import { eventually } from './support/eventually.ts';
+import { status } from './support/http-get.ts';
 
 // exporter-toolkit's rate_limit (a token bucket: `burst` requests, one more every `interval`, else 429) was refused
 // as an unknown key although the README promised existing files work unchanged (issue 11).
 
+/** The CLI with a web config file holding `yaml`. */
+function serveWithWebConfig(yaml: string): Promise<ServingCli> {
+  const config = join(mkdtempSync(join(tmpdir(), 'rate-limit-')), 'web.yml');
+  writeFileSync(config, yaml);
+  return serveCli([`--web.config.file=${config}`]);
+}
+
 describe('rate_limit from the web config', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rate-limit-'));
-    const config = join(dir, 'web.yml');
-    writeFileSync(config, 'rate_limit:\n  interval: 1m\n  burst: 3\n');
-    cli = await startWebCli([`--web.config.file=${config}`]);
+    cli = await serveWithWebConfig('rate_limit:\n  interval: 1m\n  burst: 3\n');
   });
   after(() => cli?.kill());
 
@@ -30,12 +36,9 @@ describe('rate_limit from the web config', () => {
 });
 
 describe('rate_limit refills', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   before(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rate-limit-'));
-    const config = join(dir, 'web.yml');
-    writeFileSync(config, 'rate_limit:\n  interval: 300ms\n  burst: 1\n');
-    cli = await startWebCli([`--web.config.file=${config}`]);
+    cli = await serveWithWebConfig('rate_limit:\n  interval: 300ms\n  burst: 1\n');
   });
   after(() => cli?.kill());
 
@@ -44,11 +47,10 @@ describe('rate_limit refills', () => {
     const start = performance.now();
     assert.equal(await status(`${cli.url}/metrics`), 200);
     assert.equal(await status(`${cli.url}/metrics`), 429);
-    const deadline = Date.now() + 5000;
-    while ((await status(`${cli.url}/metrics`)) !== 200) {
-      assert.ok(Date.now() < deadline, 'no token came back within 5 s');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(async () => assert.equal(await status(`${cli.url}/metrics`), 200, 'no token came back'), {
+      timeoutMs: 5000,
+      intervalMs: 20,
+    });
     // Not before the interval (the token was taken after `start`).
     assert.ok(performance.now() - start >= 300, `served again after ${Math.round(performance.now() - start)} ms`);
   });

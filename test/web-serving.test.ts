@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { startWebCli, type WebCli } from './support/web-cli.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
+import { get } from './support/http-get.ts';
 
 // Issue 11, HTTP serving: pipelined requests, 503s from --web.max-requests, CONNECT. The built CLI as a child,
 // raw sockets where a client library would hide what is on the wire.
@@ -31,24 +31,12 @@ function exchange(url: string, raw: string, idleMs = 3000, enough: (received: st
 
 const statusLines = (received: string) => [...received.matchAll(/^HTTP\/1\.1 (\d{3}) /gm)].map((m) => Number(m[1]));
 
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.once('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.once('error', reject);
-    req.end();
-  });
-}
-
 describe('serving HTTP', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   after(() => cli?.kill());
 
   test('50 pipelined requests on one connection are served one at a time: 50 × 200, none 503', async () => {
-    cli = await startWebCli([]); // --web.max-requests 40 by default
+    cli = await serveCli([]); // --web.max-requests 40 by default
     const request = 'GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n';
     // Stops at the 50th complete answer (the exposition ends with a newline), or after 5 s of silence.
     const received = await exchange(cli.url, request.repeat(50), 5000, (r) => statusLines(r).length === 50 && r.endsWith('\n'));
@@ -106,7 +94,7 @@ describe('serving HTTP', () => {
 });
 
 describe('503 from --web.max-requests', () => {
-  let cli: WebCli;
+  let cli: ServingCli;
   after(() => cli?.kill());
 
   test('are counted in custom_exporter_scrapes_total{code="503"}', async () => {
@@ -117,7 +105,7 @@ describe('503 from --web.max-requests', () => {
       config,
       "sources:\n  - kind: command\n    name: slow\n    command: [sh, -c, 'sleep 1; echo 1']\n    output: number\n    metrics:\n      - { name: slow_value }\n",
     );
-    cli = await startWebCli([`--config.file=${config}`, '--web.max-requests=1']);
+    cli = await serveCli([`--config.file=${config}`, '--web.max-requests=1']);
     const answers = await Promise.all(Array.from({ length: 6 }, () => get(`${cli.url}/metrics`)));
     const refused = answers.filter((a) => a.status === 503).length;
     assert.ok(refused >= 1, `statuses: ${answers.map((a) => a.status).join(',')}`);

@@ -7,8 +7,9 @@ import { after, before, describe, type TestContext, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { promisify } from 'node:util';
 import { makeTestPki, type TestPki } from './support/certs.ts';
+import { type ServingCli, serveCli } from './support/cli.ts';
+import { status } from './support/http-get.ts';
 import { requireTool, toolPath } from './support/tools.ts';
-import { startWebCli, status, type WebCli } from './support/web-cli.ts';
 
 // Issue 11: refused client certificates and plain HTTP sent to the TLS port got a bare close and nothing in the log.
 // Go answers plain HTTP with a 400 and logs TLS handshake errors; so does the exporter now (the CLI as a child,
@@ -17,10 +18,26 @@ import { startWebCli, status, type WebCli } from './support/web-cli.ts';
 const OPENSSL = toolPath('openssl');
 const needOpenssl = (t: TestContext) => requireTool(t, 'openssl', 'apt-get install openssl') !== undefined;
 
-function webConfig(pki: TestPki, name: string, yaml: string): string {
-  const file = join(pki.dir, `${name}.yml`);
-  writeFileSync(file, yaml);
-  return file;
+/**
+ * For the enclosing describe: a test PKI and the CLI serving TLS with the web config `yaml` (its paths relative to the
+ * PKI's folder), waited for by a client trusting the test CA and presenting `client`'s certificate; killed after.
+ * The getter gives undefined without openssl.
+ */
+function tlsExporter(
+  name: string,
+  yaml: string,
+  client: (pki: TestPki) => { cert?: Buffer; key?: Buffer } = () => ({}),
+): () => { cli: ServingCli; pki: TestPki } | undefined {
+  let served: { cli: ServingCli; pki: TestPki } | undefined;
+  before(async () => {
+    if (!OPENSSL) return;
+    const pki = makeTestPki(OPENSSL);
+    const file = join(pki.dir, `${name}.yml`);
+    writeFileSync(file, yaml);
+    served = { pki, cli: await serveCli([`--web.config.file=${file}`], { ca: readFileSync(pki.caCert), ...client(pki) }) };
+  });
+  after(() => served?.cli.kill());
+  return () => served;
 }
 
 /** Sends `raw` over plain TCP and returns what came back before the server closed. */
@@ -52,21 +69,15 @@ function handshake(url: string, options: { ca: Buffer; cert?: Buffer; key?: Buff
   });
 }
 
-const tlsLogLines = (cli: WebCli) => cli.logs().filter((l) => l.msg === 'TLS handshake failed' || l.msg === 'TLS client refused');
+const tlsLogLines = (cli: ServingCli) => cli.logs().filter((l) => l.msg === 'TLS handshake failed' || l.msg === 'TLS client refused');
 
 describe('plain HTTP on the TLS port', () => {
-  let cli: WebCli | undefined;
-  let pki: TestPki;
-  before(async () => {
-    if (!OPENSSL) return;
-    pki = makeTestPki(OPENSSL);
-    const config = webConfig(pki, 'tls', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
-    cli = await startWebCli([`--web.config.file=${config}`], { ca: readFileSync(pki.caCert) });
-  });
-  after(() => cli?.kill());
+  const served = tlsExporter('tls', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
 
   test('gets Go\'s 400 "Client sent an HTTP request to an HTTPS server", and is logged', async (t) => {
-    if (!needOpenssl(t) || !cli) return;
+    const exporter = served();
+    if (!needOpenssl(t) || !exporter) return;
+    const { cli, pki } = exporter;
     const received = await plainExchange(cli.url.replace('https:', 'http:'), 'GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n');
     assert.match(received, /^HTTP\/1\.1 400 Bad Request\r\n/);
     assert.ok(received.endsWith('\r\n\r\nClient sent an HTTP request to an HTTPS server.\n'), JSON.stringify(received));
@@ -80,33 +91,25 @@ describe('plain HTTP on the TLS port', () => {
 
   test('curl with http:// where https:// was meant sees the 400 and why', async (t) => {
     const curl = requireTool(t, 'curl', 'apt-get install curl');
-    if (!curl || !needOpenssl(t) || !cli) return;
+    const exporter = served();
+    if (!curl || !needOpenssl(t) || !exporter) return;
+    const { cli } = exporter;
     const { stdout } = await promisify(execFile)(curl, ['-sS', '-w', '\n%{http_code}', `${cli.url.replace('https:', 'http:')}/metrics`]);
     assert.equal(stdout, 'Client sent an HTTP request to an HTTPS server.\n\n400');
   });
 });
 
 describe('refused client certificates (RequireAndVerifyClientCert)', () => {
-  let cli: WebCli | undefined;
-  let pki: TestPki;
-  before(async () => {
-    if (!OPENSSL) return;
-    pki = makeTestPki(OPENSSL);
-    const config = webConfig(
-      pki,
-      'mtls',
-      'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: test-ca.crt\n',
-    );
-    cli = await startWebCli([`--web.config.file=${config}`], {
-      ca: readFileSync(pki.caCert),
-      cert: readFileSync(pki.clientCert),
-      key: readFileSync(pki.clientKey),
-    });
-  });
-  after(() => cli?.kill());
+  const served = tlsExporter(
+    'mtls',
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: test-ca.crt\n',
+    (pki) => ({ cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }),
+  );
 
   test('a certificate from another CA is refused and the refusal is logged with the peer and the reason', async (t) => {
-    if (!needOpenssl(t) || !cli) return;
+    const exporter = served();
+    if (!needOpenssl(t) || !exporter) return;
+    const { cli, pki } = exporter;
     const ca = readFileSync(pki.caCert);
     // Positive control: the right client certificate gets through, and nothing is logged for it.
     assert.equal(await handshake(cli.url, { ca, cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }), undefined);
@@ -119,15 +122,17 @@ describe('refused client certificates (RequireAndVerifyClientCert)', () => {
   });
 
   test('a flood of refused handshakes logs at most 10 lines a minute, and the exporter keeps serving', async (t) => {
-    if (!needOpenssl(t) || !cli) return;
+    const exporter = served();
+    if (!needOpenssl(t) || !exporter) return;
+    const { cli, pki } = exporter;
     const ca = readFileSync(pki.caCert);
     const stranger = { ca, cert: readFileSync(pki.strangerCert), key: readFileSync(pki.strangerKey) };
     for (let i = 0; i < 10; i++) {
-      const results = await Promise.all(Array.from({ length: 10 }, () => handshake(cli!.url, stranger)));
+      const results = await Promise.all(Array.from({ length: 10 }, () => handshake(cli.url, stranger)));
       assert.ok(results.every((r) => r instanceof Error));
     }
     // Positive control for the bound: ten lines did get logged within the minute (the first test's included).
-    await cli.waitForLog(() => tlsLogLines(cli!).length >= 10);
+    await cli.waitForLog(() => tlsLogLines(cli).length >= 10);
     assert.equal(tlsLogLines(cli).length, 10);
     assert.equal(await handshake(cli.url, { ca, cert: readFileSync(pki.clientCert), key: readFileSync(pki.clientKey) }), undefined);
     assert.equal(tlsLogLines(cli).length, 10);
@@ -136,26 +141,16 @@ describe('refused client certificates (RequireAndVerifyClientCert)', () => {
 });
 
 describe('RequireAnyClientCert without a certificate', () => {
-  let cli: WebCli | undefined;
-  let pki: TestPki;
-  before(async () => {
-    if (!OPENSSL) return;
-    pki = makeTestPki(OPENSSL);
-    const config = webConfig(
-      pki,
-      'any',
-      'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAnyClientCert\n',
-    );
-    cli = await startWebCli([`--web.config.file=${config}`], {
-      ca: readFileSync(pki.caCert),
-      cert: readFileSync(pki.strangerCert),
-      key: readFileSync(pki.strangerKey),
-    });
-  });
-  after(() => cli?.kill());
+  const served = tlsExporter(
+    'any',
+    'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAnyClientCert\n',
+    (pki) => ({ cert: readFileSync(pki.strangerCert), key: readFileSync(pki.strangerKey) }),
+  );
 
   test('is refused and logged', async (t) => {
-    if (!needOpenssl(t) || !cli) return;
+    const exporter = served();
+    if (!needOpenssl(t) || !exporter) return;
+    const { cli, pki } = exporter;
     assert.ok((await handshake(cli.url, { ca: readFileSync(pki.caCert) })) instanceof Error);
     const line = await cli.waitForLog((l) => l.msg === 'TLS client refused');
     assert.equal(line.err, 'no client certificate (client_auth_type RequireAnyClientCert)');

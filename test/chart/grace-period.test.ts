@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
+import { eventually } from '../support/eventually.ts';
 import { helm, type Manifest, only, render, templateArgs } from '../support/helm.ts';
 import { podTemplate } from './k8s.ts';
 import { startChartExporter } from './local-exporter.ts';
@@ -91,16 +92,7 @@ test('the real exporter, with a scrape in flight and an unanswering collector, e
     (res) => res.text(),
     (err: unknown) => err,
   );
-  const deadline = Date.now() + 10_000;
-  while (
-    !(await stat(started).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    assert.ok(Date.now() < deadline, 'the slow source started');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(() => stat(started), { timeoutMs: 10_000, intervalMs: 50 }); // the slow source started
 
   const sigterm = performance.now();
   exporter.signal('SIGTERM');

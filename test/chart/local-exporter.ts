@@ -3,7 +3,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ServingCli, serveCli } from '../support/exporter.ts';
+import { type ServingCli, serveCli } from '../support/cli.ts';
 import type { Manifest } from '../support/helm.ts';
 import { exporterContainer } from './k8s.ts';
 
@@ -35,7 +35,7 @@ export async function startChartExporter(manifests: Manifest[]): Promise<ChartEx
   try {
     const container = exporterContainer(deployment);
     const env = Object.fromEntries((container.env ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])));
-    exporter = await serveCli(args, env);
+    exporter = await serveCli(args, { env });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli } from '../support/exporter.ts';
+import { runCli } from '../support/cli.ts';
 import { find, renderVariant, variants } from './variants.ts';
 
 for (const variant of variants) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { serveCli } from '../support/exporter.ts';
+import { serveCli } from '../support/cli.ts';
 import { freePort } from '../support/ports.ts';
 import { type AttackFigures, attackChecks } from './attack-report.ts';
 import { ATTACKS, type AttackSetup, prepareAttack } from './attack-setup.ts';

@@ -9,12 +9,12 @@
 // With --attack (issue 11) the exporter is attacked meanwhile (see attack-setup.ts and attack-report.ts), and the
 // verdict is about staying alive and serving instead of growth.
 //   npm run soak -- --attack --duration=2m [--attacks=flood,fifo,huge] [--attackers=20]
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/config/duration.ts';
+import { spawnCli } from '../support/cli.ts';
 import { attackChecks, startAttack } from './attack-report.ts';
 import { ATTACKS, type Attack, type AttackSetup, prepareAttack } from './attack-setup.ts';
 
@@ -40,42 +40,21 @@ const attack: AttackSetup | undefined = attackMode ? await prepareAttack(attacks
 const attackers = attacks.has('flood') ? Number(values.attackers) : 0;
 if (!Number.isInteger(attackers) || attackers < 0) throw new Error(`--attackers: "${values.attackers}" is not a number of clients`);
 
-const main = new URL('../../dist/main.js', import.meta.url).pathname;
-const child = spawn(
-  process.execPath,
-  [
-    main,
-    '--web.listen-address=127.0.0.1:0',
-    '--log.format=json',
-    ...(values.config ? [`--config.file=${values.config}`] : []),
-    ...(attack?.args ?? []),
-  ],
-  {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  },
-);
-let log = '';
-child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+const cli = spawnCli([...(values.config ? [`--config.file=${values.config}`] : []), ...(attack?.args ?? [])]);
 let exited: string | undefined;
 // A dead exporter cannot be scraped or attacked any more: the loops stop rather than spin on refused connections.
 const gone = new AbortController();
-child.on('exit', (code, signal) => {
-  exited = `the exporter exited (${signal ?? `code ${code}`})`;
+void cli.exited.then((code) => {
+  exited = `the exporter exited (${code === null ? 'killed by a signal' : `code ${code}`})`;
   gone.abort();
 });
 const MiB = 1024 * 1024;
 /** A memory figure of the exporter's /proc status, in MiB: VmRSS now, VmHWM the peak so far. */
 const procMiB = (field: 'VmRSS' | 'VmHWM') =>
-  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${cli.pid}/status`, 'utf8'))![1]) / 1024;
 const rss = () => procMiB('VmRSS');
 
-let url = '';
-for (let i = 0; i < 200 && !url; i++) {
-  const listening = log.split('\n').find((l) => l.includes('"msg":"listening"'));
-  if (listening) url = `http://${(JSON.parse(listening) as { address: string }).address}/metrics`;
-  else await new Promise((r) => setTimeout(r, 50));
-}
-if (!url) throw new Error(`the exporter did not start: ${log}`);
+const url = `${await cli.listening(10_000)}/metrics`;
 
 const started = Date.now();
 const rssAtStart = rss();
@@ -139,20 +118,14 @@ const exitedEarly = exited;
 const rssAtEnd = exited ? Number.NaN : rss();
 const rssPeak = exited ? peakSoFar : procMiB('VmHWM');
 if (peakReader) clearInterval(peakReader);
-child.kill('SIGTERM');
+cli.signal('SIGTERM');
 const stoppedBySigterm = attack ? await stopExporter() : false;
 await attack?.close();
 
 /** Waits for the exporter to exit after SIGTERM, and kills it when it has not after 5 s, so the soak always ends. */
 async function stopExporter(): Promise<boolean> {
-  const exit = new Promise((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve(true) : child.once('exit', resolve),
-  );
-  const inTime = await Promise.race([exit.then(() => true), sleep(5000).then(() => false)]);
-  if (!inTime) {
-    child.kill('SIGKILL');
-    await exit;
-  }
+  const inTime = await Promise.race([cli.exited.then(() => true), sleep(5000).then(() => false)]);
+  if (!inTime) await cli.kill();
   return inTime;
 }
 
@@ -170,7 +143,17 @@ const checks: { ok?: boolean; line: string }[] = []; // ok undefined: reported, 
 if (attacked) {
   // Under attack the verdict is about staying alive and serving; memory growth is for the plain soak.
   checks.push(
-    ...attackChecks({ attack: attacked, scrapes, answeredInMs, failures, unhealthy, rssPeak, exited: exitedEarly, stoppedBySigterm, log }),
+    ...attackChecks({
+      attack: attacked,
+      scrapes,
+      answeredInMs,
+      failures,
+      unhealthy,
+      rssPeak,
+      exited: exitedEarly,
+      stoppedBySigterm,
+      log: cli.stderr(),
+    }),
   );
 } else if (samples.length === 0) {
   checks.push({ ok: false, line: 'no memory samples: no scrape succeeded with nodejs_heap_size_* in its body' });
