@@ -25,9 +25,19 @@ sources:
 `,
 );
 const main = new URL('../../dist/main.js', import.meta.url).pathname;
+// The flags the image, npm start and the bin run it with (test/runtime-flags.test.ts keeps them in step).
+const NODE_FLAGS = ['--max-semi-space-size=8'];
 const child = spawn(
   process.execPath,
-  [...process.execArgv, main, `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json', '--log.level=info'],
+  [
+    ...process.execArgv,
+    ...NODE_FLAGS,
+    main,
+    `--config.file=${config}`,
+    '--web.listen-address=127.0.0.1:0',
+    '--log.format=json',
+    '--log.level=info',
+  ],
   {
     stdio: ['ignore', 'inherit', 'pipe'],
   },

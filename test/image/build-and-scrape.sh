@@ -111,7 +111,7 @@ inspect() { bh inspect --type image --format "$1" "$image"; }
 [[ $(inspect '{{.Docker.Config.User}}') == 65532:65532 ]] || fail "User is '$(inspect '{{.Docker.Config.User}}')'"
 [[ $(inspect '{{.Docker.Config.ExposedPorts}}') == 'map[9000/tcp:{}]' ]] || fail "ExposedPorts: $(inspect '{{.Docker.Config.ExposedPorts}}')"
 entrypoint=$(inspect '{{.Docker.Config.Entrypoint}}')
-[[ $entrypoint == '[node dist/main.js]' ]] || fail "Entrypoint: $entrypoint"
+[[ $entrypoint == '[node --max-semi-space-size=8 dist/main.js]' ]] || fail "Entrypoint: $entrypoint"
 [[ $(inspect '{{index .Docker.Config.Labels "org.opencontainers.image.version"}}') == "$version" ]] || fail "version label differs from package.json $version"
 [[ $(inspect '{{index .Docker.Config.Labels "org.opencontainers.image.licenses"}}') == "$("$node" -p 'require("./package.json").license')" ]] || fail "licenses label differs from package.json"
 inspect '{{index .Docker.Config.Labels "org.opencontainers.image.source"}}' >/dev/null || fail "no source label"

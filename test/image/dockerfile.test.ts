@@ -35,7 +35,7 @@ test('the runtime stage runs node as a numeric non-root user, exposes 9000 and h
   const user = finalStage.filter((i) => i.keyword === 'USER').pop()?.args;
   assert.match(user ?? '', /^[1-9]\d*:[1-9]\d*$/);
   assert.ok(finalStage.some((i) => i.keyword === 'EXPOSE' && i.args === '9000'));
-  assert.equal(finalStage.filter((i) => i.keyword === 'ENTRYPOINT').pop()?.args, '["node", "dist/main.js"]');
+  assert.equal(finalStage.filter((i) => i.keyword === 'ENTRYPOINT').pop()?.args, '["node", "--max-semi-space-size=8", "dist/main.js"]');
   const labels = finalStage
     .filter((i) => i.keyword === 'LABEL')
     .map((i) => i.args)

@@ -6,6 +6,8 @@ import { eventually } from './eventually.ts';
 import { status, type TlsClient } from './http-get.ts';
 
 export const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
+/** The Node.js flags the image, `npm start` and the bin run the exporter with: tests run it the same way. */
+export const NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /** One JSON log line (`--log.format=json`). */
 export type LogLine = Record<string, unknown>;
@@ -39,7 +41,7 @@ export function runCli(
   { env = {}, cwd, timeoutMs = 60_000 }: CliOptions & { timeoutMs?: number } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, ...args], {
       env: { ...process.env, ...env },
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,7 +80,7 @@ export interface CliProcess {
 
 /** The built CLI on a free loopback port with JSON logs (later `args` override both), for tests that watch its lifecycle. */
 export function spawnCli(args: readonly string[] = [], { env = {}, cwd }: CliOptions = {}): CliProcess {
-  const child = spawn(process.execPath, [MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...env },
     cwd,
