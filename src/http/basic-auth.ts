@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../logging.ts';
 import { logBudget } from './log-budget.ts';
-import { PasswordChecks, TooManyChecksError } from './password-checks.ts';
+import type { PasswordChecks } from './password-checks.ts';
 
 // Successful logins are remembered (bcrypt is slow by design and Prometheus scrapes often); failures never are.
 const CACHE_LIMIT = 1000;
@@ -24,6 +24,8 @@ export function basicAuth(users: () => ReadonlyMap<string, string>, exempt: (pat
       const hash = known.get(credentials.user);
       const key = createHash('sha256').update(`${credentials.user}\u0000${credentials.password}`).digest('hex');
       if (hash !== undefined && verified.get(key) === hash) return next();
+      // Loaded with the first login that needs a check: an exporter without basic auth never loads worker_threads.
+      const { PasswordChecks, TooManyChecksError } = await import('./password-checks.ts');
       checks ??= new PasswordChecks();
       let matches: boolean;
       try {

@@ -8,7 +8,6 @@ import { secretReader, secretSchema } from './secret.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
-import { fetchAnswer } from './untrusted/fetch-answer.ts';
 
 function authSchema(configDir: string) {
   const secret = secretSchema(configDir);
@@ -45,6 +44,8 @@ export const httpSource = defineSource({
     }),
   async setup({ name, meter, options, collectionSignal, seriesLimit }) {
     const mapping = createMapping(meter, options.metrics, seriesLimit);
+    // The HTTP client is loaded by the first http source, not at startup (idle memory: bench/).
+    const { fetchAnswer } = await import('./untrusted/fetch-answer.ts');
     const authorization = await authorizationHeader(options.auth);
     const ca = options.tls.caFile === undefined ? undefined : await readCaFile(options.tls.caFile);
     // custom_exporter_* instruments describe the source itself: exported even when its collection fails.

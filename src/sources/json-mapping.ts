@@ -1,7 +1,13 @@
+import { createRequire } from 'node:module';
 import type { BatchObservableResult, Meter, Observable } from '@opentelemetry/api';
-import parseJsonPath from 'jsonpath-rfc9535/parser';
 import { z } from 'zod';
-import { type MappedSeries, type MappingJob, mapDocument } from './untrusted/map-document.ts';
+import type { MappedSeries, MappingJob } from './untrusted/map-document.ts';
+
+// The JSONPath parser is loaded by the first config that has a mapping, not at startup (idle memory: bench/).
+// Zod refinements are synchronous, hence require (the package ships CommonJS beside ESM).
+const require = createRequire(import.meta.url);
+const parseJsonPath = (path: string): unknown =>
+  (require('jsonpath-rfc9535/parser') as { default: (path: string) => unknown }).default(path);
 
 /**
  * The `metrics:` list shared by the http, command and file kinds: each entry turns values found by JSONPath
@@ -100,7 +106,10 @@ export function createMapping(meter: Meter, mappings: readonly MetricMapping[], 
       signal: AbortSignal,
     ): Promise<void> {
       const job = { ...document, mappings, seriesLimit };
-      const series = document.bytes.length <= INLINE_MAX_BYTES ? mapDocument(job) : await mapOffThread(job, signal);
+      const series =
+        document.bytes.length <= INLINE_MAX_BYTES
+          ? (await import('./untrusted/map-document.ts')).mapDocument(job)
+          : await mapOffThread(job, signal);
       series.forEach((observed, i) => {
         for (const [value, attributes] of observed) result.observe(instruments[i]!, value, attributes);
       });
