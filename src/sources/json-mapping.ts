@@ -5,9 +5,11 @@ import type { MappedSeries, MappingJob } from './untrusted/map-document.ts';
 
 // The JSONPath parser is loaded by the first config that has a mapping, not at startup (idle memory: bench/).
 // Zod refinements are synchronous, hence require (the package ships CommonJS beside ESM).
-const require = createRequire(import.meta.url);
-const parseJsonPath = (path: string): unknown =>
-  (require('jsonpath-rfc9535/parser') as { default: (path: string) => unknown }).default(path);
+let parser: ((path: string) => unknown) | undefined;
+function parseJsonPath(path: string): unknown {
+  parser ??= (createRequire(import.meta.url)('jsonpath-rfc9535/parser') as { default: (path: string) => unknown }).default;
+  return parser(path);
+}
 
 /**
  * The `metrics:` list shared by the http, command and file kinds: each entry turns values found by JSONPath
