@@ -24,106 +24,66 @@ export function registerProcessMetrics(meter: Meter): () => void {
   const [major, minor, patch] = process.versions.node.split('.');
   const versionLabels = { version: process.version, major: major ?? '', minor: minor ?? '', patch: patch ?? '' };
 
-  const gauge = (metric: SelfMetric) => meter.createObservableGauge(metric.name, instrumentOptions(metric));
-  const counter = (metric: SelfMetric) => meter.createObservableCounter(metric.name, instrumentOptions(metric));
-  const m = PROCESS_METRICS;
-
-  const cpuUser = counter(m.cpuUser);
-  const cpuSystem = counter(m.cpuSystem);
-  const cpu = counter(m.cpu);
-  const start = gauge(m.startTime);
-  const rss = gauge(m.residentMemory);
-  const virtual = gauge(m.virtualMemory);
-  const dataSegment = gauge(m.dataSegment);
-  const openFds = gauge(m.openFds);
-  const maxFds = gauge(m.maxFds);
-  const lag = gauge(m.eventLoopLag);
+  // One instrument per catalog entry, created as the kind the catalog gives it.
+  const i = Object.fromEntries(
+    Object.entries(PROCESS_METRICS).map(([key, metric]: [string, SelfMetric]) => [
+      key,
+      metric.kind === 'counter'
+        ? meter.createObservableCounter(metric.name, instrumentOptions(metric))
+        : meter.createObservableGauge(metric.name, instrumentOptions(metric)),
+    ]),
+  ) as Record<keyof typeof PROCESS_METRICS, Observable>;
   const lagStats = [
-    ['min', gauge(m.eventLoopLagMin)],
-    ['max', gauge(m.eventLoopLagMax)],
-    ['mean', gauge(m.eventLoopLagMean)],
-    ['stddev', gauge(m.eventLoopLagStddev)],
-    ['p50', gauge(m.eventLoopLagP50)],
-    ['p90', gauge(m.eventLoopLagP90)],
-    ['p99', gauge(m.eventLoopLagP99)],
+    [i.eventLoopLagMin, (h: EventLoopDelay) => h.min],
+    [i.eventLoopLagMax, (h: EventLoopDelay) => h.max],
+    [i.eventLoopLagMean, (h: EventLoopDelay) => h.mean],
+    [i.eventLoopLagStddev, (h: EventLoopDelay) => h.stddev],
+    [i.eventLoopLagP50, (h: EventLoopDelay) => h.percentile(50)],
+    [i.eventLoopLagP90, (h: EventLoopDelay) => h.percentile(90)],
+    [i.eventLoopLagP99, (h: EventLoopDelay) => h.percentile(99)],
   ] as const;
-  const heapTotal = gauge(m.heapTotal);
-  const heapUsed = gauge(m.heapUsed);
-  const external = gauge(m.external);
-  const spaceTotal = gauge(m.heapSpaceTotal);
-  const spaceUsed = gauge(m.heapSpaceUsed);
-  const spaceAvailable = gauge(m.heapSpaceAvailable);
-  const version = gauge(m.versionInfo);
 
   const callback = async (result: BatchObservableResult) => {
     const immediateLag = setImmediateDelaySeconds();
     maxFdsOnce ??= maxOpenFiles();
     const procFs = readProcFs(maxFdsOnce);
     const usage = process.cpuUsage();
-    result.observe(cpuUser, usage.user / 1e6);
-    result.observe(cpuSystem, usage.system / 1e6);
-    result.observe(cpu, (usage.user + usage.system) / 1e6);
-    result.observe(start, startSeconds);
+    result.observe(i.cpuUser, usage.user / 1e6);
+    result.observe(i.cpuSystem, usage.system / 1e6);
+    result.observe(i.cpu, (usage.user + usage.system) / 1e6);
+    result.observe(i.startTime, startSeconds);
     const memory = process.memoryUsage();
-    result.observe(rss, memory.rss);
-    result.observe(heapTotal, memory.heapTotal);
-    result.observe(heapUsed, memory.heapUsed);
-    result.observe(external, memory.external);
+    result.observe(i.residentMemory, memory.rss);
+    result.observe(i.heapTotal, memory.heapTotal);
+    result.observe(i.heapUsed, memory.heapUsed);
+    result.observe(i.external, memory.external);
     for (const space of getHeapSpaceStatistics()) {
       const attributes = { space: space.space_name.replace(/_space$/, '') };
-      result.observe(spaceTotal, space.space_size, attributes);
-      result.observe(spaceUsed, space.space_used_size, attributes);
-      result.observe(spaceAvailable, space.space_available_size, attributes);
+      result.observe(i.heapSpaceTotal, space.space_size, attributes);
+      result.observe(i.heapSpaceUsed, space.space_used_size, attributes);
+      result.observe(i.heapSpaceAvailable, space.space_available_size, attributes);
     }
-    result.observe(version, 1, versionLabels);
+    result.observe(i.versionInfo, 1, versionLabels);
     // An empty histogram (no timer tick since the last reset) has no statistics; leave them out rather than report
     // its placeholder values.
-    if (eventLoop.count > 0) {
-      const stats = {
-        min: eventLoop.min,
-        max: eventLoop.max,
-        mean: eventLoop.mean,
-        stddev: eventLoop.stddev,
-        p50: eventLoop.percentile(50),
-        p90: eventLoop.percentile(90),
-        p99: eventLoop.percentile(99),
-      };
-      for (const [stat, instrument] of lagStats) result.observe(instrument, stats[stat] / 1e9);
-    }
+    if (eventLoop.count > 0) for (const [instrument, stat] of lagStats) result.observe(instrument, stat(eventLoop) / 1e9);
     eventLoop.reset();
-    result.observe(lag, await immediateLag);
+    result.observe(i.eventLoopLag, await immediateLag);
     const proc = await procFs;
-    if (proc.virtual !== undefined) result.observe(virtual, proc.virtual);
-    if (proc.data !== undefined) result.observe(dataSegment, proc.data);
-    if (proc.openFds !== undefined) result.observe(openFds, proc.openFds);
-    if (proc.maxFds !== undefined) result.observe(maxFds, proc.maxFds);
+    if (proc.virtual !== undefined) result.observe(i.virtualMemory, proc.virtual);
+    if (proc.data !== undefined) result.observe(i.dataSegment, proc.data);
+    if (proc.openFds !== undefined) result.observe(i.openFds, proc.openFds);
+    if (proc.maxFds !== undefined) result.observe(i.maxFds, proc.maxFds);
   };
-  const observables: Observable[] = [
-    cpuUser,
-    cpuSystem,
-    cpu,
-    start,
-    rss,
-    virtual,
-    dataSegment,
-    openFds,
-    maxFds,
-    lag,
-    ...lagStats.map(([, instrument]) => instrument),
-    heapTotal,
-    heapUsed,
-    external,
-    spaceTotal,
-    spaceUsed,
-    spaceAvailable,
-    version,
-  ];
+  const observables = Object.values(i);
   meter.addBatchObservableCallback(callback, observables);
   return () => {
     meter.removeBatchObservableCallback(callback, observables);
     eventLoop.disable();
   };
 }
+
+type EventLoopDelay = ReturnType<typeof monitorEventLoopDelay>;
 
 /** How long a setImmediate callback waits for the event loop right now, in seconds. */
 function setImmediateDelaySeconds(): Promise<number> {
