@@ -107,7 +107,7 @@ function toSpec(drawn: readonly Drawn[]): ScriptedMetric[] {
   }));
 }
 
-// The oracle: the compatibility rules written out independently of src/telemetry/prometheus-names.ts.
+// The oracle: the compatibility rules written out independently of src/exposition/prometheus-names.ts.
 const wellFormed = (text: string) => Buffer.from(text, 'utf8').toString('utf8'); // lone surrogates → U+FFFD
 const collapse = (name: string) => name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/_+/g, '_');
 

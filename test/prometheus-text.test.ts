@@ -6,7 +6,7 @@ import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
-import { PrometheusText } from '../src/telemetry/prometheus-text.ts';
+import { PrometheusText } from '../src/exposition/prometheus-text.ts';
 import { requireTool } from './support/tools.ts';
 
 const silentLogger = { error() {}, warn() {}, info() {}, debug() {}, verbose() {} };

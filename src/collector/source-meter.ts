@@ -1,5 +1,5 @@
 import type { BatchObservableCallback, Meter, MetricOptions, Observable } from '@opentelemetry/api';
-import { sanitizeName } from '../telemetry/prometheus-names.ts';
+import { sanitizeName } from '../exposition/prometheus-names.ts';
 import type { ObservableRegistry } from './observable-registry.ts';
 import type { SynchronousInstruments } from './synchronous-instruments.ts';
 

@@ -3,8 +3,8 @@ import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
+import { PrometheusText, type PrometheusTextOptions } from '../exposition/prometheus-text.ts';
 import type { Logger } from '../logging.ts';
-import { PrometheusText, type PrometheusTextOptions } from './prometheus-text.ts';
 
 /** Raised when a collection does not finish within the scrape's budget. */
 export class CollectTimeoutError extends Error {

@@ -1,11 +1,11 @@
 import type { MeterProvider } from '@opentelemetry/api';
 import type { MetricProducer } from '@opentelemetry/sdk-metrics';
+import type { PrometheusTextOptions } from '../exposition/prometheus-text.ts';
 import type { Logger } from '../logging.ts';
 import { NAME, VERSION } from '../version.ts';
 import { createMeterProvider } from './meter-provider.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
 import { PrometheusPull } from './prometheus-pull.ts';
-import type { PrometheusTextOptions } from './prometheus-text.ts';
 import { createPushReaders } from './push-readers.ts';
 import { ExportCounts, registerSelfMetrics, type SelfInstruments } from './self-metrics.ts';
 import type { TelemetrySettings } from './telemetry-settings.ts';

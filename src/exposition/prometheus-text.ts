@@ -1,6 +1,7 @@
 import { type Attributes, diag } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ExpositionWriter } from './format.ts';
 import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels, sanitizeName } from './prometheus-names.ts';
 
 /**
@@ -41,7 +42,7 @@ interface Family {
 
 const NO_METRICS = '# no registered metrics';
 
-export class PrometheusText {
+export class PrometheusText implements ExpositionWriter {
   readonly #options: PrometheusTextOptions;
   // Label text (`a="1",b="2"`, no braces) of frozen attribute sets, for plain series and for histograms (whose
   // `le` label is reserved). Names are sanitised here, so the cost is paid once per series, not per scrape.
