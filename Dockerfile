@@ -55,4 +55,7 @@ EXPOSE 9000
 STOPSIGNAL SIGTERM
 # V8's young generation capped (as in package.json's start and dist/main.js' shebang): under sustained scraping V8
 # would otherwise grow it to ~100 MiB of RSS that it keeps; with 8 MiB semi-spaces throughput is the same (bench/).
+# glibc's malloc kept to two arenas: V8's background threads otherwise each keep an arena of freed memory
+# (~2 MiB of idle RSS, bench/RESULTS.md).
+ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/main.js"]

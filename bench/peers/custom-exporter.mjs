@@ -27,6 +27,7 @@ sources:
 const main = new URL('../../dist/main.js', import.meta.url).pathname;
 // The flags the image, npm start and the bin run it with (test/runtime-flags.test.ts keeps them in step).
 const NODE_FLAGS = ['--max-semi-space-size=8'];
+const RUNTIME_ENV = { MALLOC_ARENA_MAX: '2' };
 const child = spawn(
   process.execPath,
   [
@@ -40,6 +41,7 @@ const child = spawn(
   ],
   {
     stdio: ['ignore', 'inherit', 'pipe'],
+    env: { ...process.env, ...RUNTIME_ENV },
   },
 );
 const lines = createInterface({ input: child.stderr });

@@ -8,6 +8,8 @@ import { status, type TlsClient } from './http-get.ts';
 export const MAIN = new URL('../../dist/main.js', import.meta.url).pathname;
 /** The Node.js flags the image, `npm start` and the bin run the exporter with: tests run it the same way. */
 export const NODE_FLAGS = ['--max-semi-space-size=8'];
+/** The environment they set for it: glibc's malloc kept to two arenas (README, Limits: Memory). */
+export const RUNTIME_ENV = { MALLOC_ARENA_MAX: '2' } as const;
 
 /** One JSON log line (`--log.format=json`). */
 export type LogLine = Record<string, unknown>;
@@ -42,7 +44,7 @@ export function runCli(
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...RUNTIME_ENV, ...env },
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: timeoutMs,
@@ -82,7 +84,7 @@ export interface CliProcess {
 export function spawnCli(args: readonly string[] = [], { env = {}, cwd }: CliOptions = {}): CliProcess {
   const child = spawn(process.execPath, [...NODE_FLAGS, MAIN, '--web.listen-address=127.0.0.1:0', '--log.format=json', ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...RUNTIME_ENV, ...env },
     cwd,
   });
   let stderr = '';
