@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { ValueType } from '@opentelemetry/api';
@@ -18,6 +23,8 @@ import { negotiate } from '../src/exposition/negotiate.ts';
 import { WRITABLE_PROTOCOLS } from '../src/exposition/writers.ts';
 import { PrometheusPull } from '../src/telemetry/prometheus-pull.ts';
 import { type ServingCli, serveCli } from './support/cli.ts';
+import { freePort } from './support/ports.ts';
+import { requireTool } from './support/tools.ts';
 
 /** What the exporter answers: the format negotiated and the exact Content-Type of the answer. */
 type Answer = readonly [ScrapeProtocol, Escaping, string];
@@ -346,3 +353,50 @@ function negotiateFor(protocol: ScrapeProtocol): ExpositionFormat {
   assert.ok(row, `a row asks for ${protocol} first`);
   return negotiate(row.accept);
 }
+
+/** The Accept header of the first scrape by the installed Prometheus, started with `flags`, of a server recording it. */
+async function acceptSentByPrometheus(binary: string, flags: readonly string[]): Promise<string | undefined> {
+  const target = createServer((req, res) => {
+    target.emit('scraped', req.headers.accept);
+    res.setHeader('Content-Type', 'text/plain; version=0.0.4');
+    res.end('probe 1\n');
+  });
+  target.listen(0, '127.0.0.1');
+  await once(target, 'listening');
+  const { port } = target.address() as { port: number };
+  const dir = await mkdtemp(join(tmpdir(), 'prometheus-accept-'));
+  const config = join(dir, 'prometheus.yml');
+  await writeFile(
+    config,
+    `scrape_configs:\n  - job_name: probe\n    scrape_interval: 1s\n    static_configs: [{ targets: ['127.0.0.1:${port}'] }]\n`,
+  );
+  const args = [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${await freePort()}`,
+    ...flags,
+  ];
+  const prometheus = spawn(binary, args, { stdio: 'ignore' });
+  try {
+    const [accept] = (await Promise.race([
+      once(target, 'scraped'),
+      once(prometheus, 'exit').then(([code]) => Promise.reject(new Error(`prometheus exited with ${code}`))),
+    ])) as [string | undefined];
+    return accept;
+  } finally {
+    prometheus.kill('SIGKILL');
+    target.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('the Prometheus 2.42 rows are what the installed Prometheus sends', { timeout: 60_000 }, async (t) => {
+  const binary = requireTool(t, 'prometheus', 'apt-get install prometheus');
+  if (!binary) return;
+  const row = (scraper: string) => ROWS.find((r) => r.scraper === scraper)?.accept;
+  assert.equal(await acceptSentByPrometheus(binary, []), row('Prometheus 2.42'));
+  assert.equal(
+    await acceptSentByPrometheus(binary, ['--enable-feature=native-histograms']),
+    row('Prometheus 2.42 --enable-feature=native-histograms'),
+  );
+});
