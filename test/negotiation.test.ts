@@ -158,6 +158,11 @@ const ROWS: readonly { readonly scraper: string; readonly accept: string | undef
   { scraper: 'another charset', accept: 'application/openmetrics-text;version=1.0.0;charset=iso-8859-1', answers: [TEXT_0_0_4] },
   { scraper: 'nothing acceptable (q=0)', accept: 'application/openmetrics-text;version=1.0.0;q=0', answers: [TEXT_0_0_4] },
   {
+    scraper: 'equal weights: a named type before a wildcard',
+    accept: '*/*, text/*, application/openmetrics-text;version=1.0.0',
+    answers: [openMetrics1('underscores'), TEXT_0_0_4],
+  },
+  {
     scraper: 'equal weights: the earlier range wins',
     accept: 'text/plain;version=1.0.0, application/openmetrics-text;version=1.0.0',
     answers: [text1('underscores'), openMetrics1('underscores'), TEXT_0_0_4],
@@ -173,6 +178,20 @@ const MALFORMED = [
   'application/openmetrics-text;version="1.0.0',
   Array(10_000).fill('application/openmetrics-text;version=1.0.0').join(','),
 ];
+
+const EVERY_PROTOCOL: readonly ScrapeProtocol[] = [
+  'PrometheusText0.0.4',
+  'PrometheusText1.0.0',
+  'OpenMetricsText0.0.1',
+  'OpenMetricsText1.0.0',
+  'PrometheusProto',
+];
+
+/** Every set of writers a build may have: text 0.0.4 (always) and any of the others. */
+const WRITER_SETS: readonly (readonly ScrapeProtocol[])[] = EVERY_PROTOCOL.slice(1).reduce<ScrapeProtocol[][]>(
+  (sets, protocol) => sets.concat(sets.map((set) => [...set, protocol])),
+  [[EVERY_PROTOCOL[0]!]],
+);
 
 const expected = (answers: readonly Answer[]): Answer => {
   const answer = answers.find(([protocol]) => WRITABLE_PROTOCOLS.has(protocol));
@@ -192,6 +211,14 @@ describe('the negotiation table, as a function', () => {
       const format = negotiate(accept);
       assert.deepEqual(format, { protocol, escaping });
       assert.equal(contentType(format), type);
+      // Whichever formats besides text 0.0.4 have writers: the first answer among them.
+      for (const writable of WRITER_SETS) {
+        const answer = answers.find(([p]) => writable.includes(p));
+        assert.ok(answer);
+        const chosen = negotiate(accept, new Set(writable));
+        assert.deepEqual(chosen, { protocol: answer[0], escaping: answer[1] }, `writers for ${writable.join(', ')}`);
+        assert.equal(contentType(chosen), answer[2]);
+      }
     });
   }
 

@@ -17,23 +17,29 @@ const ESCAPINGS: ReadonlyMap<string, Escaping> = new Map<string, Escaping>([
 
 /**
  * The format of a scrape's answer, from its Accept header (RFC 9110 §12.5.1): the acceptable range with the
- * highest weight (ties: the earlier in the header) that names a format with a writer. Like client_golang's
+ * highest weight (ties: the more specific, then the earlier in the header) that names a format with a writer
+ * (`writable`: those of this build). Like client_golang's
  * expfmt.NegotiateAccept, a range names a format only when its parameters say which one (version, proto,
  * encoding); the wildcards (any type, any text type) stand for text 0.0.4. A malformed header never fails a scrape: it gets the
  * default, as does a header naming nothing we write.
  */
-export function negotiate(accept: string | undefined): ExpositionFormat {
+export function negotiate(accept: string | undefined, writable: ReadonlySet<ScrapeProtocol> = WRITABLE_PROTOCOLS): ExpositionFormat {
   if (!accept) return DEFAULT_FORMAT;
   const ranges = parseAccept(accept);
   if (!ranges) return DEFAULT_FORMAT;
-  // Array.prototype.sort is stable: equal weights keep header order.
-  for (const range of ranges.filter((r) => r.q > 0).sort((a, b) => b.q - a.q)) {
+  // Array.prototype.sort is stable: equal weight and specificity keep header order.
+  for (const range of ranges.filter((r) => r.q > 0).sort((a, b) => b.q - a.q || specificity(b) - specificity(a))) {
     const protocol = protocolOf(range);
-    if (protocol === undefined || !WRITABLE_PROTOCOLS.has(protocol)) continue;
+    if (protocol === undefined || !writable.has(protocol)) continue;
     const escaping = carriesEscaping(protocol) ? (ESCAPINGS.get(range.params.get('escaping') ?? '') ?? 'underscores') : 'underscores';
     return { protocol, escaping };
   }
   return DEFAULT_FORMAT;
+}
+
+/** Among ranges of equal weight, a named type goes first, then a `type/*` range, then the any-type range (as goautoneg, under expfmt, sorts them). */
+function specificity(range: MediaRange): number {
+  return range.type === '*' ? 0 : range.subtype === '*' ? 1 : 2;
 }
 
 /** The protocol a media range names, if any. */
