@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import type { Escaping, ExpositionFormat, ScrapeProtocol } from '../src/expositi
 import { negotiate } from '../src/exposition/negotiate.ts';
 import { WRITABLE_PROTOCOLS } from '../src/exposition/writers.ts';
 import { PrometheusPull } from '../src/telemetry/prometheus-pull.ts';
-import { type ServingCli, serveCli } from './support/cli.ts';
+import { MAIN, type ServingCli, serveCli } from './support/cli.ts';
 import { freePort } from './support/ports.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -426,4 +426,38 @@ test('the Prometheus 2.42 rows are what the installed Prometheus sends', { timeo
     await acceptSentByPrometheus(binary, ['--enable-feature=native-histograms']),
     row('Prometheus 2.42 --enable-feature=native-histograms'),
   );
+});
+
+/** Records the URL of every module the process loads, one a line, in the file LOADED_MODULES names. */
+const RECORD_MODULES = `data:text/javascript,${encodeURIComponent(
+  "import { registerHooks } from 'node:module'; import { appendFileSync } from 'node:fs';" +
+    'registerHooks({ load(url, context, next) { appendFileSync(process.env.LOADED_MODULES, url + "\\n"); return next(url, context); } });',
+)}`;
+
+test('writers other than text 0.0.4 load when a scrape first asks for their format, not at start', { timeout: 60_000 }, async () => {
+  const writers = new URL('exposition/writers.js', new URL('.', `file://${MAIN}`));
+  // The modules writers.ts loads with import(): the writers of the formats other than text 0.0.4.
+  const lazy = [...(await readFile(writers, 'utf8')).matchAll(/\bimport\(\s*['"](\.[^'"]+)['"]\s*\)/g)].map(
+    (m) => new URL(m[1]!, writers).href,
+  );
+  const dir = await mkdtemp(join(tmpdir(), 'loaded-modules-'));
+  const record = join(dir, 'loaded');
+  const cli = await serveCli([], { env: { LOADED_MODULES: record, NODE_OPTIONS: `--import=${RECORD_MODULES}` } });
+  try {
+    const loaded = async () => new Set((await readFile(record, 'utf8')).split('\n'));
+    const atStart = await loaded();
+    // Positive control: the hook sees the exporter's own modules.
+    assert.ok(atStart.has(writers.href), 'writers.js recorded');
+    assert.ok(atStart.has(new URL('prometheus-text.js', writers).href), 'the text 0.0.4 writer is loaded with the exporter');
+    for (const url of lazy) assert.ok(!atStart.has(url), `${url} loaded at start`);
+    assert.equal((await getMetrics(cli.url, {})).status, 200);
+    const afterText = await loaded();
+    for (const url of lazy) assert.ok(!afterText.has(url), `${url} loaded by a text 0.0.4 scrape`);
+    for (const { accept } of ROWS) if (accept !== undefined) assert.equal((await getMetrics(cli.url, { Accept: accept })).status, 200);
+    const afterAll = await loaded();
+    for (const url of lazy) assert.ok(afterAll.has(url), `${url} never loaded, whatever the scraper asks for`);
+  } finally {
+    await cli.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
