@@ -8,7 +8,7 @@ export const DEFAULT_FORMAT: ExpositionFormat = { protocol: 'PrometheusText0.0.4
 
 const ESCAPINGS: ReadonlyMap<string, Escaping> = new Map<string, Escaping>([
   ['allow-utf-8', 'allow-utf-8'],
-  // The spelling without the hyphen is accepted too (issue 12).
+  // The spelling Prometheus' content-negotiation page once used (prometheus/docs#2747); issue 12 asks for both.
   ['allow-utf8', 'allow-utf-8'],
   ['underscores', 'underscores'],
   ['dots', 'dots'],
@@ -18,10 +18,9 @@ const ESCAPINGS: ReadonlyMap<string, Escaping> = new Map<string, Escaping>([
 /**
  * The format of a scrape's answer, from its Accept header (RFC 9110 §12.5.1): the acceptable range with the
  * highest weight (ties: the more specific, then the earlier in the header) that names a format with a writer
- * (`writable`: those of this build). Like client_golang's
- * expfmt.NegotiateAccept, a range names a format only when its parameters say which one (version, proto,
- * encoding); the wildcards (any type, any text type) stand for text 0.0.4. A malformed header never fails a scrape: it gets the
- * default, as does a header naming nothing we write.
+ * (`writable`: those of this build). As in client_golang's expfmt.NegotiateAccept, a range names a format only
+ * when its parameters say which one (version, proto, encoding); the wildcards (any type, any text type) stand for
+ * text 0.0.4. A malformed header never fails a scrape: it gets the default, as does one naming nothing we write.
  */
 export function negotiate(accept: string | undefined, writable: ReadonlySet<ScrapeProtocol> = WRITABLE_PROTOCOLS): ExpositionFormat {
   if (!accept) return DEFAULT_FORMAT;
@@ -37,7 +36,10 @@ export function negotiate(accept: string | undefined, writable: ReadonlySet<Scra
   return DEFAULT_FORMAT;
 }
 
-/** Among ranges of equal weight, a named type goes first, then a `type/*` range, then the any-type range (as goautoneg, under expfmt, sorts them). */
+/**
+ * Among ranges of equal weight, a named type goes first, then a `type/*` range, then the any-type range (as
+ * goautoneg, which expfmt parses with, sorts them).
+ */
 function specificity(range: MediaRange): number {
   return range.type === '*' ? 0 : range.subtype === '*' ? 1 : 2;
 }
