@@ -313,6 +313,9 @@ describe('the negotiation table, through the real exporter', () => {
       assert.equal(res.headers['content-type'], TEXT_0_0_4[2]);
       assert.match(res.body.toString(), /^# HELP random_number_2_total /m);
     }
+    // Past that, negotiation is not reached: the header block is over the server's limit, as for any request.
+    const tooLarge = await getMetrics(cli.url, { Accept: Array(200).fill('application/openmetrics-text;version=1.0.0').join(',') });
+    assert.equal(tooLarge.status, 431);
   });
 });
 
