@@ -7,9 +7,7 @@ export const WRITABLE_PROTOCOLS: ReadonlySet<ScrapeProtocol> = new Set<ScrapePro
 /**
  * The one place that maps a format to its writer. Text 0.0.4 is what an exporter serves by default and is loaded
  * with it; every other writer is loaded by a dynamic import() on first use, so that an exporter nobody scrapes
- * in that format does not pay for it in memory (idle RSS is measured: bench/RESULTS.md), as in
- * `return new (await import('./openmetrics-text.ts')).OpenMetricsText(format, text)`. test/negotiation.test.ts checks
- * that such modules are not loaded at start.
+ * in that format does not pay for it in memory (idle RSS is measured: bench/RESULTS.md).
  */
 export async function createWriter(format: ExpositionFormat, text: PrometheusTextOptions): Promise<ExpositionWriter> {
   switch (format.protocol) {
@@ -19,7 +17,6 @@ export async function createWriter(format: ExpositionFormat, text: PrometheusTex
     case 'OpenMetricsText0.0.1':
     case 'OpenMetricsText1.0.0':
     case 'PrometheusProto':
-      // Not reached: negotiation chooses only WRITABLE_PROTOCOLS.
       throw new Error(`no writer for ${format.protocol} yet`);
   }
 }
