@@ -87,6 +87,30 @@ const ROWS: readonly { readonly scraper: string; readonly accept: string | undef
     answers: [PROTO, openMetrics1('allow-utf-8'), OPENMETRICS_0_0_1, text1('allow-utf-8'), TEXT_0_0_4],
   },
   {
+    // The first 3.x releases appended escaping=allow-utf-8 to every range (scrape.go acceptHeader with
+    // config.UTF8NamesHeader, before metric_name_escaping_scheme: prometheus/prometheus#15857, #16066).
+    scraper: 'Prometheus 3.0 default (escaping on every range)',
+    accept:
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;escaping=allow-utf-8;q=0.3,*/*;q=0.2',
+    answers: [openMetrics1('allow-utf-8'), OPENMETRICS_0_0_1, text1('allow-utf-8'), TEXT_0_0_4],
+  },
+  {
+    scraper: 'Prometheus 3.0 native histograms (escaping on every range)',
+    accept:
+      'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;escaping=allow-utf-8;q=0.2,*/*;q=0.1',
+    answers: [
+      [
+        'PrometheusProto',
+        'allow-utf-8',
+        'application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8',
+      ],
+      openMetrics1('allow-utf-8'),
+      OPENMETRICS_0_0_1,
+      text1('allow-utf-8'),
+      TEXT_0_0_4,
+    ],
+  },
+  {
     scraper: 'Prometheus 3.x scrape_protocols: [PrometheusProto]',
     accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,*/*;q=0.5',
     answers: [PROTO, TEXT_0_0_4],
