@@ -234,13 +234,14 @@ export class PrometheusText implements ExpositionWriter {
     }
     for (const [name, family] of families) {
       if (family.dropped) continue;
-      const suffixes = family.omName === 'target' && name === 'target_info' ? ['', '_info'] : OPENMETRICS_SUFFIXES[family.type];
+      const info = family.omName === 'target' && name === 'target_info';
+      const suffixes = info ? ['', '_info'] : OPENMETRICS_SUFFIXES[family.type];
       if (suffixes === undefined || (family.type === 'counter' && family.omName === name)) continue;
       for (const suffix of suffixes) {
         for (const other of byName.get(family.omName + suffix) ?? []) {
           const clashing = families.get(other)!;
           if (other === name || clashing.dropped) continue;
-          this.#conflict(conflicts, 'TYPE', other, `${family.type} ${family.omName}`, clashing.type, undefined);
+          this.#conflict(conflicts, 'TYPE', other, `${info ? 'info' : family.type} ${family.omName}`, clashing.type, undefined);
           clashing.dropped = true;
           clashing.members.length = 0;
         }
