@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { type Attributes, DiagLogLevel, diag, ValueType } from '@opentelemetry/api';
 import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
@@ -300,7 +300,7 @@ test('promtool check metrics accepts text 0.0.4 and text 1.0.0 (escaping=undersc
   for (const format of formats) {
     for (const names of ['legacy', 'utf-8'] as const) {
       const body = new PrometheusText({ scopeLabels: true, targetInfo: true, names }, format).serialize(data).toString();
-      const lint = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
       assert.equal(lint.status, 0, `${format.protocol} ${format.escaping} ${names}: ${lint.stdout}${lint.stderr}\n${body}`);
     }
   }
