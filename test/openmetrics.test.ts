@@ -276,7 +276,7 @@ test('property: the OpenMetrics parser accepts every exposition of random metric
       const body = new PrometheusText(options, OM).serialize(collection(metrics)).toString();
       parse(body);
     }),
-    { numRuns: 40 },
+    { numRuns: 25 },
   );
 });
 
