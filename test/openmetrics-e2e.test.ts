@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { serveCli } from './support/cli.ts';
 import { requireOpenMetricsParser } from './support/openmetrics-parser.ts';
@@ -72,6 +73,28 @@ test('a real Prometheus 2.42 negotiates OpenMetrics and ingests it: up, values, 
     assert.equal(health?.lastError, '');
   } finally {
     await prometheus.stop();
+    exporter.signal('SIGTERM');
+    await exporter.exited;
+  }
+});
+
+test('text 1.0.0 from the built exporter: the Content-Type names the escaping, and promtool accepts the body', {
+  timeout: 60_000,
+}, async (t) => {
+  const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
+  if (!promtool) return;
+  const exporter = await serveCli();
+  try {
+    for (const escaping of ['underscores', 'allow-utf-8'] as const) {
+      const response = await fetch(`${exporter.url}/metrics`, { headers: { accept: `text/plain;version=1.0.0;escaping=${escaping}` } });
+      const body = await response.text();
+      assert.equal(response.headers.get('content-type'), `text/plain; version=1.0.0; charset=utf-8; escaping=${escaping}`);
+      // Under the default translation every name is classic: nothing to quote, a body any 0.0.4 parser reads.
+      assert.match(body, /^random_number_2_total \d+$/m);
+      const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      assert.equal(lint.status, 0, `promtool (${escaping}): ${lint.stdout}${lint.stderr}`);
+    }
+  } finally {
     exporter.signal('SIGTERM');
     await exporter.exited;
   }
