@@ -8,11 +8,9 @@ import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels
 
 /**
  * The Prometheus text formats of the SDK's ResourceMetrics, written straight into one Buffer: text 0.0.4, text
- * 1.0.0 and OpenMetrics 1.0.0 / 0.0.1 (one writer per format; the dialect is fixed when it is made).
+ * 1.0.0 and OpenMetrics 1.0.0 / 0.0.1 (one writer per format, which fixes the dialect; all share the fast paths).
  *
- * Text 0.0.4:
- *
- * The output is the same, byte for byte, as the SDK's stock PrometheusSerializer with the same options (the
+ * Text 0.0.4 is the same, byte for byte, as the SDK's stock PrometheusSerializer with the same options (the
  * test suite compares them): same names (`_total` on monotonic sums, invalid characters as `_`), families
  * merged across scopes in first-seen order, HELP/UNIT/TYPE, label escaping, histogram lines, `target_info`.
  * Where the stock one would write an unparseable page, this one follows OpenTelemetry's Prometheus compatibility
@@ -26,7 +24,7 @@ import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels
  *   point whose set is the very object at its position last time reuses that text;
  * - names, HELP/TYPE headers and the scope labels are built once per metric, not per point;
  * - lines go, piece by piece, into one Buffer sized after the previous exposition, instead of a concatenated
-  string that is encoded again later.
+ *   string that is encoded again later.
  *
  * Text 1.0.0 is 0.0.4 with names outside the classic charset quoted under `escaping=allow-utf-8`
  * (`{"http.server.duration","k.v"="x"} 1`, `# TYPE "a.b" gauge`) and rewritten by the other schemes (escaping.ts).
@@ -36,7 +34,7 @@ import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels
  * order, UNIT only where the name ends with `_<unit>`, HELP only when there is one, escaped like a label value;
  * histogram lines as buckets, `_count`, `_sum`, `_created`, with `le` in the canonical number form (`1.0`);
  * `target_info` as the `info` family `target`; untyped as `unknown`. A family whose name one of those sample names
- * would clash with is dropped, as the histogram rule below does for all formats.
+ * would clash with is dropped (in OpenMetrics only), as the histogram rule does in every format.
  */
 export interface PrometheusTextOptions {
   /** `otel_scope_name` / `otel_scope_version` / `otel_scope_schema_url` labels on every series. */
