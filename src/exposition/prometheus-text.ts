@@ -1,13 +1,16 @@
-import { type Attributes, diag } from '@opentelemetry/api';
+import { type Attributes, diag, type HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { ExpositionWriter } from './format.ts';
+import { escapeLabelName, escapeMetricName, isClassicLabelName, isClassicMetricName, quotedName } from './escaping.ts';
+import type { Escaping, ExpositionFormat, ExpositionWriter, ScrapeProtocol } from './format.ts';
+import { canonicalNumber, createdText } from './openmetrics-numbers.ts';
 import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels, sanitizeName } from './prometheus-names.ts';
 
 /**
- * Prometheus text exposition (0.0.4) of the SDK's ResourceMetrics, written straight into one Buffer.
+ * The Prometheus text formats of the SDK's ResourceMetrics, written straight into one Buffer: text 0.0.4, text
+ * 1.0.0 and OpenMetrics 1.0.0 / 0.0.1 (one writer per format, which fixes the dialect; all share the fast paths).
  *
- * The output is the same, byte for byte, as the SDK's stock PrometheusSerializer with the same options (the
+ * Text 0.0.4 is the same, byte for byte, as the SDK's stock PrometheusSerializer with the same options (the
  * test suite compares them): same names (`_total` on monotonic sums, invalid characters as `_`), families
  * merged across scopes in first-seen order, HELP/UNIT/TYPE, label escaping, histogram lines, `target_info`.
  * Where the stock one would write an unparseable page, this one follows OpenTelemetry's Prometheus compatibility
@@ -21,18 +24,41 @@ import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels
  *   point whose set is the very object at its position last time reuses that text;
  * - names, HELP/TYPE headers and the scope labels are built once per metric, not per point;
  * - lines go, piece by piece, into one Buffer sized after the previous exposition, instead of a concatenated
-  string that is encoded again later.
+ *   string that is encoded again later.
+ *
+ * Text 1.0.0 is 0.0.4 with names outside the classic charset quoted under `escaping=allow-utf-8`
+ * (`{"http.server.duration","k.v"="x"} 1`, `# TYPE "a.b" gauge`) and rewritten by the other schemes (escaping.ts).
+ * OpenMetrics (OpenMetrics.md, "Text format"; client_golang writes the same body for 0.0.1 and 1.0.0, and so do we)
+ * differs from 0.0.4 in: `# EOF` at the end; a counter family named without `_total` (its samples keep it) and a
+ * `_created` sample after each counter and histogram point, from the point's start time; TYPE, UNIT, HELP in that
+ * order, UNIT only where the name ends with `_<unit>`, HELP only when there is one, escaped like a label value;
+ * histogram lines as buckets, `_count`, `_sum`, `_created`, with `le` in the canonical number form (`1.0`);
+ * `target_info` as the `info` family `target`; untyped as `unknown`. A family whose name one of those sample names
+ * would clash with is dropped (in OpenMetrics only), as the histogram rule does in every format.
  */
 export interface PrometheusTextOptions {
   /** `otel_scope_name` / `otel_scope_version` / `otel_scope_schema_url` labels on every series. */
   readonly scopeLabels: boolean;
   /** The resource as a `target_info` series. */
   readonly targetInfo: boolean;
+  /**
+   * `legacy` (the default): metric and label names are first sanitised to `[a-zA-Z0-9_]` as the SDK does, so no
+   * escaping scheme has anything left to do. `utf-8`: names are taken as OpenTelemetry gives them (dots and all)
+   * and written as the negotiated escaping says: quoted under `allow-utf-8`, rewritten under the other schemes.
+   */
+  readonly names?: 'legacy' | 'utf-8';
 }
+
+/** The protocols this writer speaks (protobuf has a writer of its own). */
+export type TextProtocol = Exclude<ScrapeProtocol, 'PrometheusProto'>;
+
+const TEXT_0_0_4: ExpositionFormat & { readonly protocol: TextProtocol } = { protocol: 'PrometheusText0.0.4', escaping: 'underscores' };
 
 type PromType = 'counter' | 'gauge' | 'histogram' | 'untyped';
 
 interface Family {
+  /** The family's name in OpenMetrics: a counter's without `_total`, `target` for `target_info`. */
+  omName?: string;
   help: string;
   unit: string;
   type: PromType;
@@ -41,6 +67,7 @@ interface Family {
 }
 
 const NO_METRICS = '# no registered metrics';
+const EOF = '# EOF\n';
 
 export class PrometheusText implements ExpositionWriter {
   readonly #options: PrometheusTextOptions;
@@ -60,12 +87,23 @@ export class PrometheusText implements ExpositionWriter {
   #offset = 0;
   // Size of the previous exposition: the next one is written into a buffer of about that size.
   #lastSize = 0;
+  readonly #openMetrics: boolean;
+  readonly #utf8Names: boolean;
+  // Only the 1.0.0 formats carry an escaping; 0.0.4 and OpenMetrics 0.0.1 predate UTF-8 names: underscores.
+  readonly #escaping: Escaping;
+  // Names outside the classic charset are quoted (allow-utf-8); otherwise every name written is a classic one.
+  readonly #quoting: boolean;
 
-  constructor(options: PrometheusTextOptions) {
+  constructor(options: PrometheusTextOptions, format: ExpositionFormat & { readonly protocol: TextProtocol } = TEXT_0_0_4) {
     this.#options = options;
     const scope = options.scopeLabels ? SCOPE_LABELS : [];
     this.#reserved = new Set(scope);
     this.#histogramReserved = new Set([...scope, 'le']);
+    this.#openMetrics = format.protocol === 'OpenMetricsText1.0.0' || format.protocol === 'OpenMetricsText0.0.1';
+    const escapes = format.protocol === 'PrometheusText1.0.0' || format.protocol === 'OpenMetricsText1.0.0';
+    this.#escaping = escapes ? format.escaping : 'underscores';
+    this.#utf8Names = options.names === 'utf-8';
+    this.#quoting = this.#utf8Names && this.#escaping === 'allow-utf-8';
   }
 
   /** The exposition as a new Buffer (it is not reused by later calls). */
@@ -86,7 +124,9 @@ export class PrometheusText implements ExpositionWriter {
       }
     }
     for (const [key, positions] of this.#positions) if (positions.used !== this.#generation) this.#positions.delete(key);
-    if (this.#offset === start) this.#write(NO_METRICS);
+    // OpenMetrics allows no comment lines but the metadata and EOF: an empty exposition is just `# EOF`.
+    if (this.#openMetrics) this.#write(EOF);
+    else if (this.#offset === start) this.#write(NO_METRICS);
     const out = this.#buffer.subarray(0, this.#offset);
     this.#lastSize = this.#offset;
     this.#buffer = Buffer.allocUnsafe(0);
@@ -107,7 +147,7 @@ export class PrometheusText implements ExpositionWriter {
         if (scope.version) scopeLabels += `,otel_scope_version="${escapeLabelValue(scope.version)}"`;
       }
       for (const metric of metrics) {
-        const name = metricName(metric);
+        const name = this.#metricName(metric);
         if (name === undefined) continue;
         const type = promType(metric);
         const family = families.get(name);
@@ -142,6 +182,7 @@ export class PrometheusText implements ExpositionWriter {
         other.members.length = 0;
       }
     }
+    if (this.#openMetrics) this.#openMetricsClashes(families, conflicts);
     // HELP and UNIT: the first non-empty one wins; the first family member's counts as seen already.
     for (const [name, family] of families) {
       if (family.dropped) continue;
@@ -175,15 +216,62 @@ export class PrometheusText implements ExpositionWriter {
     );
   }
 
+  /**
+   * OpenMetrics sample names a family writes beyond its own (OpenMetrics.md, "Suffixes"): a counter `x` writes
+   * `x_total` and `x_created`, a histogram `h` also `h_created`, the info family `target` writes `target_info`.
+   * Another family named like one of them, or with the same OpenMetrics name (a gauge `x` next to a counter
+   * `x_total`), would make the exposition invalid ("Clashing name"): it is dropped, the first family keeping its names.
+   */
+  #openMetricsClashes(families: Map<string, Family>, conflicts: Set<string>): void {
+    const byName = new Map<string, string[]>();
+    for (const [name, family] of families) {
+      family.omName = this.#options.targetInfo && name === 'target_info' ? 'target' : omName(name, family.type);
+      const same = byName.get(family.omName);
+      if (same === undefined) byName.set(family.omName, [name]);
+      else same.push(name);
+    }
+    for (const [name, family] of families) {
+      if (family.dropped) continue;
+      const info = family.omName === 'target' && name === 'target_info';
+      const suffixes = info ? ['', '_info'] : OPENMETRICS_SUFFIXES[family.type];
+      if (suffixes === undefined || (family.type === 'counter' && family.omName === name)) continue;
+      for (const suffix of suffixes) {
+        for (const other of byName.get(family.omName + suffix) ?? []) {
+          const clashing = families.get(other)!;
+          if (other === name || clashing.dropped) continue;
+          this.#conflict(conflicts, 'TYPE', other, `${info ? 'info' : family.type} ${family.omName}`, clashing.type, undefined);
+          clashing.dropped = true;
+          clashing.members.length = 0;
+        }
+      }
+    }
+  }
+
   #header(name: string, family: Family): string {
-    const unit = family.unit ? `# UNIT ${name} ${escapeText(family.unit)}\n` : '';
-    return `# HELP ${name} ${escapeText(family.help || 'description missing')}\n${unit}# TYPE ${name} ${family.type}\n`;
+    if (this.#openMetrics) return this.#openMetricsHeader(name, family);
+    const written = this.#headerName(name);
+    const unit = family.unit ? `# UNIT ${written} ${escapeText(family.unit)}\n` : '';
+    return `# HELP ${written} ${escapeText(family.help || 'description missing')}\n${unit}# TYPE ${written} ${family.type}\n`;
+  }
+
+  #openMetricsHeader(name: string, family: Family): string {
+    const info = family.omName === 'target' && name === 'target_info';
+    const familyName = family.omName ?? name;
+    const written = this.#headerName(familyName);
+    const type = info ? 'info' : family.type === 'untyped' || (family.type === 'counter' && familyName === name) ? 'unknown' : family.type;
+    let header = `# TYPE ${written} ${type}\n`;
+    // "If non-empty, [the unit] MUST be a suffix of the MetricFamily name separated by an underscore"; info has none.
+    const { unit } = family;
+    if (unit && !info && UNIT_TEXT.test(unit) && familyName.endsWith(`_${unit}`)) header += `# UNIT ${written} ${unit}\n`;
+    // An empty HELP "MUST be treated as if no metadata line existed": none is written rather than a made-up one.
+    if (family.help) header += `# HELP ${written} ${escapeLabelValue(family.help)}\n`;
+    return header;
   }
 
   #resource(resource: Resource, family: Family): void {
     this.#write(this.#header('target_info', family));
     const labels = labelText(resource.attributes, NONE_RESERVED, this.#names);
-    this.#write(labels ? `target_info{${labels}} 1\n` : 'target_info 1\n');
+    this.#write(`${this.#sample('target_info', labels)}1\n`);
   }
 
   /** Writes one metric; false when it wrote nothing. */
@@ -193,10 +281,15 @@ export class PrometheusText implements ExpositionWriter {
     if (writeHeader) this.#write(this.#header(name, family));
     if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
       // Pieces are written one by one: building each line as a string first would leave garbage per series.
-      const bare = `${name} `;
-      const open = `${name}{`;
+      const bare = this.#sample(name, '');
+      const open = this.#open(name);
       const close = scopeLabels === '' ? '} ' : `,${scopeLabels}} `;
-      const onlyScope = `${name}{${scopeLabels}} `;
+      const onlyScope = this.#sample(name, scopeLabels);
+      // OpenMetrics counters: a `_created` sample after each point, with the same labels.
+      const created = this.#openMetrics && family.type === 'counter' && family.omName !== name ? `${family.omName}_created` : undefined;
+      const createdBare = created === undefined ? '' : this.#sample(created, '');
+      const createdOpen = created === undefined ? '' : this.#open(created);
+      const createdOnlyScope = created === undefined ? '' : this.#sample(created, scopeLabels);
       let positions = this.#positions.get(key);
       if (positions === undefined) {
         positions = { attributes: [], texts: [], used: 0 };
@@ -228,17 +321,26 @@ export class PrometheusText implements ExpositionWriter {
         }
         this.#write(numberText(point.value as number));
         this.#newline();
+        if (created !== undefined) {
+          if (labels !== '') {
+            this.#write(createdOpen);
+            this.#write(labels);
+            this.#write(close);
+          } else {
+            this.#write(scopeLabels === '' ? createdBare : createdOnlyScope);
+          }
+          this.#write(createdText(point.startTime));
+          this.#newline();
+        }
       }
       known.length = points.length;
       texts.length = points.length;
     } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
       for (const point of points) {
-        this.#histogram(
-          name,
-          this.#labelText(point.attributes, this.#histogramLabels, this.#histogramReserved),
-          scopeLabels,
-          point.value as Histogram,
-        );
+        const labels = this.#labelText(point.attributes, this.#histogramLabels, this.#histogramReserved);
+        const all = labels === '' ? scopeLabels : scopeLabels === '' ? labels : `${labels},${scopeLabels}`;
+        if (this.#openMetrics) this.#openMetricsHistogram(name, all, point.value as Histogram, point.startTime);
+        else this.#histogram(name, all, point.value as Histogram);
       }
     } else {
       diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
@@ -246,12 +348,10 @@ export class PrometheusText implements ExpositionWriter {
     return true;
   }
 
-  #histogram(name: string, labels: string, scopeLabels: string, histogram: Histogram): void {
-    const all = labels === '' ? scopeLabels : scopeLabels === '' ? labels : `${labels},${scopeLabels}`;
-    const braces = all === '' ? ' ' : `{${all}} `;
-    if (histogram.count != null) this.#write(`${name}_count${braces}${numberText(histogram.count)}\n`);
-    if (histogram.sum != null) this.#write(`${name}_sum${braces}${numberText(histogram.sum)}\n`);
-    const bucket = all === '' ? `${name}_bucket{le="` : `${name}_bucket{${all},le="`;
+  #histogram(name: string, all: string, histogram: Histogram): void {
+    if (histogram.count != null) this.#write(`${this.#sample(`${name}_count`, all)}${numberText(histogram.count)}\n`);
+    if (histogram.sum != null) this.#write(`${this.#sample(`${name}_sum`, all)}${numberText(histogram.sum)}\n`);
+    const bucket = `${this.#open(`${name}_bucket`)}${all === '' ? '' : `${all},`}le="`;
     const { boundaries, counts } = histogram.buckets;
     let cumulative = 0;
     let infinityDefined = false;
@@ -265,6 +365,53 @@ export class PrometheusText implements ExpositionWriter {
     }
   }
 
+  /**
+   * OpenMetrics.md, "Histogram": buckets in increasing `le` (canonical numbers), the `+Inf` bucket, then `_count` and
+   * `_sum` (both or neither: a sum MUST NOT be written when it is negative or buckets are, as it is then no counter),
+   * then `_created`.
+   */
+  #openMetricsHistogram(name: string, all: string, histogram: Histogram, startTime: HrTime): void {
+    const bucket = `${this.#open(`${name}_bucket`)}${all === '' ? '' : `${all},`}le="`;
+    const { boundaries, counts } = histogram.buckets;
+    let cumulative = 0;
+    for (let i = 0; i < counts.length; i++) {
+      cumulative += counts[i]!;
+      const upper = boundaries[i] ?? Infinity;
+      this.#write(`${bucket}${canonicalNumber(upper)}"} ${numberText(cumulative)}\n`);
+      if (upper === Infinity) break;
+    }
+    const { count, sum } = histogram;
+    if (count != null && sum != null && sum >= 0 && (boundaries[0] ?? 0) >= 0) {
+      this.#write(`${this.#sample(`${name}_count`, all)}${numberText(count)}\n`);
+      this.#write(`${this.#sample(`${name}_sum`, all)}${numberText(sum)}\n`);
+    }
+    this.#write(`${this.#sample(`${name}_created`, all)}${createdText(startTime)}\n`);
+  }
+
+  /** A sample's name and labels up to its value: `name{labels} `, `name `, or quoted `{"a.b",labels} `. */
+  #sample(name: string, labels: string): string {
+    if (!this.#quoting || isClassicMetricName(name)) return labels === '' ? `${name} ` : `${name}{${labels}} `;
+    return labels === '' ? `{${quotedName(name)}} ` : `{${quotedName(name)},${labels}} `;
+  }
+
+  /** A sample's name and the start of its labels, which the caller closes: `name{` or `{"a.b",`. */
+  #open(name: string): string {
+    return !this.#quoting || isClassicMetricName(name) ? `${name}{` : `{${quotedName(name)},`;
+  }
+
+  #headerName(name: string): string {
+    return !this.#quoting || isClassicMetricName(name) ? name : quotedName(name);
+  }
+
+  /** The family name of a metric: sanitised (`legacy`) or as given and escaped by the format (`utf-8`). */
+  #metricName(metric: MetricData): string | undefined {
+    if (!this.#utf8Names) return metricName(metric);
+    let name = metric.descriptor.name;
+    if (name === '') return undefined;
+    if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic && !name.endsWith('_total')) name += '_total';
+    return escapeMetricName(name, this.#escaping);
+  }
+
   #labelText(attributes: Attributes, kept: WeakMap<Attributes, string>, reserved: ReservedLabels): string {
     let text = kept.get(attributes);
     if (text !== undefined) return text;
@@ -276,11 +423,16 @@ export class PrometheusText implements ExpositionWriter {
   readonly #names = (key: string): string => {
     let name = this.#labelNames.get(key);
     if (name === undefined) {
-      name = labelName(key);
+      name = this.#utf8Names ? this.#utf8LabelName(key) : labelName(key);
       if (this.#labelNames.size < 10_000) this.#labelNames.set(key, name);
     }
     return name;
   };
+
+  #utf8LabelName(key: string): string {
+    const name = escapeLabelName(key, this.#escaping);
+    return this.#quoting && name !== '' && !isClassicLabelName(name) ? quotedName(name) : name;
+  }
 
   #write(text: string): void {
     // Three bytes per UTF-16 unit covers any UTF-8 encoding of the text.
@@ -303,6 +455,18 @@ export class PrometheusText implements ExpositionWriter {
 const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url'];
 const NONE_RESERVED: ReservedLabels = new Set();
 const HISTOGRAM_SUFFIXES = ['_count', '_sum', '_bucket'];
+/** The sample names a family of each type writes in OpenMetrics, on top of its name (OpenMetrics.md, "Suffixes"). */
+const OPENMETRICS_SUFFIXES: Partial<Record<PromType, readonly string[]>> = {
+  counter: ['', '_total', '_created'],
+  histogram: ['', '_bucket', '_count', '_sum', '_created'],
+};
+/** `# UNIT` text: `*metricname-char` in the OpenMetrics ABNF. */
+const UNIT_TEXT = /^[a-zA-Z0-9_:]+$/;
+
+/** A family's OpenMetrics name: a counter's without the `_total` its samples keep. */
+function omName(name: string, type: PromType): string {
+  return type === 'counter' && name.endsWith('_total') ? name.slice(0, -6) : name;
+}
 
 function metricName(metric: MetricData): string | undefined {
   let name = sanitizeName(escapeText(metric.descriptor.name));

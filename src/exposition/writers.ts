@@ -2,7 +2,12 @@ import type { ExpositionFormat, ExpositionWriter, ScrapeProtocol } from './forma
 import { PrometheusText, type PrometheusTextOptions } from './prometheus-text.ts';
 
 /** The protocols that have a writer: negotiation chooses only among these (a protocol is added with its `case`). */
-export const WRITABLE_PROTOCOLS: ReadonlySet<ScrapeProtocol> = new Set<ScrapeProtocol>(['PrometheusText0.0.4']);
+export const WRITABLE_PROTOCOLS: ReadonlySet<ScrapeProtocol> = new Set<ScrapeProtocol>([
+  'PrometheusText0.0.4',
+  'PrometheusText1.0.0',
+  'OpenMetricsText0.0.1',
+  'OpenMetricsText1.0.0',
+]);
 
 /**
  * The one place that maps a format to its writer. Text 0.0.4 is what an exporter serves by default and is loaded
@@ -16,6 +21,8 @@ export async function createWriter(format: ExpositionFormat, text: PrometheusTex
     case 'PrometheusText1.0.0':
     case 'OpenMetricsText0.0.1':
     case 'OpenMetricsText1.0.0':
+      // The text dialects are one writer class, loaded with text 0.0.4 (prometheus-text.ts).
+      return new PrometheusText(text, { protocol: format.protocol, escaping: format.escaping });
     case 'PrometheusProto':
       throw new Error(`no writer for ${format.protocol} yet`);
   }
