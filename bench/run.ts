@@ -1,7 +1,10 @@
 // npm run bench [-- --quick] [--sizes=1000,10000] [--peers=custom-exporter,prom-client] [--out=FILE]
+// npm run bench -- --formats [--quick] [--sizes=10000,100000] [--out=FILE]
 //
 // Starts each peer in its own process for each N, scrapes them interleaved over loopback, and prints a
 // markdown table of figures and ratios to prom-client. bench/RESULTS.md describes the method and a recorded run.
+// With --formats, only custom-exporter runs, and each N is scraped in each exposition format it negotiates (text
+// 0.0.4, OpenMetrics, protobuf), plain and gzip: p50 and the exporter's CPU per scrape, with ratios to text 0.0.4.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -53,6 +56,8 @@ function plan(series: number, quick: boolean): Plan {
 
 interface Options {
   readonly quick: boolean;
+  /** The format dimension instead of the peer comparison. */
+  readonly formats: boolean;
   readonly sizes: number[];
   readonly peers: PeerName[];
   readonly out: string | undefined;
@@ -60,20 +65,26 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   let quick = false;
-  let sizes = [1_000, 10_000, 100_000];
+  let formats = false;
+  let sizes: number[] | undefined;
   let peers = Object.keys(PEERS) as PeerName[];
   let out: string | undefined;
   for (const arg of argv) {
     const [key, value = ''] = arg.split('=', 2) as [string, string?];
     if (key === '--quick') quick = true;
+    else if (key === '--formats') formats = true;
     else if (key === '--sizes') sizes = value.split(',').map((s) => Number(s.replace(/k$/i, '000')));
     else if (key === '--peers') peers = value.split(',') as PeerName[];
     else if (key === '--out') out = value;
-    else throw new Error(`unknown argument ${arg} (--quick, --sizes=1000,10000, --peers=${Object.keys(PEERS).join(',')}, --out=FILE)`);
+    else
+      throw new Error(
+        `unknown argument ${arg} (--quick, --formats, --sizes=1000,10000, --peers=${Object.keys(PEERS).join(',')}, --out=FILE)`,
+      );
   }
+  sizes ??= formats ? [10_000, 100_000] : [1_000, 10_000, 100_000];
   for (const p of peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}`);
   for (const n of sizes) if (!Number.isInteger(n) || n <= 0) throw new Error(`bad size ${n}`);
-  return { quick, sizes, peers, out };
+  return { quick, formats, sizes, peers, out };
 }
 
 interface Peer {
@@ -118,10 +129,11 @@ interface Scrape {
   readonly ms: number;
   readonly bytes: number;
   readonly body?: Buffer;
+  readonly contentType: string;
 }
 
-/** One GET /metrics, reading the whole body. */
-function scrape(peer: Peer, gzip: boolean, keep = false, signal?: AbortSignal): Promise<Scrape> {
+/** One GET /metrics, reading the whole body; `accept` is the Accept header (none when undefined). */
+function scrape(peer: Peer, gzip: boolean, keep = false, signal?: AbortSignal, accept?: string): Promise<Scrape> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const req = request(
@@ -131,7 +143,7 @@ function scrape(peer: Peer, gzip: boolean, keep = false, signal?: AbortSignal): 
         path: '/metrics',
         agent: peer.agent,
         signal,
-        headers: gzip ? { 'Accept-Encoding': 'gzip' } : {},
+        headers: { ...(gzip && { 'Accept-Encoding': 'gzip' }), ...(accept !== undefined && { Accept: accept }) },
       },
       (res) => {
         let bytes = 0;
@@ -146,7 +158,8 @@ function scrape(peer: Peer, gzip: boolean, keep = false, signal?: AbortSignal): 
           else {
             const body = keep ? Buffer.concat(chunks) : undefined;
             const encoded = res.headers['content-encoding'] === 'gzip';
-            resolve({ ms: performance.now() - started, bytes, ...(body && { body: encoded ? gunzipSync(body) : body }) });
+            const contentType = res.headers['content-type'] ?? '';
+            resolve({ ms: performance.now() - started, bytes, contentType, ...(body && { body: encoded ? gunzipSync(body) : body }) });
           }
         });
       },
@@ -307,6 +320,104 @@ function table(rows: Row[]): string {
   return out.join('\n');
 }
 
+/** The formats of the format dimension: what Prometheus sends to ask for each, and how the answer's type starts. */
+const FORMATS = [
+  { name: 'text 0.0.4', accept: 'text/plain;version=0.0.4', answers: 'text/plain; version=0.0.4' },
+  {
+    name: 'OpenMetrics 1.0.0',
+    accept: 'application/openmetrics-text;version=1.0.0',
+    answers: 'application/openmetrics-text; version=1.0.0',
+  },
+  {
+    name: 'protobuf',
+    accept: 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited',
+    answers: 'application/vnd.google.protobuf',
+  },
+] as const;
+
+interface FormatRow {
+  readonly format: string;
+  readonly series: number;
+  readonly gzip: boolean;
+  readonly p50: number;
+  /** The exporter's user+system CPU over the sequential scrapes, per scrape. */
+  readonly cpuMs: number;
+  readonly bytes: number;
+}
+
+/** User+system CPU time of a process so far, in ms (/proc/<pid>/stat utime and stime, in clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, so 12 and 13 after the command name (field 3 is index 0).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** custom-exporter at N series, scraped in each format it negotiates, plain and gzip, interleaved. */
+async function measureFormats(series: number, options: Options, skipped: string[]): Promise<FormatRow[]> {
+  const p = plan(series, options.quick);
+  const peer = await startPeer('custom-exporter', series);
+  try {
+    await sleep(1000);
+    const runs: { format: (typeof FORMATS)[number]; gzip: boolean; ms: number[]; cpu: number; bytes: number }[] = [];
+    for (const format of FORMATS) {
+      const first = await scrape(peer, false, true, undefined, format.accept);
+      if (!first.contentType.startsWith(format.answers)) {
+        skipped.push(
+          `${format.name} at ${seriesLabel(series)}: skipped, this build answers "Accept: ${format.accept}" with "${first.contentType}"`,
+        );
+        continue;
+      }
+      if (format.answers.startsWith('text/') || format.answers.startsWith('application/openmetrics-text'))
+        checkBody(peer, first.body!, series);
+      for (const gzip of [false, true]) {
+        const zipped = await scrape(peer, gzip, false, undefined, format.accept);
+        for (let i = 0; i < p.warmup; i++) await scrape(peer, gzip, false, undefined, format.accept);
+        runs.push({ format, gzip, ms: [], cpu: 0, bytes: zipped.bytes });
+      }
+    }
+    // Rounds as in the peer comparison: each gives every format a batch, starting with a different one.
+    const perRound = Math.ceil(p.sequential / p.rounds);
+    for (let r = 0; r < p.rounds; r++) {
+      for (let k = 0; k < runs.length; k++) {
+        const run = runs[(r + k) % runs.length]!;
+        const before = cpuMs(peer.pid);
+        for (let i = 0; i < perRound && run.ms.length < p.sequential; i++)
+          run.ms.push((await scrape(peer, run.gzip, false, undefined, run.format.accept)).ms);
+        run.cpu += cpuMs(peer.pid) - before;
+      }
+    }
+    return runs.map((run) => ({
+      format: run.format.name,
+      series,
+      gzip: run.gzip,
+      p50: percentile(
+        [...run.ms].sort((a, b) => a - b),
+        50,
+      ),
+      cpuMs: run.cpu / run.ms.length,
+      bytes: run.bytes,
+    }));
+  } finally {
+    await stopPeer(peer);
+  }
+}
+
+function formatTable(rows: FormatRow[]): string {
+  const out = [
+    '| N | format | gzip | p50 ms | p50 vs text 0.0.4 | CPU ms / scrape | CPU vs text 0.0.4 | body |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const row of rows) {
+    const base = rows.find((r) => r.series === row.series && r.gzip === row.gzip && r.format === FORMATS[0].name);
+    out.push(
+      `| ${seriesLabel(row.series)} | ${row.format} | ${row.gzip ? 'yes' : 'no'} | ${ms(row.p50)} | ${ratio(row.p50, base?.p50)} | ${ms(row.cpuMs)} | ${ratio(row.cpuMs, base?.cpuMs)} | ${size(row.bytes)} |`,
+    );
+  }
+  return out.join('\n');
+}
+
 function machine(): string {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform} ${process.arch}`;
@@ -322,6 +433,7 @@ async function main(): Promise<void> {
   const began = performance.now();
   const header = [`machine: ${machine()}`, `load average before: ${load()}`, `mode: ${options.quick ? 'quick' : 'full'}`];
   process.stderr.write(`${header.join('\n')}\n`);
+  if (options.formats) return formatsMain(options, header, began);
   const rows: Row[] = [];
   for (const series of options.sizes) {
     const t = performance.now();
@@ -338,6 +450,26 @@ async function main(): Promise<void> {
     'after start, before the first scrape.',
   ];
   const report = [...header, '', table(rows), '', ...footer, ''].join('\n');
+  process.stdout.write(report);
+  if (options.out) writeFileSync(options.out, report);
+}
+
+async function formatsMain(options: Options, header: string[], began: number): Promise<void> {
+  const rows: FormatRow[] = [];
+  const skipped: string[] = [];
+  for (const series of options.sizes) {
+    const t = performance.now();
+    rows.push(...(await measureFormats(series, options, skipped)));
+    process.stderr.write(`N=${series}: ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
+  }
+  const footer = [
+    ...skipped,
+    `load average after: ${load()}`,
+    `total time: ${((performance.now() - began) / 1000).toFixed(0)} s`,
+    'custom-exporter only; p50: sequential scrapes with the full body read, asking for the format as Prometheus does;',
+    "CPU: the exporter process's user+system time over those scrapes (10 ms ticks) per scrape; body: one answer's bytes.",
+  ];
+  const report = [...header, '', formatTable(rows), '', ...footer, ''].join('\n');
   process.stdout.write(report);
   if (options.out) writeFileSync(options.out, report);
 }

@@ -122,7 +122,7 @@ function startHttpPart(
       metrics: pull && {
         path: settings.telemetryPath,
         maxRequests: web.maxRequests,
-        scrape: (timeoutMs) => pull.scrape(timeoutMs),
+        scrape: (timeoutMs, format) => pull.scrape(timeoutMs, format),
         defaultTimeoutMs: config.global.scrapeTimeout,
         timeoutOffsetMs: config.global.scrapeTimeoutOffset,
         onScrape: telemetry.self.countScrape,

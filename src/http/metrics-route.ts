@@ -1,17 +1,19 @@
 import type { Middleware } from 'koa';
 import { MAX_TIMEOUT_MS } from '../config/duration.ts';
+import { contentType } from '../exposition/content-type.ts';
+import type { ExpositionFormat } from '../exposition/format.ts';
+import { negotiate } from '../exposition/negotiate.ts';
 
-/** A serialized collection that may be shared by concurrent scrapes, compressed at most once (by its owner). */
+/** A collection written in one format that may be shared by concurrent scrapes, compressed at most once (by its owner). */
 interface SharedExposition {
+  readonly format: ExpositionFormat;
   readonly body: Buffer;
   gzip(): Promise<Buffer>;
 }
 
-const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
 export interface MetricsRouteOptions {
-  /** Collects and serializes every metric within the budget; rejects when collection fails as a whole. */
-  readonly scrape: (timeoutMs: number) => Promise<SharedExposition>;
+  /** Collects every metric within the budget and writes it in the format; rejects when collection fails as a whole. */
+  readonly scrape: (timeoutMs: number, format: ExpositionFormat) => Promise<SharedExposition>;
   /** Budget when the scraper does not send X-Prometheus-Scrape-Timeout-Seconds. */
   readonly defaultTimeoutMs: number;
   /** Taken off the scraper's timeout so the answer arrives before it gives up. */
@@ -21,9 +23,12 @@ export interface MetricsRouteOptions {
 
 export function metricsRoute(options: MetricsRouteOptions): Middleware {
   return async (ctx) => {
+    let type = 'text/plain; charset=utf-8';
     try {
-      const exposition = await options.scrape(scrapeBudget(ctx.get('X-Prometheus-Scrape-Timeout-Seconds'), options));
+      const format = negotiate(ctx.get('Accept'));
+      const exposition = await options.scrape(scrapeBudget(ctx.get('X-Prometheus-Scrape-Timeout-Seconds'), options), format);
       ctx.status = 200;
+      ctx.vary('Accept');
       ctx.vary('Accept-Encoding');
       if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
         ctx.body = await exposition.gzip();
@@ -31,11 +36,12 @@ export function metricsRoute(options: MetricsRouteOptions): Middleware {
       } else {
         ctx.body = exposition.body;
       }
+      type = contentType(exposition.format);
     } catch (err) {
       ctx.status = 503;
       ctx.body = `error collecting metrics: ${err instanceof Error ? err.message : String(err)}\n`;
     }
-    ctx.set('Content-Type', ctx.status === 200 ? EXPOSITION_CONTENT_TYPE : 'text/plain; charset=utf-8');
+    ctx.set('Content-Type', type);
     options.onScrape(ctx.status);
   };
 }

@@ -2,8 +2,11 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { MetricProducer } from '@opentelemetry/sdk-metrics';
-import { PrometheusText, type PrometheusTextOptions } from '../exposition/prometheus-text.ts';
+import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ExpositionFormat, ExpositionWriter } from '../exposition/format.ts';
+import { DEFAULT_FORMAT } from '../exposition/negotiate.ts';
+import type { PrometheusTextOptions } from '../exposition/prometheus-text.ts';
+import { createWriter } from '../exposition/writers.ts';
 import type { Logger } from '../logging.ts';
 
 /** Raised when a collection does not finish within the scrape's budget. */
@@ -25,12 +28,14 @@ const GZIP_LEVEL = constants.Z_BEST_SPEED;
 /** What the /metrics of custom-exporter shows by default (the README explains the choice). */
 const DEFAULT_TEXT_OPTIONS: PrometheusTextOptions = { scopeLabels: false, targetInfo: true };
 
-/** One serialized collection. Scrapes that share the collection share the body and its one gzip compression. */
+/** One collection written in one format. Scrapes that share both share the body and its one gzip compression. */
 export class Exposition {
+  readonly format: ExpositionFormat;
   readonly body: Buffer;
   #gzipped: Promise<Buffer> | undefined;
 
-  constructor(body: Buffer) {
+  constructor(format: ExpositionFormat, body: Buffer) {
+    this.format = format;
     this.body = body;
   }
 
@@ -40,38 +45,65 @@ export class Exposition {
   }
 }
 
+const formatKey = (format: ExpositionFormat) => `${format.protocol};${format.escaping}`;
+
+/** One collection's metrics, written at most once per format, when a scrape first asks for that format. */
+class CollectedMetrics {
+  readonly #resourceMetrics: ResourceMetrics;
+  readonly #writer: (format: ExpositionFormat) => Promise<ExpositionWriter>;
+  readonly #expositions = new Map<string, Promise<Exposition>>();
+
+  constructor(resourceMetrics: ResourceMetrics, writer: (format: ExpositionFormat) => Promise<ExpositionWriter>) {
+    this.#resourceMetrics = resourceMetrics;
+    this.#writer = writer;
+  }
+
+  exposition(format: ExpositionFormat): Promise<Exposition> {
+    const key = formatKey(format);
+    let exposition = this.#expositions.get(key);
+    if (!exposition) {
+      exposition = this.#writer(format).then((writer) => new Exposition(format, writer.serialize(this.#resourceMetrics)));
+      this.#expositions.set(key, exposition);
+    }
+    return exposition;
+  }
+}
+
 interface Collection {
   /** The budget it was started with: a scrape joins it only when that is at least its own. */
   readonly budgetMs: number;
   /** performance.now() after which it is no longer joined (its own deadline plus grace). */
   readonly joinableUntil: number;
-  readonly result: Promise<Exposition>;
+  readonly result: Promise<CollectedMetrics>;
 }
 
 /**
  * The Prometheus pull side: the SDK's PrometheusExporter as a reader (no server of its own), collected with a
- * timeout and written as text exposition by PrometheusText.
+ * timeout and written in the format each scrape negotiated, by one writer per format (writers.ts) kept for the life
+ * of the pull side (writers keep caches from one collection to the next).
  *
  * Concurrent scrapes share one collection: a scrape arriving while a collection is in flight joins it when that
  * collection was started with at least the scrape's own budget (so joining never gives a source less time than
  * the scraper allowed); otherwise it starts a new one, which later scrapes join. Either way each scrape still
  * answers by its own deadline. A collection is never reused once it has finished: every scrape that starts
- * after the previous collection ended gets fresh values.
+ * after the previous collection ended gets fresh values. Scrapes sharing a collection but asking for different
+ * formats get their own bodies from it; each body is written once and compressed at most once.
  */
 export class PrometheusPull {
   readonly reader: PrometheusExporter;
-  readonly #text: PrometheusText;
+  readonly #text: PrometheusTextOptions;
+  readonly #writers = new Map<string, Promise<ExpositionWriter>>();
   readonly #logger: Logger;
   #current: Collection | undefined;
 
   constructor(producers: MetricProducer[], logger: Logger, text: PrometheusTextOptions = DEFAULT_TEXT_OPTIONS) {
     this.reader = new PrometheusExporter({ preventServerStart: true, metricProducers: producers });
-    this.#text = new PrometheusText(text);
+    this.#text = text;
     this.#logger = logger;
   }
 
-  /** One scrape: every metric as exposition text, or a rejection when collection fails as a whole or is late. */
-  async scrape(timeoutMs: number): Promise<Exposition> {
+  /** One scrape: every metric in the format, or a rejection when collection fails as a whole or is late. */
+  async scrape(timeoutMs: number, format: ExpositionFormat = DEFAULT_FORMAT): Promise<Exposition> {
     const now = performance.now();
     let collection = this.#current;
     if (!collection || collection.budgetMs < timeoutMs || now > collection.joinableUntil) collection = this.#start(timeoutMs, now);
@@ -80,7 +112,7 @@ export class PrometheusPull {
       timer = setTimeout(() => reject(new CollectTimeoutError(`collection did not finish within ${timeoutMs} ms`)), timeoutMs + GRACE_MS);
     });
     try {
-      return await Promise.race([collection.result, late]);
+      return await Promise.race([collection.result.then((collected) => collected.exposition(format)), late]);
     } finally {
       clearTimeout(timer);
     }
@@ -97,9 +129,21 @@ export class PrometheusPull {
     return collection;
   }
 
-  async #collect(timeoutMs: number): Promise<Exposition> {
+  async #collect(timeoutMs: number): Promise<CollectedMetrics> {
     const { resourceMetrics, errors } = await this.reader.collect({ timeoutMillis: timeoutMs });
     for (const err of errors) this.#logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'collection error');
-    return new Exposition(this.#text.serialize(resourceMetrics));
+    return new CollectedMetrics(resourceMetrics, (format) => this.#writer(format));
+  }
+
+  /** The writer of a format, made on first use; a failure to make it (a module that did not load) is not kept. */
+  #writer(format: ExpositionFormat): Promise<ExpositionWriter> {
+    const key = formatKey(format);
+    let writer = this.#writers.get(key);
+    if (!writer) {
+      writer = createWriter(format, this.#text);
+      this.#writers.set(key, writer);
+      writer.catch(() => this.#writers.delete(key));
+    }
+    return writer;
   }
 }

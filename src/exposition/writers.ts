@@ -1,0 +1,22 @@
+import type { ExpositionFormat, ExpositionWriter, ScrapeProtocol } from './format.ts';
+import { PrometheusText, type PrometheusTextOptions } from './prometheus-text.ts';
+
+/** The protocols that have a writer: negotiation chooses only among these (a protocol is added with its `case`). */
+export const WRITABLE_PROTOCOLS: ReadonlySet<ScrapeProtocol> = new Set<ScrapeProtocol>(['PrometheusText0.0.4']);
+
+/**
+ * The one place that maps a format to its writer. Text 0.0.4 is what an exporter serves by default and is loaded
+ * with it; every other writer is loaded by a dynamic import() on first use, so that an exporter nobody scrapes
+ * in that format does not pay for it in memory (idle RSS is measured: bench/RESULTS.md).
+ */
+export async function createWriter(format: ExpositionFormat, text: PrometheusTextOptions): Promise<ExpositionWriter> {
+  switch (format.protocol) {
+    case 'PrometheusText0.0.4':
+      return new PrometheusText(text);
+    case 'PrometheusText1.0.0':
+    case 'OpenMetricsText0.0.1':
+    case 'OpenMetricsText1.0.0':
+    case 'PrometheusProto':
+      throw new Error(`no writer for ${format.protocol} yet`);
+  }
+}
