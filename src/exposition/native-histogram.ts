@@ -16,8 +16,8 @@ import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
  */
 
 /** The largest and smallest schema Prometheus accepts for exponential buckets (metrics.proto, `schema`). */
-export const MAX_SCHEMA = 8;
-export const MIN_SCHEMA = -4;
+const MAX_SCHEMA = 8;
+const MIN_SCHEMA = -4;
 
 /**
  * The JS SDK counts only exact zeros in the zero bucket (its zero threshold is 0, and OTLP's zero_threshold is not
@@ -30,7 +30,7 @@ export const ZERO_THRESHOLD = 1e-128;
 /** Gaps of up to this many empty buckets stay inside a span as zero counts (client_golang's rule). */
 const MAX_GAP_IN_SPAN = 2;
 
-export interface BucketSpan {
+interface BucketSpan {
   /** Gap to the previous span's end, or the first bucket's index for the first span. */
   readonly offset: number;
   readonly length: number;

@@ -2,7 +2,7 @@ import type { ExpositionFormat, ExpositionWriter, ScrapeProtocol } from './forma
 import { PrometheusText, type PrometheusTextOptions } from './prometheus-text.ts';
 
 /** The protocols that have a writer: negotiation chooses only among these (a protocol is added with its `case`). */
-export const WRITABLE_PROTOCOLS: ReadonlySet<ScrapeProtocol> = new Set<ScrapeProtocol>(['PrometheusText0.0.4']);
+export const WRITABLE_PROTOCOLS: ReadonlySet<ScrapeProtocol> = new Set<ScrapeProtocol>(['PrometheusText0.0.4', 'PrometheusProto']);
 
 /**
  * The one place that maps a format to its writer. Text 0.0.4 is what an exporter serves by default and is loaded
@@ -13,10 +13,11 @@ export async function createWriter(format: ExpositionFormat, text: PrometheusTex
   switch (format.protocol) {
     case 'PrometheusText0.0.4':
       return new PrometheusText(text);
+    case 'PrometheusProto':
+      return new (await import('./protobuf-writer.ts')).PrometheusProtobuf(text);
     case 'PrometheusText1.0.0':
     case 'OpenMetricsText0.0.1':
     case 'OpenMetricsText1.0.0':
-    case 'PrometheusProto':
       throw new Error(`no writer for ${format.protocol} yet`);
   }
 }
