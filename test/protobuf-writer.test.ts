@@ -343,3 +343,36 @@ test('messages longer than 127 bytes and bodies larger than the first buffer kee
   assert.deepEqual(fine.metric![0]!.histogram!.bucket![26], { cumulativeCount: 1, upperBound: 27 });
   assert.equal(fine.metric![0]!.label![0]!.value, long);
 });
+
+test('labels kept from the previous exposition follow the series when they move, change or go', () => {
+  const time = [1_700_000_000, 0] as [number, number];
+  const a = Object.freeze({ host: 'a' });
+  const b = Object.freeze({ host: 'b' });
+  const gauge = (...sets: Record<string, string>[]): ResourceMetrics => ({
+    resource: emptyResource(),
+    scopeMetrics: [
+      {
+        scope: { name: 's' },
+        metrics: [
+          {
+            descriptor: { name: 'g', description: '', unit: '', valueType: 1 },
+            aggregationTemporality: AggregationTemporality.CUMULATIVE,
+            dataPointType: DataPointType.GAUGE,
+            dataPoints: sets.map((attributes, i) => ({ startTime: time, endTime: time, attributes, value: i })),
+          },
+        ],
+      },
+    ],
+  });
+  const writer = new PrometheusProtobuf(NO_TARGET_INFO);
+  const hosts = (metrics: ResourceMetrics) =>
+    decodeFamilies(writer.serialize(metrics))[0]!.metric!.map((m) => `${m.label?.map((l) => l.value).join(',')}=${m.gauge?.value}`);
+  assert.deepEqual(hosts(gauge(a, b)), ['a=0', 'b=1']);
+  assert.deepEqual(hosts(gauge(b, a)), ['b=0', 'a=1']);
+  // Not frozen: may change in place, so never reused by position.
+  const loose = { host: 'c' };
+  assert.deepEqual(hosts(gauge(loose, b)), ['c=0', 'b=1']);
+  loose.host = 'd';
+  assert.deepEqual(hosts(gauge(loose)), ['d=0']);
+  assert.deepEqual(hosts(gauge(a, b)), ['a=0', 'b=1']);
+});

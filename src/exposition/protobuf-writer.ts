@@ -56,6 +56,8 @@ type FamilyType = keyof typeof METRIC_TYPE;
 
 interface Member {
   readonly metric: MetricData;
+  /** The metric's scope and name: where its previous labels are kept. */
+  readonly key: string;
   /** The scope's `otel_scope_*` labels, encoded (empty without scope labels). */
   readonly scopeLabels: Buffer;
 }
@@ -87,8 +89,13 @@ export class PrometheusProtobuf implements ExpositionWriter {
   readonly #labels = new WeakMap<Attributes, Buffer>();
   readonly #histogramLabels = new WeakMap<Attributes, Buffer>();
   readonly #labelNames = new Map<string, string>();
+  // Per metric: the previous exposition's frozen attribute sets and their encoded labels, by position. Sources tend
+  // to report the same series in the same order, so most points are found here by identity, without a WeakMap lookup.
+  readonly #positions = new Map<string, { attributes: (Attributes | undefined)[]; labels: Buffer[]; used: number }>();
+  #generation = 0;
   #encoder = new ProtobufEncoder(0);
   #lastSize = 0;
+  #lastTimestamp: { readonly field: number; readonly time: HrTime; readonly bytes: Buffer } | undefined;
   // Warnings of the previous serialization: a condition that lasts is reported once, not at every scrape.
   #warned = new Set<string>();
   #warning = new Set<string>();
@@ -104,6 +111,7 @@ export class PrometheusProtobuf implements ExpositionWriter {
     const encoder = new ProtobufEncoder(Math.ceil(this.#lastSize * 1.05));
     this.#encoder = encoder;
     this.#warning = new Set();
+    this.#generation++;
     for (const [name, family] of this.#families(resourceMetrics)) {
       if (family.dropped) continue;
       const start = encoder.length;
@@ -120,6 +128,7 @@ export class PrometheusProtobuf implements ExpositionWriter {
       else encoder.end(message);
     }
     this.#warned = this.#warning;
+    for (const [key, positions] of this.#positions) if (positions.used !== this.#generation) this.#positions.delete(key);
     const out = encoder.bytes();
     this.#lastSize = out.length;
     this.#encoder = new ProtobufEncoder(0);
@@ -132,20 +141,27 @@ export class PrometheusProtobuf implements ExpositionWriter {
       families.set('target_info', { help: 'Target metadata', unit: '', type: 'gauge', dropped: false, members: [] });
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
       const scopeLabels = this.#options.scopeLabels ? this.#scopeLabels(scope) : EMPTY;
+      const scopeKey = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}\u0000`;
       for (const metric of metrics) {
         const name = metricName(metric);
         if (name === undefined) continue;
         const type = familyType(metric);
         const family = families.get(name);
         if (family === undefined) {
-          families.set(name, { help: '', unit: '', type, dropped: false, members: [{ metric, scopeLabels }] });
+          families.set(name, {
+            help: '',
+            unit: '',
+            type,
+            dropped: false,
+            members: [{ metric, key: scopeKey + metric.descriptor.name, scopeLabels }],
+          });
         } else if (!family.dropped) {
           if (family.type !== type) {
             this.#warn(`TYPE:${name}`, `Conflicting TYPE for metric "${name}": ${family.type}, ${type}; dropping the metric.`);
             family.dropped = true;
             family.members.length = 0;
           } else {
-            family.members.push({ metric, scopeLabels });
+            family.members.push({ metric, key: scopeKey + metric.descriptor.name, scopeLabels });
           }
         }
       }
@@ -206,12 +222,22 @@ export class PrometheusProtobuf implements ExpositionWriter {
     const counter = family.type === 'counter';
     const field = counter ? METRIC.counter : METRIC.gauge;
     let written = 0;
-    for (const { metric, scopeLabels } of family.members) {
+    for (const { metric, key, scopeLabels } of family.members) {
       const points = metric.dataPoints as DataPoint<number>[];
+      const positions = this.#positionsOf(key);
+      const known = positions.attributes;
+      const encoded = positions.labels;
       for (let i = 0; i < points.length; i++) {
         const point = points[i]!;
         const message = encoder.begin(FAMILY.metric);
-        this.#attributeLabels(point.attributes, this.#labels, this.#reserved);
+        const attributes = point.attributes;
+        if (known[i] === attributes) {
+          encoder.raw(encoded[i]!);
+        } else {
+          const labels = this.#attributeLabels(attributes, this.#labels, this.#reserved);
+          known[i] = labels === undefined ? undefined : attributes;
+          if (labels !== undefined) encoded[i] = labels;
+        }
         encoder.raw(scopeLabels);
         const value = encoder.begin(field);
         encoder.double(VALUE.value, point.value);
@@ -219,9 +245,24 @@ export class PrometheusProtobuf implements ExpositionWriter {
         encoder.end(value);
         encoder.end(message);
       }
+      known.length = points.length;
+      encoded.length = Math.min(encoded.length, points.length);
       written += points.length;
     }
     return written;
+  }
+
+  #positionsOf(key: string): { attributes: (Attributes | undefined)[]; labels: Buffer[]; used: number } {
+    let positions = this.#positions.get(key);
+    if (positions === undefined) {
+      positions = { attributes: [], labels: [], used: 0 };
+      this.#positions.set(key, positions);
+    } else if (positions.used === this.#generation) {
+      // Two metrics of one scope and name in one exposition: the second gets a table of its own, not kept.
+      positions = { attributes: [], labels: [], used: 0 };
+    }
+    positions.used = this.#generation;
+    return positions;
   }
 
   /** Classic and native histograms; returns how many series it wrote. */
@@ -334,26 +375,37 @@ export class PrometheusProtobuf implements ExpositionWriter {
     for (const delta of deltas) encoder.sint(deltaField, delta);
   }
 
-  #timestamp(field: number, [seconds, nanos]: HrTime): void {
+  // The points of one metric share one start time (often the very same HrTime): its encoding is reused.
+  #timestamp(field: number, time: HrTime): void {
     const encoder = this.#encoder;
+    const last = this.#lastTimestamp;
+    if (last !== undefined && last.field === field && last.time[0] === time[0] && last.time[1] === time[1]) {
+      encoder.raw(last.bytes);
+      return;
+    }
+    const start = encoder.length;
     const timestamp = encoder.begin(field);
-    encoder.uint(TIMESTAMP.seconds, seconds);
-    if (nanos !== 0) encoder.uint(TIMESTAMP.nanos, nanos);
+    encoder.uint(TIMESTAMP.seconds, time[0]);
+    if (time[1] !== 0) encoder.uint(TIMESTAMP.nanos, time[1]);
     encoder.end(timestamp);
+    this.#lastTimestamp = { field, time, bytes: Buffer.from(encoder.since(start)) };
   }
 
-  /** Writes the label pairs of an attribute set, encoded once per frozen set. */
-  #attributeLabels(attributes: Attributes, kept: WeakMap<Attributes, Buffer>, reserved: ReservedLabels): void {
+  /** Writes the label pairs of an attribute set, encoded once per frozen set; returns that encoding if kept. */
+  #attributeLabels(attributes: Attributes, kept: WeakMap<Attributes, Buffer>, reserved: ReservedLabels): Buffer | undefined {
     const encoder = this.#encoder;
-    const encoded = kept.get(attributes);
+    let encoded = kept.get(attributes);
     if (encoded !== undefined) {
       encoder.raw(encoded);
-      return;
+      return encoded;
     }
     const start = encoder.length;
     const { labels, values } = labelPairs(attributes, reserved, this.#names);
     for (let i = 0; i < labels.length; i++) this.#labelPair(labels[i]!, values[i]!);
-    if (Object.isFrozen(attributes)) kept.set(attributes, Buffer.from(encoder.since(start)));
+    if (!Object.isFrozen(attributes)) return undefined;
+    encoded = Buffer.from(encoder.since(start));
+    kept.set(attributes, encoded);
+    return encoded;
   }
 
   #labelPair(name: string, value: string): void {
