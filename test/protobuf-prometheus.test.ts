@@ -141,15 +141,23 @@ test('Prometheus 2.42 ingests the native histograms of the protobuf writer: hist
   const provider = new MeterProvider({
     resource: emptyResource(),
     readers: [reader],
-    views: [{ instrumentName: 'known_sizes', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: 160 } } }],
+    views: [
+      { meterName: 'exponential', aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: 160 } } },
+      { meterName: 'classic', aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [1, 10] } } },
+    ],
   });
-  const sizes = provider.getMeter('test').createHistogram('known_sizes');
-  for (const value of [0, 1, 2, 4]) sizes.record(value, { disk: 'a' });
+  // Two scopes, one exponential and one classic histogram of one name: one series with both kinds of buckets.
+  for (const scope of ['exponential', 'classic']) {
+    const sizes = provider.getMeter(scope).createHistogram('known_sizes');
+    for (const value of [0, 1, 2, 4]) sizes.record(value, { disk: 'a' });
+  }
   const writer = new PrometheusProtobuf({ scopeLabels: false, targetInfo: false });
+  let served: Buffer = Buffer.alloc(0);
   const server = createServer((_req, res) => {
     reader.collect().then(({ resourceMetrics }) => {
+      served = writer.serialize(resourceMetrics);
       res.writeHead(200, { 'content-type': PROTOBUF_CONTENT_TYPE });
-      res.end(writer.serialize(resourceMetrics));
+      res.end(served);
     });
   });
   const target = await listen(server);
@@ -165,7 +173,11 @@ test('Prometheus 2.42 ingests the native histograms of the protobuf writer: hist
     // 0 (zero bucket) and 1 (the bucket whose upper bound is 1: OTel index -1, Prometheus 0) are at most 1; an index
     // off by one would put 1 above it and make this 0.25.
     assert.equal(await prometheus.waitFor('histogram_fraction(0, 1, known_sizes{disk="a"})', () => true), 0.5);
-    assert.equal((await prometheus.query('known_sizes_count')).length, 0, 'a native histogram, not classic series');
+    // With both kinds of buckets in one series, Prometheus 2.42 stores the native histogram only.
+    const [histogram] = decodeFamilies(served).map((f) => f.metric?.[0]?.histogram);
+    assert.equal(histogram?.schema, 6);
+    assert.equal(histogram.bucket?.length, 3);
+    assert.equal((await prometheus.query('known_sizes_count')).length, 0, 'no classic series');
   } finally {
     await prometheus.stop();
     server.close();

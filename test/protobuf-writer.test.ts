@@ -48,6 +48,7 @@ test('counters, gauges and classic histograms decode with the official metrics.p
     meter.createCounter('requests', { description: 'Requests served' }).add(3, { path: '/a' });
     meter.createUpDownCounter('queue').add(-2);
     meter.createGauge('temperature', { unit: 'celsius' }).record(21.5, { room: 'a', 'room.b': 'x', '1st': 'y' });
+    meter.createGauge('water_celsius', { unit: 'celsius' }).record(12);
     const latency = meter.createHistogram('latency', { advice: { explicitBucketBoundaries: [1, 5] } });
     for (const value of [0.5, 3, 7]) latency.record(value, { le: 'mine' });
   });
@@ -58,6 +59,7 @@ test('counters, gauges and classic histograms decode with the official metrics.p
       ['requests_total', 'COUNTER'],
       ['queue', 'GAUGE'],
       ['temperature', 'GAUGE'],
+      ['water_celsius', 'GAUGE'],
       ['latency', 'HISTOGRAM'],
     ],
   );
@@ -71,6 +73,7 @@ test('counters, gauges and classic histograms decode with the official metrics.p
   // No HELP: the text writer's stand-in. A unit that the name does not end with is not written (OpenMetrics' rule).
   assert.equal(family(families, 'queue').help, 'description missing');
   assert.equal(family(families, 'temperature').unit, undefined);
+  assert.equal(family(families, 'water_celsius').unit, 'celsius');
   assert.deepEqual(family(families, 'queue').metric, [{ gauge: { value: -2 } }]);
   assert.deepEqual(family(families, 'temperature').metric, [
     {
