@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
 
 // The project's copy of the official metrics.proto; google/protobuf/timestamp.proto comes from protobufjs' common types.
@@ -45,4 +48,14 @@ export function decodeFamilies(body: Uint8Array): DecodedFamily[] {
     families.push(metricFamily.toObject(message, { longs: Number, enums: String, defaults: false }) as DecodedFamily);
   }
   return families;
+}
+
+const KNOWN = new URL('../fixtures/sources/known-observations.ts', import.meta.url).pathname;
+
+/** A config file with one module source of known values (fixtures/sources/known-observations.ts); returns its path. */
+export async function knownObservationsConfig(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'protobuf-'));
+  const file = join(dir, 'sources.yaml');
+  await writeFile(file, `sources:\n  - kind: module\n    name: known\n    module: ${KNOWN}\n`);
+  return file;
 }
