@@ -10,6 +10,7 @@ const SLOW = [
   'test/image/**', // the container image
   'test/prometheus-e2e.test.ts', // a Prometheus server
   'test/prometheus-tls-e2e.test.ts', // a Prometheus server
+  'test/protobuf-prometheus-e2e.test.ts', // a Prometheus server
   'test/landing-page-browser.test.ts', // Chromium
   'test/fuzz-http.test.ts', // 20,000 hostile requests
 ];

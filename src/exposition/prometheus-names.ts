@@ -36,6 +36,19 @@ export type ReservedLabels = ReadonlySet<string>;
  * exactly as the SDK's serializer writes it.
  */
 export function labelText(attributes: Attributes, reserved: ReservedLabels, names: (key: string) => string): string {
+  const { labels, values } = labelPairs(attributes, reserved, names);
+  const parts = new Array<string>(labels.length);
+  for (let i = 0; i < labels.length; i++) parts[i] = `${labels[i]}="${escapeLabelValue(values[i]!)}"`;
+  // join() writes one flat string; a kept text built with += would stay a rope of small pieces (more memory).
+  return parts.join(',');
+}
+
+/** The labels of an attribute set as names and (unescaped) values, by the rules and in the order of labelText. */
+export function labelPairs(
+  attributes: Attributes,
+  reserved: ReservedLabels,
+  names: (key: string) => string,
+): { readonly labels: string[]; readonly values: string[] } {
   const labels: string[] = [];
   const keys: string[] = [];
   // Where each label is, once a set is too large for indexOf to stay cheap (a set may have any number of keys).
@@ -62,21 +75,18 @@ export function labelText(attributes: Attributes, reserved: ReservedLabels, name
       group.push(key);
     }
   }
-  const parts = new Array<string>(labels.length);
+  const values = new Array<string>(labels.length);
   for (let i = 0; i < labels.length; i++) {
-    const name = labels[i]!;
-    const group = merged?.get(name);
-    const value =
+    const group = merged?.get(labels[i]!);
+    values[i] =
       group === undefined
         ? attributeText(attributes[keys[i]!])
         : group
             .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
             .map((key) => attributeText(attributes[key]))
             .join(';');
-    parts[i] = `${name}="${escapeLabelValue(value)}"`;
   }
-  // join() writes one flat string; a kept text built with += would stay a rope of small pieces (more memory).
-  return parts.join(',');
+  return { labels, values };
 }
 
 /**

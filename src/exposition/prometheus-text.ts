@@ -452,9 +452,9 @@ export class PrometheusText implements ExpositionWriter {
   }
 }
 
-const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url'];
+export const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url'];
 const NONE_RESERVED: ReservedLabels = new Set();
-const HISTOGRAM_SUFFIXES = ['_count', '_sum', '_bucket'];
+export const HISTOGRAM_SUFFIXES = ['_count', '_sum', '_bucket'];
 /** The sample names a family of each type writes in OpenMetrics, on top of its name (OpenMetrics.md, "Suffixes"). */
 const OPENMETRICS_SUFFIXES: Partial<Record<PromType, readonly string[]>> = {
   counter: ['', '_total', '_created'],
@@ -468,7 +468,8 @@ function omName(name: string, type: PromType): string {
   return type === 'counter' && name.endsWith('_total') ? name.slice(0, -6) : name;
 }
 
-function metricName(metric: MetricData): string | undefined {
+/** The family name of a metric, as every exposition format writes it (undefined when nothing is left of it). */
+export function metricName(metric: MetricData): string | undefined {
   let name = sanitizeName(escapeText(metric.descriptor.name));
   if (name === '') {
     diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in empty name`);

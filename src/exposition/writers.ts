@@ -7,6 +7,7 @@ export const WRITABLE_PROTOCOLS: ReadonlySet<ScrapeProtocol> = new Set<ScrapePro
   'PrometheusText1.0.0',
   'OpenMetricsText0.0.1',
   'OpenMetricsText1.0.0',
+  'PrometheusProto',
 ]);
 
 /**
@@ -18,12 +19,12 @@ export async function createWriter(format: ExpositionFormat, text: PrometheusTex
   switch (format.protocol) {
     case 'PrometheusText0.0.4':
       return new PrometheusText(text);
+    case 'PrometheusProto':
+      return new (await import('./protobuf-writer.ts')).PrometheusProtobuf(text);
     case 'PrometheusText1.0.0':
     case 'OpenMetricsText0.0.1':
     case 'OpenMetricsText1.0.0':
       // The text dialects are one writer class, loaded with text 0.0.4 (prometheus-text.ts).
       return new PrometheusText(text, { protocol: format.protocol, escaping: format.escaping });
-    case 'PrometheusProto':
-      throw new Error(`no writer for ${format.protocol} yet`);
   }
 }

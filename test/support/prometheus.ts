@@ -23,8 +23,15 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-/** Runs the real Prometheus server (Debian's package) in the foreground on 127.0.0.1 with a temp dir. */
-export async function startPrometheus(binary: string, scrapeConfigs: readonly ScrapeConfig[]): Promise<RunningPrometheus> {
+/**
+ * Runs the real Prometheus server (Debian's package) in the foreground on 127.0.0.1 with a temp dir; `flags` are added
+ * to its command line (`--enable-feature=native-histograms`).
+ */
+export async function startPrometheus(
+  binary: string,
+  scrapeConfigs: readonly ScrapeConfig[],
+  flags: readonly string[] = [],
+): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, scrape_configs: scrapeConfigs }));
@@ -37,6 +44,7 @@ export async function startPrometheus(binary: string, scrapeConfigs: readonly Sc
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...flags,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
