@@ -54,7 +54,11 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   const telemetry = await startTelemetry({
     settings: settings.telemetry,
     producers: [collector],
-    text: { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo },
+    text: {
+      scopeLabels: config.global.scopeLabels,
+      targetInfo: config.global.targetInfo,
+      translationStrategy: config.global.translationStrategy,
+    },
     processMetrics: settings.exporterMetrics,
     logger,
   });

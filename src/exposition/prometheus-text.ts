@@ -1,7 +1,15 @@
 import { type Attributes, diag } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  DataPointType,
+  type ExponentialHistogram,
+  type Histogram,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { explicitBuckets } from './exponential-buckets.ts';
 import type { ExpositionWriter } from './format.ts';
+import { DEFAULT_TRANSLATION_STRATEGY, type TranslationStrategy, translatedLabelName, translatedName } from './metric-names.ts';
 import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels, sanitizeName } from './prometheus-names.ts';
 
 /**
@@ -28,6 +36,8 @@ export interface PrometheusTextOptions {
   readonly scopeLabels: boolean;
   /** The resource as a `target_info` series. */
   readonly targetInfo: boolean;
+  /** What OpenTelemetry names become (metric-names.ts); UnderscoreEscapingWithSuffixes when not given. */
+  readonly translationStrategy?: TranslationStrategy;
 }
 
 type PromType = 'counter' | 'gauge' | 'histogram' | 'untyped';
@@ -44,6 +54,7 @@ const NO_METRICS = '# no registered metrics';
 
 export class PrometheusText implements ExpositionWriter {
   readonly #options: PrometheusTextOptions;
+  readonly #strategy: TranslationStrategy;
   // Label text (`a="1",b="2"`, no braces) of frozen attribute sets, for plain series and for histograms (whose
   // `le` label is reserved). Names are sanitised here, so the cost is paid once per series, not per scrape.
   #labels = new WeakMap<Attributes, string>();
@@ -63,6 +74,7 @@ export class PrometheusText implements ExpositionWriter {
 
   constructor(options: PrometheusTextOptions) {
     this.#options = options;
+    this.#strategy = options.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
     const scope = options.scopeLabels ? SCOPE_LABELS : [];
     this.#reserved = new Set(scope);
     this.#histogramReserved = new Set([...scope, 'le']);
@@ -107,7 +119,7 @@ export class PrometheusText implements ExpositionWriter {
         if (scope.version) scopeLabels += `,otel_scope_version="${escapeLabelValue(scope.version)}"`;
       }
       for (const metric of metrics) {
-        const name = metricName(metric);
+        const name = metricName(metric, this.#strategy);
         if (name === undefined) continue;
         const type = promType(metric);
         const family = families.get(name);
@@ -231,17 +243,19 @@ export class PrometheusText implements ExpositionWriter {
       }
       known.length = points.length;
       texts.length = points.length;
-    } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
+    } else if (metric.dataPointType === DataPointType.HISTOGRAM || metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+      // Text has no exponential buckets: they are written as explicit ones (exponential-buckets.ts).
+      const exponential = metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM;
       for (const point of points) {
         this.#histogram(
           name,
           this.#labelText(point.attributes, this.#histogramLabels, this.#histogramReserved),
           scopeLabels,
-          point.value as Histogram,
+          exponential ? explicitBuckets(point.value as ExponentialHistogram) : (point.value as Histogram),
         );
       }
     } else {
-      diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
+      diag.error(`Unrecognizable DataPointType: ${(metric as MetricData).dataPointType} for metric "${name}"`);
     }
     return true;
   }
@@ -276,7 +290,8 @@ export class PrometheusText implements ExpositionWriter {
   readonly #names = (key: string): string => {
     let name = this.#labelNames.get(key);
     if (name === undefined) {
-      name = labelName(key);
+      // The strategy's translation, then this format's escaping (classic label names only).
+      name = labelName(translatedLabelName(key, this.#strategy));
       if (this.#labelNames.size < 10_000) this.#labelNames.set(key, name);
     }
     return name;
@@ -304,18 +319,21 @@ const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version', 'otel_scope_schem
 const NONE_RESERVED: ReservedLabels = new Set();
 const HISTOGRAM_SUFFIXES = ['_count', '_sum', '_bucket'];
 
-function metricName(metric: MetricData): string | undefined {
-  let name = sanitizeName(escapeText(metric.descriptor.name));
+function metricName(metric: MetricData, strategy: TranslationStrategy): string | undefined {
+  // The strategy's translation, then this format's escaping (classic names only). HELP's escaping of `\` and
+  // newline comes first, as in the stock serializer, so such names are written as they always were.
+  const { name: given, unit } = metric.descriptor;
+  const monotonic = metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
+  let name = sanitizeName(translatedName({ name: escapeText(given), unit }, metric.dataPointType, monotonic, strategy));
   if (name === '') {
-    diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in empty name`);
+    diag.error(`Normalization for metric "${given}" resulted in empty name`);
     return undefined;
   }
   if (name === '_') {
-    diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in an invalid name: "_"`);
+    diag.error(`Normalization for metric "${given}" resulted in an invalid name: "_"`);
     return undefined;
   }
   if (name[0]! >= '0' && name[0]! <= '9') name = `_${name}`;
-  if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic && !name.endsWith('_total')) name += '_total';
   return name;
 }
 
@@ -326,6 +344,7 @@ function promType(metric: MetricData): PromType {
     case DataPointType.GAUGE:
       return 'gauge';
     case DataPointType.HISTOGRAM:
+    case DataPointType.EXPONENTIAL_HISTOGRAM:
       return 'histogram';
     default:
       return 'untyped';
