@@ -112,7 +112,9 @@ const sourceBase = {
   staleAfter: durationAtMost(MAX_STALE_AFTER_MS).optional(),
   /** Per synchronous histogram of the source, by its exact instrument name: its aggregation (README, Histograms). */
   histograms: z
-    .record(z.string().regex(INSTRUMENT_NAME, 'is not an instrument name (a letter, then letters, digits, _ . - /)'), instrumentHistogram)
+    .record(z.string().regex(INSTRUMENT_NAME), instrumentHistogram, {
+      error: (issue) => (issue.code === 'invalid_key' ? 'is not an instrument name (a letter, then letters, digits, _ . - /)' : undefined),
+    })
     .optional(),
 };
 
