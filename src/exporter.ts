@@ -58,6 +58,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
       scopeLabels: config.global.scopeLabels,
       targetInfo: config.global.targetInfo,
       translationStrategy: config.global.translationStrategy,
+      ownScope: { name: NAME, version: VERSION },
     },
     processMetrics: settings.exporterMetrics,
     logger,

@@ -38,6 +38,11 @@ export interface PrometheusTextOptions {
   readonly targetInfo: boolean;
   /** What OpenTelemetry names become (metric-names.ts); UnderscoreEscapingWithSuffixes when not given. */
   readonly translationStrategy?: TranslationStrategy;
+  /**
+   * The exporter's own instrumentation scope: its metrics keep the default strategy's names whatever the strategy,
+   * as their catalog defines them (prom-client's process_* names included, which dashboards rely on).
+   */
+  readonly ownScope?: { readonly name: string; readonly version: string };
 }
 
 type PromType = 'counter' | 'gauge' | 'histogram' | 'untyped';
@@ -118,8 +123,10 @@ export class PrometheusText implements ExpositionWriter {
         if (scope.schemaUrl) scopeLabels += `,otel_scope_schema_url="${escapeLabelValue(scope.schemaUrl)}"`;
         if (scope.version) scopeLabels += `,otel_scope_version="${escapeLabelValue(scope.version)}"`;
       }
+      const ownScope = this.#options.ownScope;
+      const own = ownScope !== undefined && scope.name === ownScope.name && scope.version === ownScope.version;
       for (const metric of metrics) {
-        const name = metricName(metric, this.#strategy);
+        const name = metricName(metric, own ? DEFAULT_TRANSLATION_STRATEGY : this.#strategy);
         if (name === undefined) continue;
         const type = promType(metric);
         const family = families.get(name);
