@@ -56,6 +56,10 @@ describe('unit words (compatibility spec, Metric Metadata)', () => {
     [' s ', 'seconds'],
     ['"', ''],
     ['a  b', 'a_b'],
+    ['a:b', 'a_b'],
+    ['constructor', 'constructor'],
+    ['__proto__', 'proto'],
+    ['toString/s', 'toString_per_second'],
   ];
   for (const [unit, word] of table) {
     test(`${JSON.stringify(unit)} → ${JSON.stringify(word)}`, () => assert.equal(unitWord(unit), word));

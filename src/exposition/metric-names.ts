@@ -78,6 +78,8 @@ const PER_UNIT_WORDS: Readonly<Record<string, string>> = {
 
 const INVALID = /[^a-zA-Z0-9_:]/g;
 const UNDERSCORES = /_{2,}/g;
+const NOT_WORD = /[^a-zA-Z0-9_]/g;
+const EDGE_UNDERSCORES = /^_+|_+$/g;
 
 /** Characters outside `[a-zA-Z0-9_:]` as `_`, runs of `_` as one (compatibility spec, Metric Metadata). */
 function underscores(text: string): string {
@@ -88,7 +90,8 @@ function underscores(text: string): string {
 function unitPart(part: string | undefined, words: Readonly<Record<string, string>>): string {
   const unit = part?.trim() ?? '';
   if (unit === '' || unit.includes('{') || unit.includes('}')) return '';
-  return words[unit] ?? unit;
+  // Own keys only: a unit such as `constructor` is not a word of the table.
+  return Object.hasOwn(words, unit) ? words[unit]! : unit;
 }
 
 /**
@@ -103,7 +106,8 @@ export function unitWord(unit: string, utf8 = false): string {
   const main = unitPart(slash === -1 ? unit : unit.slice(0, slash), UNIT_WORDS);
   const per = slash === -1 ? '' : unitPart(unit.slice(slash + 1), PER_UNIT_WORDS);
   const word = main !== '' && per !== '' ? `${main}_per_${per}` : per !== '' ? `per_${per}` : main;
-  return utf8 ? word : underscores(word).replace(/^_+|_+$/g, '');
+  // A unit is a word: not even `:` (which metric names may hold) is kept.
+  return utf8 ? word : word.replace(NOT_WORD, '_').replace(UNDERSCORES, '_').replace(EDGE_UNDERSCORES, '');
 }
 
 /**
