@@ -24,7 +24,7 @@ export type TranslationStrategy = (typeof TRANSLATION_STRATEGIES)[number];
 export const DEFAULT_TRANSLATION_STRATEGY: TranslationStrategy = 'UnderscoreEscapingWithSuffixes';
 
 /** Whether the strategy rewrites characters outside `[a-zA-Z0-9_:]` as `_` (in metric and label names). */
-export function escapesToUnderscores(strategy: TranslationStrategy): boolean {
+function escapesToUnderscores(strategy: TranslationStrategy): boolean {
   return strategy === 'UnderscoreEscapingWithSuffixes' || strategy === 'UnderscoreEscapingWithoutSuffixes';
 }
 
