@@ -78,12 +78,14 @@ const PER_UNIT_WORDS: Readonly<Record<string, string>> = {
 
 const INVALID = /[^a-zA-Z0-9_:]/g;
 const UNDERSCORES = /_{2,}/g;
+const NEEDS_UNDERSCORES = /[^a-zA-Z0-9_:]|__/;
 const NOT_WORD = /[^a-zA-Z0-9_]/g;
 const EDGE_UNDERSCORES = /^_+|_+$/g;
 
 /** Characters outside `[a-zA-Z0-9_:]` as `_`, runs of `_` as one (compatibility spec, Metric Metadata). */
 function underscores(text: string): string {
-  return text.replace(INVALID, '_').replace(UNDERSCORES, '_');
+  // Most names need nothing: testing first spares two replacements per metric per scrape.
+  return NEEDS_UNDERSCORES.test(text) ? text.replace(INVALID, '_').replace(UNDERSCORES, '_') : text;
 }
 
 /** One side of a unit: '' for none or an annotation (`{packet}`, dropped as the spec says), else its word. */
@@ -102,6 +104,7 @@ function unitPart(part: string | undefined, words: Readonly<Record<string, strin
  * (see typeSuffix). `utf8` keeps those characters (NoUTF8EscapingWithSuffixes).
  */
 export function unitWord(unit: string, utf8 = false): string {
+  if (unit === '') return '';
   const slash = unit.indexOf('/');
   const main = unitPart(slash === -1 ? unit : unit.slice(0, slash), UNIT_WORDS);
   const per = slash === -1 ? '' : unitPart(unit.slice(slash + 1), PER_UNIT_WORDS);
