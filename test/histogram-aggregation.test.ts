@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -136,4 +136,22 @@ describe('histogram aggregation config errors', () => {
     await writeFile(file, 'global:\n  histograms:\n    aggregation: exponential\n    maxSize: 1\nsources:\n  - kind: demo\n');
     await bothReject(file, /sources\.yaml:4:5: global\.histograms\.maxSize: must be at least 2/);
   });
+});
+
+test('a reload that changes global.histograms restarts the sources it applies to, with the new aggregation', async () => {
+  const file = await config('  histograms: { aggregation: explicit }', ['latency']);
+  const cli = await serveCli(['--config.file', file, '--web.enable-lifecycle']);
+  try {
+    assert.equal(buckets((await scrape(cli.url)).body, 'latency_seconds')[1]?.[0], '5', 'explicit: the SDK default boundaries');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace('aggregation: explicit', 'aggregation: exponential, maxScale: 0'));
+    const reloaded = await fetch(`${cli.url}/-/reload`, { method: 'POST' });
+    assert.equal(reloaded.status, 200, await reloaded.text());
+    assert.deepEqual(
+      buckets((await scrape(cli.url)).body, 'latency_seconds').map(([le]) => le),
+      ['0', '0.5', '1', '2', '4', '8', '16', '32', '64', '128', '+Inf'],
+    );
+  } finally {
+    await cli.kill();
+  }
 });
