@@ -54,7 +54,12 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   const telemetry = await startTelemetry({
     settings: settings.telemetry,
     producers: [collector],
-    text: { scopeLabels: config.global.scopeLabels, targetInfo: config.global.targetInfo },
+    text: {
+      scopeLabels: config.global.scopeLabels,
+      targetInfo: config.global.targetInfo,
+      translationStrategy: config.global.translationStrategy,
+      ownScope: { name: NAME, version: VERSION },
+    },
     processMetrics: settings.exporterMetrics,
     logger,
   });

@@ -22,6 +22,8 @@ describe('config file', () => {
       seriesLimit: 10_000,
       scopeLabels: false,
       targetInfo: true,
+      translationStrategy: 'UnderscoreEscapingWithSuffixes',
+      histograms: { aggregation: 'explicit', maxSize: 160, maxScale: 20 },
     });
     assert.equal(config.sources.length, 1);
     assert.equal(config.sources[0]!.name, 'demo');

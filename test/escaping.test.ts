@@ -6,6 +6,7 @@ import { AggregationTemporality, DataPointType, type MetricData, type ResourceMe
 import fc from 'fast-check';
 import { escapeLabelName, escapeMetricName, isClassicLabelName, isClassicMetricName } from '../src/exposition/escaping.ts';
 import type { Escaping } from '../src/exposition/format.ts';
+import type { TranslationStrategy } from '../src/exposition/metric-names.ts';
 import { PrometheusText, type TextProtocol } from '../src/exposition/prometheus-text.ts';
 
 // Prometheus' "UTF-8 metric and label name escaping schemes" (docs/instrumenting/escaping_schemes.md) gives one
@@ -197,7 +198,9 @@ function utf8Collection(): ResourceMetrics {
 }
 
 function write(protocol: TextProtocol, escaping: Escaping, names: 'legacy' | 'utf-8' = 'utf-8'): string {
-  return new PrometheusText({ scopeLabels: false, targetInfo: true, names }, { protocol, escaping }).serialize(utf8Collection()).toString();
+  return new PrometheusText({ scopeLabels: false, targetInfo: true, translationStrategy: strategyFor(names) }, { protocol, escaping })
+    .serialize(utf8Collection())
+    .toString();
 }
 
 test('text 1.0.0 with escaping=allow-utf-8 quotes the names outside the classic charset, and only those', () => {
@@ -254,3 +257,8 @@ test('the other schemes rewrite metric and label names; text 0.0.4 always escape
     '# no registered metrics',
   );
 });
+
+/** Names as OpenTelemetry gives them (`utf-8`, for the format to escape) or sanitised first (`legacy`). */
+function strategyFor(names: 'legacy' | 'utf-8'): TranslationStrategy {
+  return names === 'utf-8' ? 'NoUTF8EscapingWithSuffixes' : 'UnderscoreEscapingWithSuffixes';
+}

@@ -107,15 +107,42 @@ function toSpec(drawn: readonly Drawn[]): ScriptedMetric[] {
   }));
 }
 
-// The oracle: the compatibility rules written out independently of src/exposition/prometheus-names.ts.
+// The oracle: the compatibility rules written out independently of src/exposition/prometheus-names.ts and
+// metric-names.ts (the default translation strategy, UnderscoreEscapingWithSuffixes).
 const wellFormed = (text: string) => Buffer.from(text, 'utf8').toString('utf8'); // lone surrogates → U+FFFD
 const collapse = (name: string) => name.replace(/[^a-zA-Z0-9_]/g, '_').replace(/_+/g, '_');
 
+// Compatibility spec, Metric Metadata: UCUM units as words; denominators of rates as Prometheus' translator words them.
+const UNIT_WORDS: Record<string, string> = {
+  ...{ d: 'days', h: 'hours', min: 'minutes', s: 'seconds', ms: 'milliseconds', us: 'microseconds', ns: 'nanoseconds' },
+  ...{ By: 'bytes', KiBy: 'kibibytes', MiBy: 'mebibytes', GiBy: 'gibibytes', TiBy: 'tebibytes' },
+  ...{ kBy: 'kilobytes', MBy: 'megabytes', GBy: 'gigabytes', TBy: 'terabytes' },
+  ...{ m: 'meters', V: 'volts', A: 'amperes', J: 'joules', W: 'watts', g: 'grams', Cel: 'celsius', Hz: 'hertz', '%': 'percent', '1': '' },
+};
+const PER_WORDS: Record<string, string> = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week', mo: 'month', y: 'year' };
+
+/** The name suffix of a unit (default strategy): annotations in braces dropped, `a/b` as `a_per_b`, unknown units kept. */
+function unitSuffix(unit: string): string {
+  const slash = unit.indexOf('/');
+  const word = (part: string, words: Record<string, string>) => {
+    const p = part.trim();
+    return p === '' || /[{}]/.test(p) ? '' : Object.hasOwn(words, p) ? words[p]! : p;
+  };
+  const main = word(slash < 0 ? unit : unit.slice(0, slash), UNIT_WORDS);
+  const per = slash < 0 ? '' : word(unit.slice(slash + 1), PER_WORDS);
+  return collapse([main, per && `per_${per}`].filter((w) => w !== '').join('_')).replace(/^_|_$/g, '');
+}
+
 function expectedName(metric: ScriptedMetric): string {
-  const name = collapse(metric.name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n'));
-  return metric.instrument.endsWith('counter') && metric.instrument !== 'updowncounter' && !name.endsWith('_total')
-    ? `${name}_total`
-    : name;
+  let name = collapse(metric.name.replace(/\\/g, '\\\\').replace(/\n/g, '\\n'));
+  const counter = metric.instrument === 'counter' || metric.instrument === 'sync_counter';
+  const gauge = metric.instrument === 'gauge' || metric.instrument === 'sync_gauge';
+  const type = counter ? 'total' : gauge && (metric.unit ?? '').trim() === '1' ? 'ratio' : '';
+  // The type suffix goes last, once; the unit before it, unless the name already ends with it.
+  if (type !== '' && name !== type && name.endsWith(`_${type}`)) name = name.slice(0, -(type.length + 1));
+  const unit = unitSuffix(metric.unit ?? '');
+  if (unit !== '' && name !== unit && !name.endsWith(`_${unit}`)) name = `${name}_${unit}`;
+  return collapse(type === '' ? name : `${name}_${type}`);
 }
 
 function expectedLabels(attributes: Record<string, unknown>, histogram: boolean): Record<string, string> {

@@ -5,6 +5,7 @@ import { type Attributes, DiagLogLevel, diag, ValueType } from '@opentelemetry/a
 import { emptyResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExpositionFormat } from '../src/exposition/format.ts';
+import type { TranslationStrategy } from '../src/exposition/metric-names.ts';
 import { PrometheusText, type PrometheusTextOptions, type TextProtocol } from '../src/exposition/prometheus-text.ts';
 import { type ParsedFamily, requireOpenMetricsParser } from './support/openmetrics-parser.ts';
 import { requireTool } from './support/tools.ts';
@@ -75,7 +76,7 @@ function everything(): ResourceMetrics {
         [frozen({ v: 'minf' }), -Infinity],
         [frozen({ v: 'tiny' }), 1e-300],
       ]),
-      gauge('temperature', [[frozen({}), 21]], 'Unit not at the end of the name', 'celsius'),
+      gauge('temperature', [[frozen({}), 21]], 'Unit added to the name', 'celsius'),
       gauge('empty_metric', [], 'Nothing observed'),
       histogram('request_seconds', frozen({ route: '/x' }), [0.001, 0.1, 1, 10, 100000, 1e6], [1, 2, 3, 4, 0, 0, 1], 12.5, 'seconds'),
       histogram('bare_histogram', frozen({}), [], [4], 2),
@@ -133,7 +134,7 @@ for (const scopeLabels of [false, true]) {
     );
     assert.equal(families.get('transferred_bytes')?.unit, 'bytes', 'the unit is the end of the family name');
     assert.equal(families.get('transferred_bytes')?.samples[0]?.value, 1e21);
-    assert.equal(families.get('temperature')?.unit, '', 'a unit that does not end the name is left out');
+    assert.equal(families.get('temperature_celsius')?.unit, 'celsius', 'the default strategy adds the unit to the name');
     assert.deepEqual(
       families.get('special_values')?.samples.map((s) => s.value),
       ['NaN', '+Inf', '-Inf', 1e-300],
@@ -272,7 +273,11 @@ test('property: the OpenMetrics parser accepts every exposition of random metric
         if (kind === 'histogram') return unique.length === 0 ? [] : [histogram(name, unique[0]![0], [0.5, 1], [1, 2, 3], 2)];
         return [sum(name, kind === 'counter', unique, help)];
       });
-      const options: PrometheusTextOptions = { scopeLabels, targetInfo: true, names: utf8 ? 'utf-8' : 'legacy' };
+      const options: PrometheusTextOptions = {
+        scopeLabels,
+        targetInfo: true,
+        translationStrategy: utf8 ? 'NoUTF8EscapingWithSuffixes' : 'UnderscoreEscapingWithSuffixes',
+      };
       const body = new PrometheusText(options, OM).serialize(collection(metrics)).toString();
       parse(body);
     }),
@@ -299,7 +304,9 @@ test('promtool check metrics accepts text 0.0.4 and text 1.0.0 (escaping=undersc
   ];
   for (const format of formats) {
     for (const names of ['legacy', 'utf-8'] as const) {
-      const body = new PrometheusText({ scopeLabels: true, targetInfo: true, names }, format).serialize(data).toString();
+      const body = new PrometheusText({ scopeLabels: true, targetInfo: true, translationStrategy: strategyFor(names) }, format)
+        .serialize(data)
+        .toString();
       const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: body, encoding: 'utf8' });
       assert.equal(lint.status, 0, `${format.protocol} ${format.escaping} ${names}: ${lint.stdout}${lint.stderr}\n${body}`);
     }
@@ -314,3 +321,8 @@ test('text 0.0.4 and text 1.0.0 with legacy names are the same body; allow-utf-8
     assert.equal(body.toString(), old, escaping);
   }
 });
+
+/** Names as OpenTelemetry gives them (`utf-8`, for the format to escape) or sanitised first (`legacy`). */
+function strategyFor(names: 'legacy' | 'utf-8'): TranslationStrategy {
+  return names === 'utf-8' ? 'NoUTF8EscapingWithSuffixes' : 'UnderscoreEscapingWithSuffixes';
+}

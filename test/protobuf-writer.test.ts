@@ -58,7 +58,7 @@ test('counters, gauges and classic histograms decode with the official metrics.p
     [
       ['requests_total', 'COUNTER'],
       ['queue', 'GAUGE'],
-      ['temperature', 'GAUGE'],
+      ['temperature_celsius', 'GAUGE'],
       ['water_celsius', 'GAUGE'],
       ['latency', 'HISTOGRAM'],
     ],
@@ -70,12 +70,12 @@ test('counters, gauges and classic histograms decode with the official metrics.p
     counter: { value: 3, createdTimestamp: { seconds: counterPoint.startTime[0], nanos: counterPoint.startTime[1] } },
   });
   assert.equal(family(families, 'requests_total').help, 'Requests served');
-  // No HELP: the text writer's stand-in. A unit that the name does not end with is not written (OpenMetrics' rule).
+  // No HELP: the text writer's stand-in. The default strategy adds the unit to a name that lacks it.
   assert.equal(family(families, 'queue').help, 'description missing');
-  assert.equal(family(families, 'temperature').unit, undefined);
+  assert.equal(family(families, 'temperature_celsius').unit, 'celsius');
   assert.equal(family(families, 'water_celsius').unit, 'celsius');
   assert.deepEqual(family(families, 'queue').metric, [{ gauge: { value: -2 } }]);
-  assert.deepEqual(family(families, 'temperature').metric, [
+  assert.deepEqual(family(families, 'temperature_celsius').metric, [
     {
       label: [
         { name: 'room', value: 'a' },

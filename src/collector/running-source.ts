@@ -78,7 +78,7 @@ export class RunningSource {
     this.timeoutMs = config.timeoutMs;
     this.#policy = config.collection;
     this.seriesLimit = seriesLimit;
-    this.#synchronous = new SynchronousInstruments(config.name, seriesLimit);
+    this.#synchronous = new SynchronousInstruments(config.name, seriesLimit, config.histograms);
   }
 
   static async start(config: ResolvedSource, options: StartOptions): Promise<RunningSource> {

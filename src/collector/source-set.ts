@@ -128,7 +128,8 @@ async function startAll(
   return sources;
 }
 
-// Same kind (the same module file, unchanged), options, timeout, policy and series limit: nothing to restart.
+// Same kind (the same module file, unchanged), options, timeout, policy, series limit and histogram aggregations:
+// nothing to restart.
 function unchanged(running: RunningSource, config: ResolvedConfig): boolean {
   const next = config.sources.find((s) => s.name === running.name);
   const current = running.config;
@@ -139,11 +140,12 @@ function unchanged(running: RunningSource, config: ResolvedConfig): boolean {
     next.timeoutMs === current.timeoutMs &&
     running.seriesLimit === config.global.seriesLimit &&
     isDeepStrictEqual(next.collection, current.collection) &&
+    isDeepStrictEqual(next.histograms, current.histograms) &&
     isDeepStrictEqual(next.options, current.options)
   );
 }
 
 function withoutSources(config: ResolvedConfig) {
-  const { scrapeTimeout, scrapeTimeoutOffset, scopeLabels, targetInfo } = config.global;
-  return { scrapeTimeout, scrapeTimeoutOffset, scopeLabels, targetInfo, telemetry: config.telemetry };
+  const { scrapeTimeout, scrapeTimeoutOffset, scopeLabels, targetInfo, translationStrategy } = config.global;
+  return { scrapeTimeout, scrapeTimeoutOffset, scopeLabels, targetInfo, translationStrategy, telemetry: config.telemetry };
 }

@@ -3,6 +3,7 @@ import { type Document, isSeq } from 'yaml';
 import { settleWithin, TimeoutExceededError } from '../settle-within.ts';
 import { importSourceModule, MODULE_KIND } from '../sources/module.ts';
 import { type OptionsContext, optionsSchema, type SourceDefinition } from '../sources/source.ts';
+import { histogramAggregations } from './histogram-aggregations.ts';
 import { readConfigText } from './read-config-file.ts';
 import type { CollectionPolicy, ResolvedConfig, ResolvedSource } from './resolved.ts';
 import { type Config, configSchema, type SourceEntry } from './schema.ts';
@@ -87,7 +88,7 @@ function resolveBuiltin(
   definitions: readonly SourceDefinition[],
   locate: Locate,
 ): ResolvedSource {
-  const { kind, name, timeout, mode, minInterval, interval, staleAfter, ...options } = entry;
+  const { kind, name, timeout, mode, minInterval, interval, staleAfter, histograms, ...options } = entry;
   const definition = definitions.find((d) => d.kind === kind)!;
   return { ...common(entry, index, config, locate), definition, options };
 }
@@ -137,6 +138,7 @@ function common(entry: SourceEntry, index: number, config: Config, locate: Locat
     timeoutMs,
     setupTimeoutMs: config.global.setupTimeout,
     collection: collectionPolicy(entry, index, timeoutMs, locate),
+    histograms: histogramAggregations(config.global.histograms, entry.histograms),
   };
 }
 

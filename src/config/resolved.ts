@@ -21,6 +21,20 @@ export interface ResolvedSource {
   readonly options: Record<string, unknown>;
   /** For `kind: module`: the file the definition was loaded from. */
   readonly module?: string;
+  /** How its synchronous histograms aggregate (global.histograms, and the source's `histograms` by instrument). */
+  readonly histograms: HistogramAggregations;
+}
+
+/** A synchronous histogram's aggregation: explicit buckets, or base-2 exponential ones within a size and scale. */
+export type HistogramAggregation =
+  | { readonly kind: 'explicit' }
+  | { readonly kind: 'exponential'; readonly maxSize: number; readonly maxScale: number };
+
+export interface HistogramAggregations {
+  /** For every histogram not named in `instruments`. */
+  readonly default: HistogramAggregation;
+  /** By exact instrument name. */
+  readonly instruments: Readonly<Record<string, HistogramAggregation>>;
 }
 
 /** When a source is collected: by each scrape (results reused within minInterval) or by a background poll. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TRANSLATION_STRATEGIES } from '../exposition/metric-names.ts';
 import { MODULE_KIND, moduleOptions } from '../sources/module.ts';
 import { type OptionsContext, optionsSchema, type SourceDefinition } from '../sources/source.ts';
 import { durationAtMost, durationMs, MAX_STALE_AFTER_MS, timeoutMs } from './duration.ts';
@@ -9,6 +10,48 @@ export const METRIC_EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as con
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 
 const SOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+// OpenTelemetry's instrument name syntax (metrics API, "Instrument name syntax"): names only, no View wildcards.
+const INSTRUMENT_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
+
+/** The SDK's defaults for exponential histograms (160 buckets per range, scale 20 at most). */
+const EXPONENTIAL_DEFAULTS = { maxSize: 160, maxScale: 20 } as const;
+/**
+ * Most buckets per range an exponential histogram may have: in text formats each bucket is one `le` line per
+ * series (README, Histograms), so a range of 1024 is already 2050 lines for one series.
+ */
+const MAX_EXPONENTIAL_SIZE = 1024;
+
+/** How a synchronous histogram aggregates: explicit buckets (the SDK's default) or base-2 exponential buckets. */
+const histogramFields = {
+  aggregation: z.enum(['explicit', 'exponential'], {
+    error: (issue) => `${JSON.stringify(issue.input)} is not one of explicit, exponential`,
+  }),
+  /** Buckets per range (positive, negative); the SDK lowers the scale to stay within it. */
+  maxSize: z
+    .int()
+    .min(2, 'must be at least 2 (an exponential histogram needs two buckets)')
+    .max(MAX_EXPONENTIAL_SIZE, `must be at most ${MAX_EXPONENTIAL_SIZE} (each bucket is a line per series in text formats)`),
+  /** The finest scale (2^scale buckets per power of 2); OpenTelemetry's scales go from -10 to 20. */
+  maxScale: z.int().min(-10, 'must be at least -10').max(20, 'must be at most 20 (the finest scale OpenTelemetry defines)'),
+};
+
+const globalHistograms = z.strictObject({
+  aggregation: histogramFields.aggregation.default('explicit'),
+  maxSize: histogramFields.maxSize.default(EXPONENTIAL_DEFAULTS.maxSize),
+  maxScale: histogramFields.maxScale.default(EXPONENTIAL_DEFAULTS.maxScale),
+});
+
+/** One instrument's aggregation; what it leaves out comes from global.histograms. */
+const instrumentHistogram = z
+  .strictObject({
+    aggregation: histogramFields.aggregation.optional(),
+    maxSize: histogramFields.maxSize.optional(),
+    maxScale: histogramFields.maxScale.optional(),
+  })
+  .refine(
+    (h) => h.aggregation !== 'explicit' || (h.maxSize === undefined && h.maxScale === undefined),
+    'maxSize and maxScale only apply to aggregation: exponential',
+  );
 
 const globalSchema = z.strictObject({
   /** Collection budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds header. */
@@ -25,6 +68,12 @@ const globalSchema = z.strictObject({
   scopeLabels: z.boolean().default(false),
   /** The resource (service.name, OTEL_RESOURCE_ATTRIBUTES) as one `target_info` series on /metrics. */
   targetInfo: z.boolean().default(true),
+  /** What OpenTelemetry metric names become: OpenTelemetry's translation_strategy (README, Metric names and units). */
+  translationStrategy: z
+    .enum(TRANSLATION_STRATEGIES, { error: (issue) => `${JSON.stringify(issue.input)} is not one of ${TRANSLATION_STRATEGIES.join(', ')}` })
+    .default('UnderscoreEscapingWithSuffixes'),
+  /** The aggregation of every source's synchronous histograms, unless the source's `histograms` names the instrument. */
+  histograms: globalHistograms.prefault({}),
 });
 
 /** Where metrics go besides /metrics; every field can be overridden by the standard OTEL_* variables. */
@@ -61,6 +110,12 @@ const sourceBase = {
   interval: durationMs.optional(),
   /** Interval mode: the latest successful poll counts as failed (`stale`) once older than this. */
   staleAfter: durationAtMost(MAX_STALE_AFTER_MS).optional(),
+  /** Per synchronous histogram of the source, by its exact instrument name: its aggregation (README, Histograms). */
+  histograms: z
+    .record(z.string().regex(INSTRUMENT_NAME), instrumentHistogram, {
+      error: (issue) => (issue.code === 'invalid_key' ? 'is not an instrument name (a letter, then letters, digits, _ . - /)' : undefined),
+    })
+    .optional(),
 };
 
 /** The schema of one config file (paths in it are relative to `context.configDir`), one `sources[]` variant per kind. */
@@ -93,6 +148,7 @@ export function configSchema(definitions: readonly SourceDefinition[], context: 
 }
 
 export type GlobalConfig = z.output<typeof globalSchema>;
+export type GlobalHistograms = z.output<typeof globalHistograms>;
 /** One `sources[]` entry: the common fields, plus the fields its kind declares. */
 export type SourceEntry = z.output<z.ZodObject<typeof sourceBase>> & { kind: string } & Record<string, unknown>;
 export type TelemetryConfig = z.output<typeof telemetrySchema>;

@@ -1,8 +1,23 @@
 import { type Attributes, diag, type HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { DataPointType, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import {
+  DataPointType,
+  type ExponentialHistogram,
+  type Histogram,
+  type MetricData,
+  type ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import { escapeLabelName, escapeMetricName, isClassicLabelName, isClassicMetricName, quotedName } from './escaping.ts';
+import { explicitBuckets } from './exponential-buckets.ts';
 import type { Escaping, ExpositionFormat, ExpositionWriter, ScrapeProtocol } from './format.ts';
+import {
+  DEFAULT_TRANSLATION_STRATEGY,
+  keepsUtf8Names,
+  type TranslationStrategy,
+  translatedLabelName,
+  translatedName,
+  unitWord,
+} from './metric-names.ts';
 import { canonicalNumber, createdText } from './openmetrics-numbers.ts';
 import { escapeLabelValue, escapeText, labelName, labelText, type ReservedLabels, sanitizeName } from './prometheus-names.ts';
 
@@ -41,12 +56,13 @@ export interface PrometheusTextOptions {
   readonly scopeLabels: boolean;
   /** The resource as a `target_info` series. */
   readonly targetInfo: boolean;
+  /** What OpenTelemetry names become (metric-names.ts); UnderscoreEscapingWithSuffixes when not given. */
+  readonly translationStrategy?: TranslationStrategy;
   /**
-   * `legacy` (the default): metric and label names are first sanitised to `[a-zA-Z0-9_]` as the SDK does, so no
-   * escaping scheme has anything left to do. `utf-8`: names are taken as OpenTelemetry gives them (dots and all)
-   * and written as the negotiated escaping says: quoted under `allow-utf-8`, rewritten under the other schemes.
+   * The exporter's own instrumentation scope: its metrics keep the default strategy's names whatever the strategy,
+   * as their catalog defines them (prom-client's process_* names included, which dashboards rely on).
    */
-  readonly names?: 'legacy' | 'utf-8';
+  readonly ownScope?: { readonly name: string; readonly version: string };
 }
 
 /** The protocols this writer speaks (protobuf has a writer of its own). */
@@ -71,6 +87,7 @@ const EOF = '# EOF\n';
 
 export class PrometheusText implements ExpositionWriter {
   readonly #options: PrometheusTextOptions;
+  readonly #strategy: TranslationStrategy;
   // Label text (`a="1",b="2"`, no braces) of frozen attribute sets, for plain series and for histograms (whose
   // `le` label is reserved). Names are sanitised here, so the cost is paid once per series, not per scrape.
   #labels = new WeakMap<Attributes, string>();
@@ -96,13 +113,14 @@ export class PrometheusText implements ExpositionWriter {
 
   constructor(options: PrometheusTextOptions, format: ExpositionFormat & { readonly protocol: TextProtocol } = TEXT_0_0_4) {
     this.#options = options;
+    this.#strategy = options.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
     const scope = options.scopeLabels ? SCOPE_LABELS : [];
     this.#reserved = new Set(scope);
     this.#histogramReserved = new Set([...scope, 'le']);
     this.#openMetrics = format.protocol === 'OpenMetricsText1.0.0' || format.protocol === 'OpenMetricsText0.0.1';
     const escapes = format.protocol === 'PrometheusText1.0.0' || format.protocol === 'OpenMetricsText1.0.0';
     this.#escaping = escapes ? format.escaping : 'underscores';
-    this.#utf8Names = options.names === 'utf-8';
+    this.#utf8Names = keepsUtf8Names(this.#strategy);
     this.#quoting = this.#utf8Names && this.#escaping === 'allow-utf-8';
   }
 
@@ -146,8 +164,10 @@ export class PrometheusText implements ExpositionWriter {
         if (scope.schemaUrl) scopeLabels += `,otel_scope_schema_url="${escapeLabelValue(scope.schemaUrl)}"`;
         if (scope.version) scopeLabels += `,otel_scope_version="${escapeLabelValue(scope.version)}"`;
       }
+      const ownScope = this.#options.ownScope;
+      const own = ownScope !== undefined && scope.name === ownScope.name && scope.version === ownScope.version;
       for (const metric of metrics) {
-        const name = this.#metricName(metric);
+        const name = this.#metricName(metric, own ? DEFAULT_TRANSLATION_STRATEGY : this.#strategy);
         if (name === undefined) continue;
         const type = promType(metric);
         const family = families.get(name);
@@ -261,7 +281,8 @@ export class PrometheusText implements ExpositionWriter {
     const type = info ? 'info' : family.type === 'untyped' || (family.type === 'counter' && familyName === name) ? 'unknown' : family.type;
     let header = `# TYPE ${written} ${type}\n`;
     // "If non-empty, [the unit] MUST be a suffix of the MetricFamily name separated by an underscore"; info has none.
-    const { unit } = family;
+    // The unit as the name's suffix spells it (`s` → `seconds`, metric-names.ts), so the rule holds for suffixed names.
+    const unit = family.unit ? unitWord(family.unit, this.#utf8Names) : '';
     if (unit && !info && UNIT_TEXT.test(unit) && familyName.endsWith(`_${unit}`)) header += `# UNIT ${written} ${unit}\n`;
     // An empty HELP "MUST be treated as if no metadata line existed": none is written rather than a made-up one.
     if (family.help) header += `# HELP ${written} ${escapeLabelValue(family.help)}\n`;
@@ -335,15 +356,18 @@ export class PrometheusText implements ExpositionWriter {
       }
       known.length = points.length;
       texts.length = points.length;
-    } else if (metric.dataPointType === DataPointType.HISTOGRAM) {
+    } else if (metric.dataPointType === DataPointType.HISTOGRAM || metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM) {
+      // Text has no exponential buckets: they are written as explicit ones (exponential-buckets.ts).
+      const exponential = metric.dataPointType === DataPointType.EXPONENTIAL_HISTOGRAM;
       for (const point of points) {
         const labels = this.#labelText(point.attributes, this.#histogramLabels, this.#histogramReserved);
         const all = labels === '' ? scopeLabels : scopeLabels === '' ? labels : `${labels},${scopeLabels}`;
-        if (this.#openMetrics) this.#openMetricsHistogram(name, all, point.value as Histogram, point.startTime);
-        else this.#histogram(name, all, point.value as Histogram);
+        const histogram = exponential ? explicitBuckets(point.value as ExponentialHistogram) : (point.value as Histogram);
+        if (this.#openMetrics) this.#openMetricsHistogram(name, all, histogram, point.startTime);
+        else this.#histogram(name, all, histogram);
       }
     } else {
-      diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
+      diag.error(`Unrecognizable DataPointType: ${(metric as MetricData).dataPointType} for metric "${name}"`);
     }
     return true;
   }
@@ -403,13 +427,11 @@ export class PrometheusText implements ExpositionWriter {
     return !this.#quoting || isClassicMetricName(name) ? name : quotedName(name);
   }
 
-  /** The family name of a metric: sanitised (`legacy`) or as given and escaped by the format (`utf-8`). */
-  #metricName(metric: MetricData): string | undefined {
-    if (!this.#utf8Names) return metricName(metric);
-    let name = metric.descriptor.name;
-    if (name === '') return undefined;
-    if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic && !name.endsWith('_total')) name += '_total';
-    return escapeMetricName(name, this.#escaping);
+  /** exposedName, and OpenMetrics' `_total` on a counter's samples whatever the strategy (it has no other kind). */
+  #metricName(metric: MetricData, strategy: TranslationStrategy): string | undefined {
+    const name = exposedName(metric, strategy, this.#escaping);
+    const monotonic = metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
+    return name !== undefined && this.#openMetrics && monotonic && !name.endsWith('_total') ? `${name}_total` : name;
   }
 
   #labelText(attributes: Attributes, kept: WeakMap<Attributes, string>, reserved: ReservedLabels): string {
@@ -423,16 +445,13 @@ export class PrometheusText implements ExpositionWriter {
   readonly #names = (key: string): string => {
     let name = this.#labelNames.get(key);
     if (name === undefined) {
-      name = this.#utf8Names ? this.#utf8LabelName(key) : labelName(key);
+      // The strategy's translation, then this format's escaping.
+      name = exposedLabelName(key, this.#strategy, this.#escaping);
+      if (this.#quoting && name !== '' && !isClassicLabelName(name)) name = quotedName(name);
       if (this.#labelNames.size < 10_000) this.#labelNames.set(key, name);
     }
     return name;
   };
-
-  #utf8LabelName(key: string): string {
-    const name = escapeLabelName(key, this.#escaping);
-    return this.#quoting && name !== '' && !isClassicLabelName(name) ? quotedName(name) : name;
-  }
 
   #write(text: string): void {
     // Three bytes per UTF-16 unit covers any UTF-8 encoding of the text.
@@ -468,19 +487,42 @@ function omName(name: string, type: PromType): string {
   return type === 'counter' && name.endsWith('_total') ? name.slice(0, -6) : name;
 }
 
-/** The family name of a metric, as every exposition format writes it (undefined when nothing is left of it). */
-export function metricName(metric: MetricData): string | undefined {
-  let name = sanitizeName(escapeText(metric.descriptor.name));
+/**
+ * The name a metric's family is exposed under, in every format: under the underscore strategies translated and
+ * sanitised (metricName); under the UTF-8 ones translated as given, then escaped as the scraper asked (a name
+ * that `allow-utf-8` keeps is the writer's to quote). Undefined when nothing is left of it.
+ */
+export function exposedName(metric: MetricData, strategy: TranslationStrategy, escaping: Escaping): string | undefined {
+  if (!keepsUtf8Names(strategy)) return metricName(metric, strategy);
+  const { name: given, unit } = metric.descriptor;
+  const monotonic = metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
+  const translated = translatedName({ name: given, unit }, metric.dataPointType, monotonic, strategy);
+  return translated === '' ? undefined : escapeMetricName(translated, escaping);
+}
+
+/** The label name of an attribute key, in every format: the strategy's translation, then the scraper's escaping. */
+export function exposedLabelName(key: string, strategy: TranslationStrategy, escaping: Escaping): string {
+  return keepsUtf8Names(strategy) ? escapeLabelName(key, escaping) : labelName(translatedLabelName(key, strategy));
+}
+
+/**
+ * The family name of a metric under an underscore-escaping strategy, as every exposition format writes it
+ * (undefined when nothing is left of it): the strategy's translation, then the classic charset. HELP's escaping
+ * of `\` and newline comes first, as in the stock serializer, so such names are written as they always were.
+ */
+function metricName(metric: MetricData, strategy: TranslationStrategy): string | undefined {
+  const { name: given, unit } = metric.descriptor;
+  const monotonic = metric.dataPointType === DataPointType.SUM && metric.isMonotonic;
+  let name = sanitizeName(translatedName({ name: escapeText(given), unit }, metric.dataPointType, monotonic, strategy));
   if (name === '') {
-    diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in empty name`);
+    diag.error(`Normalization for metric "${given}" resulted in empty name`);
     return undefined;
   }
   if (name === '_') {
-    diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in an invalid name: "_"`);
+    diag.error(`Normalization for metric "${given}" resulted in an invalid name: "_"`);
     return undefined;
   }
   if (name[0]! >= '0' && name[0]! <= '9') name = `_${name}`;
-  if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic && !name.endsWith('_total')) name += '_total';
   return name;
 }
 
@@ -491,6 +533,7 @@ function promType(metric: MetricData): PromType {
     case DataPointType.GAUGE:
       return 'gauge';
     case DataPointType.HISTOGRAM:
+    case DataPointType.EXPONENTIAL_HISTOGRAM:
       return 'histogram';
     default:
       return 'untyped';

@@ -8,10 +8,11 @@ import {
   type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { ExpositionWriter } from './format.ts';
+import type { Escaping, ExpositionWriter } from './format.ts';
+import { DEFAULT_TRANSLATION_STRATEGY, type TranslationStrategy, unitWord } from './metric-names.ts';
 import { type NativeBuckets, type NativeHistogram, nativeHistogram } from './native-histogram.ts';
-import { labelName, labelPairs, type ReservedLabels } from './prometheus-names.ts';
-import { HISTOGRAM_SUFFIXES, metricName, type PrometheusTextOptions, SCOPE_LABELS } from './prometheus-text.ts';
+import { labelPairs, type ReservedLabels } from './prometheus-names.ts';
+import { exposedLabelName, exposedName, HISTOGRAM_SUFFIXES, type PrometheusTextOptions, SCOPE_LABELS } from './prometheus-text.ts';
 import { ProtobufEncoder } from './protobuf-encoder.ts';
 
 /**
@@ -100,8 +101,14 @@ export class PrometheusProtobuf implements ExpositionWriter {
   #warned = new Set<string>();
   #warning = new Set<string>();
 
-  constructor(options: PrometheusTextOptions) {
+  readonly #strategy: TranslationStrategy;
+  readonly #escaping: Escaping;
+
+  /** `escaping`: how names the strategy keeps in UTF-8 are written (`allow-utf-8`: as they are). */
+  constructor(options: PrometheusTextOptions, escaping: Escaping = 'underscores') {
     this.#options = options;
+    this.#strategy = options.translationStrategy ?? DEFAULT_TRANSLATION_STRATEGY;
+    this.#escaping = escaping;
     const scope = options.scopeLabels ? SCOPE_LABELS : [];
     this.#reserved = new Set(scope);
     this.#histogramReserved = new Set([...scope, 'le']);
@@ -119,7 +126,8 @@ export class PrometheusProtobuf implements ExpositionWriter {
       encoder.string(FAMILY.name, name);
       encoder.string(FAMILY.help, family.help || 'description missing');
       encoder.uint(FAMILY.type, METRIC_TYPE[family.type]);
-      if (family.unit !== '' && unitEnds(name, family.unit)) encoder.string(FAMILY.unit, family.unit);
+      const unit = unitOf(family);
+      if (unit !== '' && unitEnds(name, unit)) encoder.string(FAMILY.unit, unit);
       let written = 0;
       if (name === 'target_info' && this.#options.targetInfo) written += this.#resource(resourceMetrics.resource);
       written += family.type === 'histogram' ? this.#histograms(name, family) : this.#numbers(family);
@@ -142,8 +150,10 @@ export class PrometheusProtobuf implements ExpositionWriter {
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
       const scopeLabels = this.#options.scopeLabels ? this.#scopeLabels(scope) : EMPTY;
       const scopeKey = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}\u0000`;
+      const ownScope = this.#options.ownScope;
+      const own = ownScope !== undefined && scope.name === ownScope.name && scope.version === ownScope.version;
       for (const metric of metrics) {
-        const name = metricName(metric);
+        const name = exposedName(metric, own ? DEFAULT_TRANSLATION_STRATEGY : this.#strategy, this.#escaping);
         if (name === undefined) continue;
         const type = familyType(metric);
         const family = families.get(name);
@@ -419,7 +429,7 @@ export class PrometheusProtobuf implements ExpositionWriter {
   readonly #names = (key: string): string => {
     let name = this.#labelNames.get(key);
     if (name === undefined) {
-      name = labelName(key);
+      name = exposedLabelName(key, this.#strategy, this.#escaping);
       if (this.#labelNames.size < 10_000) this.#labelNames.set(key, name);
     }
     return name;
@@ -447,4 +457,9 @@ function familyType(metric: MetricData): FamilyType {
 function unitEnds(name: string, unit: string): boolean {
   const base = name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
   return base.endsWith(`_${unit}`);
+}
+
+/** The unit as the name's suffix spells it (`s` → `seconds`, metric-names.ts). */
+function unitOf(family: Family): string {
+  return family.unit === '' ? '' : unitWord(family.unit, true);
 }

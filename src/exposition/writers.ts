@@ -20,7 +20,7 @@ export async function createWriter(format: ExpositionFormat, text: PrometheusTex
     case 'PrometheusText0.0.4':
       return new PrometheusText(text);
     case 'PrometheusProto':
-      return new (await import('./protobuf-writer.ts')).PrometheusProtobuf(text);
+      return new (await import('./protobuf-writer.ts')).PrometheusProtobuf(text, format.escaping);
     case 'PrometheusText1.0.0':
     case 'OpenMetricsText0.0.1':
     case 'OpenMetricsText1.0.0':
