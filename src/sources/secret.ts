@@ -44,7 +44,10 @@ export type Secret = z.output<ReturnType<typeof secretSchema>>;
 /** A field that takes either plain text (`text`, such as a URL schema) or a secret holding such text. */
 export function textOrSecret<T extends z.ZodType<string, string>>(configDir: string, text: T, check?: TextCheck) {
   // Never both: a string fails the secret's object type at once, so zod reports the other branch's own problem.
-  return z.union([text, secretSchema(configDir, check)]);
+  return z.union([text, secretSchema(configDir, check)], {
+    error: (issue) =>
+      issue.input === undefined ? 'required field is missing' : 'must be a string or a secret: { env: NAME }, { file: path } or { value: text }',
+  });
 }
 
 /** Reads a secret's current text: a file is read again at every call, a variable looked up again. */
