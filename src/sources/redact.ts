@@ -3,6 +3,9 @@ import { CollectionError } from './collection-error.ts';
 /** What is shown in place of a secret. */
 const REDACTED = '<redacted>';
 
+// Shortest run of a secret's characters hidden when a message quotes only part of it.
+const PIECE = 8;
+
 // `scheme://userinfo@`: credentials in any URL, including one a redirect pointed to.
 const USERINFO = /\b([a-z][a-z\d+.-]*:\/\/)[^\s/?#@]+@/gi;
 
@@ -51,8 +54,28 @@ export class Redactor {
 
   /** `message` with every secret hidden and every URL's userinfo removed. */
   text(message: string): string {
-    const hidden = this.#pattern === undefined ? message : message.replace(this.#pattern, (found) => this.#shownAs.get(found) ?? REDACTED);
-    return hidden.replace(USERINFO, `$1${REDACTED}@`);
+    const whole = this.#pattern === undefined ? message : message.replace(this.#pattern, (found) => this.#shownAs.get(found) ?? REDACTED);
+    return this.#withoutPieces(whole).replace(USERINFO, `$1${REDACTED}@`);
+  }
+
+  /**
+   * Messages quote text cut short (a value up to 80 characters, the end of a program's stderr, a JSON parser's
+   * excerpt), which can cut a secret too: any PIECE characters in a row of a secret are hidden as well.
+   */
+  #withoutPieces(message: string): string {
+    const secrets = [...this.#shownAs].filter(([text, shown]) => shown === REDACTED && text.length >= PIECE).map(([text]) => text);
+    if (secrets.length === 0) return message;
+    const hidden = new Array<boolean>(message.length).fill(false);
+    for (let at = 0; at + PIECE <= message.length; at++) {
+      const piece = message.slice(at, at + PIECE);
+      if (secrets.some((secret) => secret.includes(piece))) hidden.fill(true, at, at + PIECE);
+    }
+    let result = '';
+    for (let at = 0; at < message.length; at++) {
+      if (!hidden[at]) result += message[at];
+      else if (at === 0 || !hidden[at - 1]) result += REDACTED;
+    }
+    return result;
   }
 
   /** `err` as an error to throw on: the same failure reason, its message redacted (and no cause, which could quote it). */

@@ -46,7 +46,9 @@ export function textOrSecret<T extends z.ZodType<string, string>>(configDir: str
   // Never both: a string fails the secret's object type at once, so zod reports the other branch's own problem.
   return z.union([text, secretSchema(configDir, check)], {
     error: (issue) =>
-      issue.input === undefined ? 'required field is missing' : 'must be a string or a secret: { env: NAME }, { file: path } or { value: text }',
+      issue.input === undefined
+        ? 'required field is missing'
+        : 'must be a string or a secret: { env: NAME }, { file: path } or { value: text }',
   });
 }
 
