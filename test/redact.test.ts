@@ -49,15 +49,20 @@ describe('Redactor', () => {
     assert.equal(redactor.text('alpha-one bravo-two charlie-three'), 'alpha-one <redacted> <redacted>');
   });
 
-  test('an error keeps its failure reason, its message redacted and its cause dropped', () => {
+  test("a guarded collection's error keeps its failure reason, its message redacted and its cause dropped", async () => {
     const redactor = new Redactor();
     redactor.hide('env.TOKEN', 'tok-1234');
     const cause = new Error('echoed tok-1234');
-    const err = redactor.error(new CollectionError('exit_code', 'script exited with 1: tok-1234', { cause }));
-    assert.ok(err instanceof CollectionError);
-    assert.equal(err.reason, 'exit_code');
-    assert.equal(err.message, 'script exited with 1: <redacted>');
-    assert.equal(err.cause, undefined);
-    assert.equal(redactor.error('thrown tok-1234').message, 'thrown <redacted>');
+    const collect = redactor.guard(async (thrown: unknown) => {
+      throw thrown;
+    });
+    await assert.rejects(collect(new CollectionError('exit_code', 'script exited with 1: tok-1234', { cause })), (err: unknown) => {
+      assert.ok(err instanceof CollectionError);
+      assert.equal(err.reason, 'exit_code');
+      assert.equal(err.message, 'script exited with 1: <redacted>');
+      assert.equal(err.cause, undefined);
+      return true;
+    });
+    await assert.rejects(collect('thrown tok-1234'), { message: 'thrown <redacted>' });
   });
 });

@@ -37,29 +37,25 @@ export const commandSource = defineSource({
     const redactor = new Redactor();
     const env = await recordReader(options.env, 'env', redactor);
     meter.addBatchObservableCallback(
-      async (result) => {
+      redactor.guard(async (result) => {
         // Until the program exits: shown as is when it cannot start or the collection times out.
         result.observe(exitCode, -1, { source: name });
         const signal = collectionSignal();
-        try {
-          const run = await runCommand(
-            program,
-            args,
-            { env: { ...process.env, ...(await env()) }, cwd: options.cwd, maxOutputBytes: options.maxOutputSize },
-            signal,
+        const run = await runCommand(
+          program,
+          args,
+          { env: { ...process.env, ...(await env()) }, cwd: options.cwd, maxOutputBytes: options.maxOutputSize },
+          signal,
+        );
+        result.observe(exitCode, run.code ?? -1, { source: name });
+        if (run.code !== 0) {
+          throw new CollectionError(
+            'exit_code',
+            `${program} exited with ${run.code ?? run.signal}${run.stderr ? `: ${run.stderr.trim().slice(-200)}` : ''}`,
           );
-          result.observe(exitCode, run.code ?? -1, { source: name });
-          if (run.code !== 0) {
-            throw new CollectionError(
-              'exit_code',
-              `${program} exited with ${run.code ?? run.signal}${run.stderr ? `: ${run.stderr.trim().slice(-200)}` : ''}`,
-            );
-          }
-          await mapping.observe({ bytes: run.stdout, format: options.output, what: `the output of ${program}` }, result, signal);
-        } catch (err) {
-          throw redactor.error(err);
         }
-      },
+        await mapping.observe({ bytes: run.stdout, format: options.output, what: `the output of ${program}` }, result, signal);
+      }),
       [...mapping.instruments, exitCode],
     );
   },

@@ -2,7 +2,7 @@ import { type Redactor, redactUrl } from './redact.ts';
 import { recordReader, type Secret, type SecretReader, secretReader, type TextCheck, textReader } from './secret.ts';
 
 /** The check an http source's `url` passes, as text or as what a secret holds. */
-export const notAnHttpUrl: TextCheck = (text) =>
+export const checkHttpUrl: TextCheck = (text) =>
   parseHttpUrl(text) === undefined ? 'does not hold an http:// or https:// URL' : undefined;
 
 function parseHttpUrl(text: string): URL | undefined {
@@ -51,7 +51,7 @@ async function urlReader(url: string | Secret, redactor: Redactor): Promise<Secr
     return async () => url;
   }
   return secretReader(url, 'url', {
-    check: notAnHttpUrl,
+    check: checkHttpUrl,
     onRead: (text) => redactor.hideUrl('url', text, parseHttpUrl(text)!, { secret: true }),
   });
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
 import { readableFile } from './config-path.ts';
-import { notAnHttpUrl, requestPartsReader } from './http-request-secrets.ts';
+import { checkHttpUrl, requestPartsReader } from './http-request-secrets.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { Redactor } from './redact.ts';
 import { secretReader, secretSchema, textOrSecret } from './secret.ts';
@@ -31,7 +31,7 @@ export const httpSource = defineSource({
   options: ({ configDir }) =>
     z.strictObject({
       /** A secret (`{ env }`, `{ file }`) too: read at each request, never shown (redact.ts). */
-      url: textOrSecret(configDir, z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }), notAnHttpUrl),
+      url: textOrSecret(configDir, z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }), checkHttpUrl),
       method: z.enum(['GET', 'POST']).default('GET'),
       headers: z.record(z.string(), textOrSecret(configDir, z.string())).default({}),
       body: textOrSecret(configDir, z.string()).optional(),
@@ -60,7 +60,7 @@ export const httpSource = defineSource({
     const duration = meter.createObservableGauge(httpRequestDuration.name, instrumentOptions(httpRequestDuration));
 
     meter.addBatchObservableCallback(
-      async (result) => {
+      redactor.guard(async (result) => {
         const started = performance.now();
         // Replaced by the status code as soon as one arrives: shown as is when the collection times out first.
         let status = 0;
@@ -90,12 +90,10 @@ export const httpSource = defineSource({
             throw new CollectionError('status', `${shownUrl} answered ${status} (accepted: ${options.acceptStatus.join(', ')})`);
           }
           await mapping.observe({ bytes: answer, format: 'json', what: `the answer of ${shownUrl}` }, result, signal);
-        } catch (err) {
-          throw redactor.error(err);
         } finally {
           result.observe(duration, (performance.now() - started) / 1000, { source: name });
         }
-      },
+      }),
       [...mapping.instruments, statusCode, duration],
     );
   },

@@ -78,8 +78,19 @@ export class Redactor {
     return result;
   }
 
-  /** `err` as an error to throw on: the same failure reason, its message redacted (and no cause, which could quote it). */
-  error(err: unknown): Error {
+  /** `callback` (a source's collection) with the errors it throws redacted. */
+  guard<A extends unknown[]>(callback: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+    return async (...args) => {
+      try {
+        await callback(...args);
+      } catch (err) {
+        throw this.#error(err);
+      }
+    };
+  }
+
+  // The same failure reason, the message redacted, and no cause, which could quote a secret too.
+  #error(err: unknown): Error {
     const message = this.text(err instanceof Error ? err.message : String(err));
     return err instanceof CollectionError ? new CollectionError(err.reason, message) : new Error(message);
   }
