@@ -122,13 +122,26 @@ describe('secrets in url, headers, body and command env', () => {
       assert.equal(last.headers['x-api-key'], 'key-two');
       assert.equal(last.body, '{"since":"two"}');
 
+      // A url file that no longer holds an http(s) URL fails the collection, naming the file, not quoting it.
+      await rotate(urlFile, 'ftp://someone:not-http-7e3f@127.0.0.1/');
+      assert.equal((await scrape(cli.url)).samples.get('custom_exporter_source_up{source="rotating"}'), 0);
+      const notHttp = await cli.waitForLog((l) => l.msg === 'source collection failed' && l.source === 'rotating');
+      assert.equal(notHttp.err, `url: the file ${urlFile} does not hold an http:// or https:// URL`);
+      assert.ok(!cli.stderr().includes('not-http-7e3f'), cli.stderr());
+      await rotate(urlFile, `${target.url}/stats?token=token-two\n`);
+      assert.equal((await scrape(cli.url)).samples.get('rotating_generation'), 2);
+
       // A secret file that disappears fails the collection, naming the file; the other source stays up.
       await rm(keyFile);
       const third = (await scrape(cli.url)).samples;
       assert.equal(third.get('custom_exporter_source_up{source="rotating"}'), 0);
       assert.equal(third.get('custom_exporter_source_up{source="level"}'), 1);
-      const failure = await cli.waitForLog((l) => l.msg === 'source collection failed' && l.source === 'rotating');
-      assert.match(String(failure.err), new RegExp(`^headers\\.x-api-key: .*${escapeRegExp(keyFile)}`));
+      await cli.waitForLog(
+        (l) =>
+          l.msg === 'source collection failed' &&
+          l.source === 'rotating' &&
+          new RegExp(`^headers\\.x-api-key: cannot read ${escapeRegExp(keyFile)}: .*ENOENT`).test(String(l.err)),
+      );
     } finally {
       await cli.kill();
     }
