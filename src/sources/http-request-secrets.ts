@@ -47,7 +47,8 @@ export async function requestPartsReader(
 async function urlReader(url: string | Secret, redactor: Redactor): Promise<SecretReader> {
   if (typeof url === 'string') {
     // Given inline: still shown without its userinfo.
-    redactor.hideUrl('url', url, parseHttpUrl(url)!, { secret: false });
+    const parsed = parseHttpUrl(url)!;
+    if (parsed.username !== '' || parsed.password !== '') redactor.hideUrl('url', url, parsed, { secret: false });
     return async () => url;
   }
   return secretReader(url, 'url', {
