@@ -4,6 +4,8 @@ import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
 import { configPath } from './config-path.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
+import { Redactor } from './redact.ts';
+import { recordReader, textOrSecret } from './secret.ts';
 import { defineSource } from './source.ts';
 import { byteSize, formatSize } from './untrusted/byte-size.ts';
 import { ownedBytes } from './untrusted/owned-bytes.ts';
@@ -17,8 +19,8 @@ export const commandSource = defineSource({
     z.strictObject({
       /** The program and its arguments, run without a shell. */
       command: z.array(z.string().min(1)).min(1, 'give the program and its arguments, such as [./queue-depth.sh, --json]'),
-      /** Variables added to the exporter's environment. */
-      env: z.record(z.string(), z.string()).default({}),
+      /** Variables added to the exporter's environment; a value may be a secret (`{ env }`, `{ file }`), read at each run. */
+      env: z.record(z.string(), textOrSecret(configDir, z.string())).default({}),
       /** Working directory; relative to the config file. */
       cwd: configPath(configDir).optional(),
       /** `json`: stdout is a JSON document; `number`: stdout is one number (the document `$`). */
@@ -27,19 +29,22 @@ export const commandSource = defineSource({
       maxOutputSize: byteSize.prefault('4MiB'),
       metrics: metricsMappingSchema,
     }),
-  setup({ name, meter, options, collectionSignal, seriesLimit }) {
+  async setup({ name, meter, options, collectionSignal, seriesLimit }) {
     const mapping = createMapping(meter, options.metrics, seriesLimit);
     const exitCode = meter.createObservableGauge(SELF_METRICS.commandExitCode.name, instrumentOptions(SELF_METRICS.commandExitCode));
     const [program, ...args] = options.command as [string, ...string[]];
+    // Hides what the secrets hold from this source's error messages (a program may print its variables on stderr).
+    const redactor = new Redactor();
+    const env = await recordReader(options.env, 'env', redactor);
     meter.addBatchObservableCallback(
-      async (result) => {
+      redactor.guard(async (result) => {
         // Until the program exits: shown as is when it cannot start or the collection times out.
         result.observe(exitCode, -1, { source: name });
         const signal = collectionSignal();
         const run = await runCommand(
           program,
           args,
-          { env: { ...process.env, ...options.env }, cwd: options.cwd, maxOutputBytes: options.maxOutputSize },
+          { env: { ...process.env, ...(await env()) }, cwd: options.cwd, maxOutputBytes: options.maxOutputSize },
           signal,
         );
         result.observe(exitCode, run.code ?? -1, { source: name });
@@ -50,7 +55,7 @@ export const commandSource = defineSource({
           );
         }
         await mapping.observe({ bytes: run.stdout, format: options.output, what: `the output of ${program}` }, result, signal);
-      },
+      }),
       [...mapping.instruments, exitCode],
     );
   },

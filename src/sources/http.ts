@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
 import { readableFile } from './config-path.ts';
+import { checkHttpUrl, requestPartsReader } from './http-request-secrets.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
-import { secretReader, secretSchema } from './secret.ts';
+import { Redactor } from './redact.ts';
+import { secretReader, secretSchema, textOrSecret } from './secret.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
@@ -28,10 +30,11 @@ export const httpSource = defineSource({
   description: 'JSON from an HTTP endpoint, mapped to metrics with JSONPath',
   options: ({ configDir }) =>
     z.strictObject({
-      url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+      /** A secret (`{ env }`, `{ file }`) too: read at each request, never shown (redact.ts). */
+      url: textOrSecret(configDir, z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }), checkHttpUrl),
       method: z.enum(['GET', 'POST']).default('GET'),
-      headers: z.record(z.string(), z.string()).default({}),
-      body: z.string().optional(),
+      headers: z.record(z.string(), textOrSecret(configDir, z.string())).default({}),
+      body: textOrSecret(configDir, z.string()).optional(),
       auth: authSchema(configDir).optional(),
       tls: z
         .strictObject({ caFile: readableFile(configDir).optional(), insecureSkipVerify: z.boolean().default(false) })
@@ -46,7 +49,10 @@ export const httpSource = defineSource({
     const mapping = createMapping(meter, options.metrics, seriesLimit);
     // The HTTP client is loaded by the first http source, not at startup (idle memory: bench/).
     const { fetchAnswer } = await import('./untrusted/fetch-answer.ts');
-    const authorization = await authorizationHeader(options.auth);
+    // Hides what the secrets hold from this source's error messages, which are logged and shown on the landing page.
+    const redactor = new Redactor();
+    const requestParts = await requestPartsReader(options, redactor);
+    const authorization = await authorizationHeader(options.auth, redactor);
     const ca = options.tls.caFile === undefined ? undefined : await readCaFile(options.tls.caFile);
     // custom_exporter_* instruments describe the source itself: exported even when its collection fails.
     const { httpStatusCode, httpRequestDuration } = SELF_METRICS;
@@ -54,39 +60,40 @@ export const httpSource = defineSource({
     const duration = meter.createObservableGauge(httpRequestDuration.name, instrumentOptions(httpRequestDuration));
 
     meter.addBatchObservableCallback(
-      async (result) => {
+      redactor.guard(async (result) => {
         const started = performance.now();
         // Replaced by the status code as soon as one arrives: shown as is when the collection times out first.
         let status = 0;
         result.observe(statusCode, status, { source: name });
         try {
+          const { url, shownUrl, headers: configured, body } = await requestParts();
           const headers = {
             accept: 'application/json',
-            ...options.headers,
+            ...configured,
             ...(authorization && { authorization: await authorization() }),
           };
           const signal = collectionSignal();
           const request = {
             method: options.method,
             headers,
-            body: options.body,
+            body,
             ca,
             insecure: options.tls.insecureSkipVerify,
             acceptStatus: options.acceptStatus,
             maxBodyBytes: options.maxBodySize,
           };
-          const answer = await fetchAnswer(options.url, request, signal, (code) => {
+          const answer = await fetchAnswer(url, request, signal, (code) => {
             status = code;
             result.observe(statusCode, status, { source: name });
           });
           if (!options.acceptStatus.includes(status)) {
-            throw new CollectionError('status', `${options.url} answered ${status} (accepted: ${options.acceptStatus.join(', ')})`);
+            throw new CollectionError('status', `${shownUrl} answered ${status} (accepted: ${options.acceptStatus.join(', ')})`);
           }
-          await mapping.observe({ bytes: answer, format: 'json', what: `the answer of ${options.url}` }, result, signal);
+          await mapping.observe({ bytes: answer, format: 'json', what: `the answer of ${shownUrl}` }, result, signal);
         } finally {
           result.observe(duration, (performance.now() - started) / 1000, { source: name });
         }
-      },
+      }),
       [...mapping.instruments, statusCode, duration],
     );
   },
@@ -104,14 +111,15 @@ async function readCaFile(file: string): Promise<string> {
 
 async function authorizationHeader(
   auth: z.output<ReturnType<typeof authSchema>> | undefined,
+  redactor: Redactor,
 ): Promise<(() => Promise<string>) | undefined> {
   if (auth?.basic) {
     const { username } = auth.basic;
-    const password = await secretReader(auth.basic.password, 'auth.basic.password');
+    const password = await secretReader(auth.basic.password, 'auth.basic.password', { onRead: (text) => redactor.hide('auth', text) });
     return async () => `Basic ${Buffer.from(`${username}:${await password()}`).toString('base64')}`;
   }
   if (auth?.bearer) {
-    const token = await secretReader(auth.bearer, 'auth.bearer');
+    const token = await secretReader(auth.bearer, 'auth.bearer', { onRead: (text) => redactor.hide('auth', text) });
     return async () => `Bearer ${await token()}`;
   }
   return undefined;
