@@ -77,8 +77,21 @@ function eachElement(m: MetricMapping, document: JsonValue): Element[] {
   if (!Object.values(m.labels).includes(ELEMENT_KEY)) return query(document, m.each).map((value) => ({ value }));
   // Only @key needs the locations, which cost an array per match.
   const elements: Element[] = [];
-  exec(document, m.each, (value, location) => elements.push({ value, key: location.at(-1) }));
+  exec(document, m.each, (value, location) => {
+    const key = location.at(-1);
+    elements.push({ value, key: typeof key === 'string' ? memberName(key) : key });
+  });
   return elements;
+}
+
+const NORMALIZED_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', "'": "'", '\\': '\\' };
+
+// The library gives a location's member names escaped as in a Normalized Path (RFC 9535 2.7): `\\`, `\'`, `\n`,
+// `\u001f`; a label wants the name as the document has it.
+function memberName(normalized: string): string {
+  return normalized.replace(/\\(u[0-9a-f]{4}|.)/g, (_, escape: string) =>
+    escape.length === 5 ? String.fromCharCode(Number.parseInt(escape.slice(1), 16)) : NORMALIZED_ESCAPES[escape]!,
+  );
 }
 
 /** The value of one series, or undefined when an `optional` metric's path matched nothing. */
