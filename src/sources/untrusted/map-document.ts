@@ -89,8 +89,8 @@ const NORMALIZED_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', 
 // The library gives a location's member names escaped as in a Normalized Path (RFC 9535 2.7): `\\`, `\'`, `\n`,
 // `\u001f`; a label wants the name as the document has it.
 function memberName(normalized: string): string {
-  return normalized.replace(/\\(u[0-9a-f]{4}|.)/g, (_, escape: string) =>
-    escape.length === 5 ? String.fromCharCode(Number.parseInt(escape.slice(1), 16)) : NORMALIZED_ESCAPES[escape]!,
+  return normalized.replace(/\\(u[0-9a-f]{4}|.)/g, (_, sequence: string) =>
+    sequence.length === 5 ? String.fromCharCode(Number.parseInt(sequence.slice(1), 16)) : NORMALIZED_ESCAPES[sequence]!,
   );
 }
 
