@@ -9,12 +9,12 @@
 
 /** A compiled format: the text of a timestamp → its fields, or undefined when the text does not have its shape. */
 interface CompiledFormat {
+  /** As the config gives it, for messages. */
+  readonly name: string;
   readonly pattern: RegExp;
-  /** A format with its own offset (`rfc3339`) ignores `timeZone`, which must then not be set. */
-  readonly offsetRequired: boolean;
 }
 
-// RFC 3339 5.6 date-time; a space instead of T is allowed by its note in 5.6.
+// RFC 3339 5.6 date-time, offset required; a space instead of T is allowed by its note in 5.6.
 const RFC3339 = /^(?<Y>\d{4})-(?<m>\d{2})-(?<d>\d{2})[Tt ](?<H>\d{2}):(?<M>\d{2}):(?<S>\d{2})(?<f>\.\d+)?(?<z>[Zz]|[+-]\d{2}:\d{2})$/;
 // ISO 8601 calendar dates, extended (2024-05-01T12:30:00,5+02:00) or basic (20240501T123000Z) format; the time,
 // its seconds and the offset are optional.
@@ -42,8 +42,8 @@ export const NAMED_FORMATS = ['rfc3339', 'iso8601'] as const;
 
 /** Compiles `format` (a named format or a layout); throws an Error saying what is wrong with it. */
 export function compileFormat(format: string): CompiledFormat {
-  if (format === 'rfc3339') return { pattern: RFC3339, offsetRequired: true };
-  if (format === 'iso8601') return { pattern: ISO8601, offsetRequired: false };
+  if (format === 'rfc3339') return { name: format, pattern: RFC3339 };
+  if (format === 'iso8601') return { name: format, pattern: ISO8601 };
   let source = '';
   const seen = new Set<string>();
   for (let i = 0; i < format.length; i++) {
@@ -71,7 +71,7 @@ export function compileFormat(format: string): CompiledFormat {
     throw new Error(`a layout needs %Y, %m (or %b) and %d (named formats: ${NAMED_FORMATS.join(', ')})`);
   if (seen.has('H') && seen.has('I')) throw new Error('give %H or %I, not both');
   if (seen.has('I') !== seen.has('p')) throw new Error('%I (12-hour clock) needs %p (AM/PM), and %p needs %I');
-  return { pattern: new RegExp(`^${source}$`), offsetRequired: false };
+  return { name: format, pattern: new RegExp(`^${source}$`) };
 }
 
 /** Checks that `zone` is UTC or an IANA time zone Intl knows; throws a RangeError otherwise. */
@@ -85,7 +85,7 @@ export function checkTimeZone(zone: string): void {
  */
 export function parseTime(text: string, format: CompiledFormat, timeZone: string): number {
   const g = format.pattern.exec(text)?.groups;
-  if (!g) throw new Error('does not have the shape of the format');
+  if (!g) throw new Error(`not ${format.name}`);
   const year = Number(g.Y);
   const month = g.b === undefined ? Number(g.m) : MONTHS.indexOf(g.b.toLowerCase()) + 1;
   const day = Number(g.d);
@@ -106,7 +106,6 @@ export function parseTime(text: string, format: CompiledFormat, timeZone: string
   const fraction = g.f === undefined ? 0 : Number(`0.${g.f.replace(/^[.,]/, '')}`);
   const wall = utcMillis(year, month, day, hour, minute, second);
   const offset = g.z === undefined ? undefined : offsetMillis(g.z);
-  if (offset === undefined && format.offsetRequired) throw new Error('has no offset');
   const instant = offset === undefined ? zonedToUtc(wall, timeZone) : wall - offset;
   return instant / 1000 + fraction;
 }

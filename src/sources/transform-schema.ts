@@ -16,7 +16,7 @@ const regexStep = z.strictObject({
     try {
       new RegExp(pattern);
     } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
       return;
     }
     if (captureGroups(pattern) === 0) ctx.addIssue({ code: 'custom', message: 'needs a capturing group: ( ) around the value' });

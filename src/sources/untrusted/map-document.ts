@@ -3,7 +3,7 @@ import { exec, type JsonValue, query } from 'jsonpath-rfc9535';
 import { CollectionError } from '../collection-error.ts';
 import { ELEMENT_KEY } from '../element-key.ts';
 import type { MetricMapping } from '../json-mapping.ts';
-import { transformValue } from './transform-value.ts';
+import { stepName, transformValue } from './transform-value.ts';
 
 /**
  * Parsing and mapping of an untrusted document: plain data in, plain data out, so that it can run in a mapping
@@ -104,7 +104,9 @@ function seriesValue(m: MetricMapping, element: JsonValue): number | undefined {
     if (m.optional) return undefined;
     throw new CollectionError('path', `metric ${m.name}: path ${path} matched nothing`);
   }
-  return m.transform ? toNumber(m, transformValue(m.name, m.transform, found), ' after transform') : toNumber(m, found, '');
+  if (!m.transform) return toNumber(m, found, '');
+  const last = m.transform.length - 1;
+  return toNumber(m, transformValue(m.name, m.transform, found), ` after transform[${last}] ${stepName(m.transform[last]!)}`);
 }
 
 /** The value at `path` in `element`; undefined when it matches nothing, an error when it matches several. */

@@ -37,7 +37,8 @@ function applyStep(step: TransformStep, input: Scalar, fail: (why: string) => ne
   if (step === 'lowercase') return typeof input === 'string' ? input.toLowerCase() : input;
   if ('scale' in step) {
     const number = typeof input === 'number' ? input : typeof input === 'string' && input.trim() !== '' ? Number(input) : Number.NaN;
-    if (!Number.isFinite(number)) fail('not a number');
+    if (Number.isNaN(number)) fail('not a number');
+    if (!Number.isFinite(number)) fail('out of range');
     const scaled = number * step.scale;
     if (!Number.isFinite(scaled)) fail(`out of range after scaling by ${step.scale}`);
     return scaled;
@@ -55,7 +56,7 @@ function applyStep(step: TransformStep, input: Scalar, fail: (why: string) => ne
   try {
     return parseTime(text, format, step.parseTime.timeZone);
   } catch (err) {
-    return fail(`not a ${step.parseTime.format} time: ${(err as Error).message}`);
+    return fail((err as Error).message);
   }
 }
 
@@ -69,7 +70,8 @@ function cached<T>(map: Map<string, T>, key: string, make: () => T): T {
   return value;
 }
 
-function stepName(step: TransformStep): string {
+/** A step as its config names it: `regex`, `trim` … */
+export function stepName(step: TransformStep): string {
   return typeof step === 'string' ? step : Object.keys(step)[0]!;
 }
 
