@@ -38,7 +38,7 @@ const DIRECTIVES: Record<string, string> = {
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 /** The names of the predefined formats; anything else is a layout. */
-export const NAMED_FORMATS = ['rfc3339', 'iso8601'] as const;
+const NAMED_FORMATS = ['rfc3339', 'iso8601'] as const;
 
 /** Compiles `format` (a named format or a layout); throws an Error saying what is wrong with it. */
 export function compileFormat(format: string): CompiledFormat {

@@ -11,7 +11,7 @@ import type { TransformStep } from '../transform-schema.ts';
  */
 
 /** The longest text a regex step reads; a longer one fails the collection with reason `value`. */
-export const MAX_REGEX_INPUT = 4096;
+const MAX_REGEX_INPUT = 4096;
 
 /** A value as it enters or leaves a step: a scalar, since steps read text and numbers. */
 type Scalar = string | number | boolean | null;
