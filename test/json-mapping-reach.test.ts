@@ -30,7 +30,11 @@ let target: JsonTarget;
 let dir: string;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'json-reach-'));
-  target = await startJsonTarget({ '/queues': () => ({ json: QUEUES }) });
+  target = await startJsonTarget({
+    '/queues': () => ({ json: QUEUES }),
+    // Over 2 KiB: mapped in a worker thread, whose failures cross back with their reason.
+    '/large': () => ({ json: { ...QUEUES, padding: 'p'.repeat(4096) } }),
+  });
 });
 after(() => target.close());
 
@@ -150,11 +154,15 @@ describe('JSON mapping reach, through the built exporter', () => {
         `      - { name: split_depth, path: $.queues.mail.depth, labels: { queue: mail } }
       - { name: split_depth, each: '$.queues.*', path: $.depth, labels: { queue: '@key' } }
 `,
-      )}${source('fine', "      - { name: twin_fine, each: '$.twins[*]', path: $.v, labels: { i: '@key', n: $.n } }\n")}`,
+      )}${source('fine', "      - { name: twin_fine, each: '$.twins[*]', path: $.v, labels: { i: '@key', n: $.n } }\n")}${source(
+        'large',
+        "      - { name: large_twin, each: '$.twins[*]', path: $.v, labels: { n: $.n } }\n",
+        '/large',
+      )}${source('large_keys', "      - { name: large_depth, each: '$.queues.*', path: $.depth, labels: { queue: '@key' } }\n", '/large')}`,
     );
     try {
       const { body, samples } = await scrape(cli.url);
-      for (const name of ['twins', 'split']) {
+      for (const name of ['twins', 'split', 'large']) {
         assert.equal(samples.get(`custom_exporter_source_up{source="${name}"}`), 0, body);
         assert.equal(samples.get(`custom_exporter_source_errors_total{source="${name}",reason="duplicate"}`), 1, name);
       }
@@ -166,6 +174,9 @@ describe('JSON mapping reach, through the built exporter', () => {
       assert.equal(twins.reason, 'duplicate');
       const split = await cli.waitForLog((l) => l.msg === 'source collection failed' && l.source === 'split');
       assert.equal(split.err, 'metric split_depth: more than one series with the labels {queue="mail"}');
+      const large = await cli.waitForLog((l) => l.msg === 'source collection failed' && l.source === 'large');
+      assert.equal(large.err, 'metric large_twin: more than one series with the labels {n="x"}');
+      assert.equal(samples.get('large_depth{queue="print jobs"}'), 7, 'the worker gives @key too');
     } finally {
       await cli.kill();
     }
