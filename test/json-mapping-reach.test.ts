@@ -44,8 +44,8 @@ async function serve(name: string, sources: string): Promise<ServingCli> {
   return serveCli([`--config.file=${file}`]);
 }
 
-const source = (name: string, metrics: string) =>
-  `  - kind: http\n    name: ${name}\n    url: ${target.url}/queues\n    metrics:\n${metrics}`;
+const source = (name: string, metrics: string, path = '/queues') =>
+  `  - kind: http\n    name: ${name}\n    url: ${target.url}${path}\n    metrics:\n${metrics}`;
 
 describe('JSON mapping reach, through the built exporter', () => {
   test("@key labels each element with its member name (or index), { root } with the document's field", async () => {
