@@ -87,6 +87,7 @@ describe('JSON mapping reach, through the built exporter', () => {
       - { name: absent, path: $.nothing, optional: true }
       - { name: absent_each, each: '$.nothing[*]', path: $.v, optional: true }
       - { name: present, path: $.queues.mail.depth, optional: true }
+      - { name: root_missing, each: '$.items[*]', path: $.open, labels: { r: { root: $.nothing } }, optional: true }
 `,
       )}${source('strict', "      - { name: strict_size, each: '$.items[*]', path: $.size, labels: { id: $.id } }\n")}`,
     );
@@ -103,6 +104,7 @@ describe('JSON mapping reach, through the built exporter', () => {
       ]);
       assert.deepEqual(family(body, 'absent'), []);
       assert.deepEqual(family(body, 'absent_each'), []);
+      assert.deepEqual(family(body, 'root_missing'), []);
       assert.equal(samples.get('present'), 3);
       assert.equal(samples.get('custom_exporter_source_up{source="strict"}'), 0);
       assert.equal(samples.get('custom_exporter_source_errors_total{source="strict",reason="path"}'), 1);

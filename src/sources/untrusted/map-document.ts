@@ -50,8 +50,14 @@ function mapOne(m: MetricMapping, document: JsonValue, seriesLimit: number, seen
   const elements = eachElement(m, document);
   if (elements.length === 0 && !m.optional) throw new CollectionError('path', `metric ${m.name}: each ${m.each} matched nothing`);
   const series: MappedSeries[] = [];
+  // `{ root }` labels have one value for all the elements: looked up once, not once per element.
+  const root = new Map<string, JsonValue | undefined>();
+  const fromRoot = (path: string, what: string) => {
+    if (!root.has(path)) root.set(path, find(document, path, what));
+    return root.get(path);
+  };
   for (const element of elements) {
-    const attributes = labels(m, element, document);
+    const attributes = labels(m, element, fromRoot);
     if (attributes === undefined) continue;
     const value = seriesValue(m, element.value);
     if (value === undefined) continue;
@@ -120,7 +126,11 @@ function find(element: JsonValue, path: string, what: string): JsonValue | undef
 }
 
 /** The labels of one series, or undefined when an `optional` metric's label path matched nothing. */
-function labels(m: MetricMapping, element: Element, document: JsonValue): Attributes | undefined {
+function labels(
+  m: MetricMapping,
+  element: Element,
+  fromRoot: (path: string, what: string) => JsonValue | undefined,
+): Attributes | undefined {
   const attributes: Attributes = {};
   for (const [name, spec] of Object.entries(m.labels)) {
     if (spec === ELEMENT_KEY) {
@@ -133,8 +143,9 @@ function labels(m: MetricMapping, element: Element, document: JsonValue): Attrib
       attributes[name] = spec;
       continue;
     }
-    const [from, path, what] = typeof spec === 'string' ? [element.value, spec, ''] : [document, spec.root, ' root'];
-    const value = find(from, path, `metric ${m.name}: label ${name}${what}`);
+    const [path, what] = typeof spec === 'string' ? [spec, ''] : [spec.root, ' root'];
+    const where = `metric ${m.name}: label ${name}${what}`;
+    const value = typeof spec === 'string' ? find(element.value, path, where) : fromRoot(path, where);
     if (value === undefined) {
       if (m.optional) return undefined;
       throw new CollectionError('path', `metric ${m.name}: label ${name}${what} ${path} matched nothing`);
