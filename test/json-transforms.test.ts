@@ -103,6 +103,43 @@ describe('value transforms, through the built exporter', () => {
     }
   });
 
+  test('command and file sources share the mapping: a real program and a real file, transformed', async () => {
+    const report = join(dir, 'report.json');
+    await writeFile(report, JSON.stringify({ disks: { sda: { used: '41 %' }, sdb: { used: '7 %' } } }));
+    const cli = await serve(
+      'kinds',
+      `  - kind: command
+    name: backup
+    command: [sh, -c, 'echo "{\\"finished\\": \\"2024-05-01 14:00:00\\", \\"size\\": \\"2048 KiB\\"}"']
+    metrics:
+      - { name: backup_finished_seconds, path: $.finished, transform: [{ parseTime: { format: iso8601, timeZone: Europe/Paris } }] }
+      - { name: backup_size_bytes, path: $.size, transform: [{ regex: '^(\\d+) KiB$' }, { scale: 1024 }] }
+  - kind: command
+    name: count
+    command: [sh, -c, 'echo " 12 "']
+    output: number
+    metrics: [{ name: counted_thousands, transform: [{ scale: 1000 }] }]
+  - kind: file
+    name: disks
+    path: ${report}
+    metrics:
+      - { name: disk_used_ratio, each: '$.disks.*', path: $.used, labels: { disk: '@key' }, transform: [{ regex: '(\\d+) %' }, { scale: 0.01 }] }
+`,
+    );
+    try {
+      const { body, samples } = await scrape(cli.url);
+      for (const name of ['backup', 'count', 'disks']) assert.equal(samples.get(`custom_exporter_source_up{source="${name}"}`), 1, body);
+      assert.equal(samples.get('backup_finished_seconds'), Date.UTC(2024, 4, 1, 12) / 1000);
+      assert.equal(samples.get('backup_size_bytes'), 2048 * 1024);
+      assert.equal(samples.get('counted_thousands'), 12_000);
+      // 41 × 0.01 in binary floating point: 0.41000000000000003.
+      assert.ok(Math.abs(samples.get('disk_used_ratio{disk="sda"}')! - 0.41) < 1e-12, body);
+      assert.ok(Math.abs(samples.get('disk_used_ratio{disk="sdb"}')! - 0.07) < 1e-12, body);
+    } finally {
+      await cli.kill();
+    }
+  });
+
   test('each odd input fails its source with reason value, naming the metric, the step and the input (shortened)', async () => {
     const failing: Record<string, [metric: string, message: string]> = {
       capture: [
