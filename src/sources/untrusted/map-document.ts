@@ -1,7 +1,9 @@
 import type { Attributes } from '@opentelemetry/api';
-import { type JsonValue, query } from 'jsonpath-rfc9535';
+import { exec, type JsonValue, query } from 'jsonpath-rfc9535';
 import { CollectionError } from '../collection-error.ts';
+import { ELEMENT_KEY } from '../element-key.ts';
 import type { MetricMapping } from '../json-mapping.ts';
+import { stepName, transformValue } from './transform-value.ts';
 
 /**
  * Parsing and mapping of an untrusted document: plain data in, plain data out, so that it can run in a mapping
@@ -29,63 +31,133 @@ export function mapDocument(job: MappingJob): MappedSeries[][] {
   const text = new TextDecoder().decode(job.bytes);
   if (job.format === 'json') checkShape(text, job.what);
   const document = job.format === 'json' ? parseJson(text, job.what) : parseNumber(text, job.what);
-  return job.mappings.map((m) => mapOne(m, document, job.seriesLimit));
+  // Label sets by metric name: entries of one name are one instrument, so they must not repeat each other's either.
+  const labelSets = new Map<string, Set<string>>();
+  return job.mappings.map((m) => {
+    const seen = labelSets.get(m.name) ?? new Set<string>();
+    labelSets.set(m.name, seen);
+    return mapOne(m, document, job.seriesLimit, seen);
+  });
 }
 
-function mapOne(m: MetricMapping, document: JsonValue, seriesLimit: number): MappedSeries[] {
-  const elements = m.each === undefined ? [document] : query(document, m.each);
-  if (m.each !== undefined && elements.length === 0) throw new CollectionError('path', `metric ${m.name}: each ${m.each} matched nothing`);
+/** An element of `each` (or the document), with its member name or index in its parent when `@key` needs it. */
+interface Element {
+  readonly value: JsonValue;
+  readonly key?: string | number;
+}
+
+function mapOne(m: MetricMapping, document: JsonValue, seriesLimit: number, seen: Set<string>): MappedSeries[] {
+  const elements = eachElement(m, document);
+  if (elements.length === 0 && !m.optional) throw new CollectionError('path', `metric ${m.name}: each ${m.each} matched nothing`);
   const series: MappedSeries[] = [];
-  // Series by label set: a label set seen again keeps its latest value, as a round does, and past the limit
-  // the collection fails anyway, so mapping stops there.
-  const slots = new Map<string, number>();
+  // `{ root }` labels have one value for all the elements: looked up once, not once per element.
+  const root = new Map<string, JsonValue | undefined>();
+  const fromRoot = (path: string, what: string) => {
+    if (!root.has(path)) root.set(path, find(document, path, what));
+    return root.get(path);
+  };
   for (const element of elements) {
-    const attributes = labels(m, element);
-    const value = toNumber(m, single(element, m.path, `metric ${m.name}: path`));
-    const key = JSON.stringify(Object.values(attributes));
-    const slot = slots.get(key);
-    if (slot !== undefined) {
-      series[slot] = [value, attributes];
-      continue;
-    }
-    if (slots.size === seriesLimit) {
+    const attributes = labels(m, element, fromRoot);
+    if (attributes === undefined) continue;
+    const value = seriesValue(m, element.value);
+    if (value === undefined) continue;
+    // One value per label set: two would be a silent last-wins (json_exporter #283, #394), so the collection fails.
+    const id = JSON.stringify(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (seen.has(id))
+      throw new CollectionError('duplicate', `metric ${m.name}: more than one series with the labels ${render(attributes)}`);
+    // Past the limit the collection fails anyway, so mapping stops there.
+    if (series.length === seriesLimit) {
       throw new CollectionError(
         'series_limit',
         `instrument "${m.name}" exceeded the series limit of ${seriesLimit} (raise global.seriesLimit or reduce its labels)`,
       );
     }
-    slots.set(key, series.length);
+    seen.add(id);
     series.push([value, attributes]);
   }
   return series;
 }
 
-function single(element: JsonValue, path: string, what: string): JsonValue {
+function eachElement(m: MetricMapping, document: JsonValue): Element[] {
+  if (m.each === undefined) return [{ value: document }];
+  if (!Object.values(m.labels).includes(ELEMENT_KEY)) return query(document, m.each).map((value) => ({ value }));
+  // Only @key needs the locations, which cost an array per match.
+  const elements: Element[] = [];
+  exec(document, m.each, (value, location) => {
+    const key = location.at(-1);
+    elements.push({ value, key: typeof key === 'string' ? memberName(key) : key });
+  });
+  return elements;
+}
+
+const NORMALIZED_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', "'": "'", '\\': '\\' };
+
+// The library gives a location's member names escaped as in a Normalized Path (RFC 9535 2.7): `\\`, `\'`, `\n`,
+// `\u001f`; a label wants the name as the document has it.
+function memberName(normalized: string): string {
+  return normalized.replace(/\\(u[0-9a-f]{4}|.)/g, (_, sequence: string) =>
+    sequence.length === 5 ? String.fromCharCode(Number.parseInt(sequence.slice(1), 16)) : NORMALIZED_ESCAPES[sequence]!,
+  );
+}
+
+/** The value of one series, or undefined when an `optional` metric's path matched nothing. */
+function seriesValue(m: MetricMapping, element: JsonValue): number | undefined {
+  if (m.count !== undefined) return query(element, m.count).length;
+  const path = m.path ?? '$';
+  const found = find(element, path, `metric ${m.name}: path`);
+  if (found === undefined) {
+    if (m.default !== undefined) return m.default;
+    if (m.optional) return undefined;
+    throw new CollectionError('path', `metric ${m.name}: path ${path} matched nothing`);
+  }
+  if (!m.transform) return toNumber(m, found, '');
+  const last = m.transform.length - 1;
+  return toNumber(m, transformValue(m.name, m.transform, found), ` after transform[${last}] ${stepName(m.transform[last]!)}`);
+}
+
+/** The value at `path` in `element`; undefined when it matches nothing, an error when it matches several. */
+function find(element: JsonValue, path: string, what: string): JsonValue | undefined {
   // `$` is the element itself (RFC 9535 2.2): skip parsing the path again for each of a million elements.
   if (path === '$') return element;
   const found = query(element, path);
-  if (found.length === 0) throw new CollectionError('path', `${what} ${path} matched nothing`);
   if (found.length > 1)
     throw new CollectionError('path', `${what} ${path} matched ${found.length} values (use each for one series per value)`);
-  return found[0]!;
+  return found[0];
 }
 
-function labels(m: MetricMapping, element: JsonValue): Attributes {
+/** The labels of one series, or undefined when an `optional` metric's label path matched nothing. */
+function labels(
+  m: MetricMapping,
+  element: Element,
+  fromRoot: (path: string, what: string) => JsonValue | undefined,
+): Attributes | undefined {
   const attributes: Attributes = {};
   for (const [name, spec] of Object.entries(m.labels)) {
-    if (!spec.startsWith('$')) {
+    if (spec === ELEMENT_KEY) {
+      if (element.key === undefined)
+        throw new CollectionError('path', `metric ${m.name}: label ${name}: each ${m.each} matched the document itself, which has no key`);
+      attributes[name] = String(element.key);
+      continue;
+    }
+    if (typeof spec === 'string' && !spec.startsWith('$')) {
       attributes[name] = spec;
       continue;
     }
-    const value = single(element, spec, `metric ${m.name}: label ${name}`);
+    const [path, what] = typeof spec === 'string' ? [spec, ''] : [spec.root, ' root'];
+    const where = `metric ${m.name}: label ${name}${what}`;
+    const value = typeof spec === 'string' ? find(element.value, path, where) : fromRoot(path, where);
+    if (value === undefined) {
+      if (m.optional) return undefined;
+      throw new CollectionError('path', `metric ${m.name}: label ${name}${what} ${path} matched nothing`);
+    }
     if (value !== null && typeof value === 'object')
-      throw new CollectionError('value', `metric ${m.name}: label ${name} ${spec} is not a string or number`);
+      throw new CollectionError('value', `metric ${m.name}: label ${name}${what} ${path} is not a string or number`);
     attributes[name] = String(value);
   }
   return attributes;
 }
 
-function toNumber(m: MetricMapping, value: JsonValue): number {
+function toNumber(m: MetricMapping, value: JsonValue, after: string): number {
   const { valueMap } = m;
   if (valueMap && (value === null || typeof value !== 'object')) {
     // Own keys only: an upstream "constructor" or "__proto__" must not find Object.prototype's members.
@@ -95,7 +167,16 @@ function toNumber(m: MetricMapping, value: JsonValue): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  throw new CollectionError('value', `metric ${m.name}: ${describe(value)} is not a number${valueMap ? ' nor in valueMap' : ''}`);
+  throw new CollectionError('value', `metric ${m.name}: ${describe(value)}${after} is not a number${valueMap ? ' nor in valueMap' : ''}`);
+}
+
+/** A label set as Prometheus writes it, each value cut to 64 characters: `{queue="mail"}`. */
+function render(attributes: Attributes): string {
+  const pairs = Object.entries(attributes).map(([name, value]) => {
+    const text = String(value);
+    return `${name}=${JSON.stringify(text.length > 64 ? `${text.slice(0, 63)}…` : text)}`;
+  });
+  return `{${pairs.join(',')}}`;
 }
 
 /** A short description of a value for a message, without walking it (a document can be huge or deeply nested). */
