@@ -4,6 +4,7 @@ import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
 import { readableFile } from './config-path.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
+import { producePrometheusText, withOutputCheck } from './prometheus-output.ts';
 import { secretReader, secretSchema } from './secret.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
@@ -23,9 +24,9 @@ function authSchema(configDir: string) {
 }
 
 /** GETs or POSTs a URL per collection and maps its JSON answer to instruments. */
-export const httpSource = defineSource({
+const httpDefinition = defineSource({
   kind: 'http',
-  description: 'JSON from an HTTP endpoint, mapped to metrics with JSONPath',
+  description: 'JSON from an HTTP endpoint mapped to metrics with JSONPath, or Prometheus text',
   options: ({ configDir }) =>
     z.strictObject({
       url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
@@ -40,10 +41,13 @@ export const httpSource = defineSource({
       acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
       /** A larger answer (after decompression) fails the collection with reason `too_large`. */
       maxBodySize: byteSize.prefault('4MiB'),
-      metrics: metricsMappingSchema,
+      /** `json`: mapped by `metrics`; `prometheus`: Prometheus text or OpenMetrics, exported as written. */
+      output: z.enum(['json', 'prometheus']).default('json'),
+      metrics: metricsMappingSchema.optional(),
     }),
-  async setup({ name, meter, options, collectionSignal, seriesLimit }) {
-    const mapping = createMapping(meter, options.metrics, seriesLimit);
+  async setup({ name, meter, options, collectionSignal, seriesLimit, produce }) {
+    const mapping = options.metrics && createMapping(meter, options.metrics, seriesLimit);
+    const startTime = Date.now();
     // The HTTP client is loaded by the first http source, not at startup (idle memory: bench/).
     const { fetchAnswer } = await import('./untrusted/fetch-answer.ts');
     const authorization = await authorizationHeader(options.auth);
@@ -61,7 +65,7 @@ export const httpSource = defineSource({
         result.observe(statusCode, status, { source: name });
         try {
           const headers = {
-            accept: 'application/json',
+            accept: options.output === 'prometheus' ? PROMETHEUS_ACCEPT : 'application/json',
             ...options.headers,
             ...(authorization && { authorization: await authorization() }),
           };
@@ -82,15 +86,22 @@ export const httpSource = defineSource({
           if (!options.acceptStatus.includes(status)) {
             throw new CollectionError('status', `${options.url} answered ${status} (accepted: ${options.acceptStatus.join(', ')})`);
           }
-          await mapping.observe({ bytes: answer, format: 'json', what: `the answer of ${options.url}` }, result, signal);
+          const what = `the answer of ${options.url}`;
+          if (options.output === 'prometheus' || !mapping) await producePrometheusText(answer, what, { produce, seriesLimit }, startTime);
+          else await mapping.observe({ bytes: answer, format: 'json', what }, result, signal);
         } finally {
           result.observe(duration, (performance.now() - started) / 1000, { source: name });
         }
       },
-      [...mapping.instruments, statusCode, duration],
+      [...(mapping?.instruments ?? []), statusCode, duration],
     );
   },
 });
+
+export const httpSource = withOutputCheck(httpDefinition);
+
+// The text formats the parser reads, OpenMetrics first (Prometheus' own scrape Accept header, without protobuf).
+const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.9,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 // Read like a file source's file: a FIFO or device fails the start at once instead of hanging it (issue 11).
 async function readCaFile(file: string): Promise<string> {
