@@ -1,0 +1,147 @@
+import { glob } from 'node:fs/promises';
+import { z } from 'zod';
+import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
+import { CollectionError } from './collection-error.ts';
+import { configPath } from './config-path.ts';
+import { defineSource } from './source.ts';
+import { readRegularFile } from './untrusted/bounded-read.ts';
+import { byteSize } from './untrusted/byte-size.ts';
+import type { TextFamily } from './untrusted/prometheus-text-parser.ts';
+
+/**
+ * The `*.prom` files that cron jobs write, read as node_exporter's textfile collector reads them
+ * (collector/textfile.go): every file the glob matches, per collection; the same family in several files is
+ * merged when its type, HELP and unit agree. A file that cannot be read, parsed or merged is skipped, the others
+ * are exported, and custom_exporter_textfile_scrape_error says so (the log says why).
+ */
+export const textfileSource = defineSource({
+  kind: 'textfile',
+  description: "Prometheus text files (*.prom) written by other jobs, like node_exporter's textfile collector",
+  options: ({ configDir }) =>
+    z.strictObject({
+      /** A glob of the files, such as `/var/lib/node_exporter/textfile/*.prom`; relative to the config file. */
+      path: configPath(configDir),
+      /** More matching files fail the collection with reason `too_large`. */
+      maxFiles: z.int().min(1).max(10_000).default(100),
+      /** A larger file is skipped (and counts as a scrape error). */
+      maxFileSize: byteSize.prefault('1MiB'),
+    }),
+  setup({ name, meter, options, logger, collectionSignal, seriesLimit, produce }) {
+    const { textfileMtime, textfileScrapeError } = SELF_METRICS;
+    const mtime = meter.createObservableGauge(textfileMtime.name, instrumentOptions(textfileMtime));
+    const scrapeError = meter.createObservableGauge(textfileScrapeError.name, instrumentOptions(textfileScrapeError));
+    const startTime = Date.now();
+    // Each file's failure as last logged: a file that keeps failing the same way is logged once, not every scrape.
+    let logged = new Map<string, string>();
+    meter.addBatchObservableCallback(
+      async (result) => {
+        const signal = collectionSignal();
+        // Loaded by the first textfile source, not at startup (idle memory: bench/).
+        const [{ parsePrometheusText }, { familiesToMetrics }] = await Promise.all([
+          import('./untrusted/prometheus-text-parser.ts'),
+          import('./prometheus-families.ts'),
+        ]);
+        const merged = new MergedFamilies(seriesLimit);
+        const failures = new Map<string, string>();
+        for (const file of await matchingFiles(options.path, options.maxFiles)) {
+          signal.throwIfAborted();
+          try {
+            // One open descriptor read to its end: a file replaced by rename meanwhile is read whole, old or new.
+            const bytes = await readRegularFile(file, {
+              maxBytes: options.maxFileSize,
+              field: 'maxFileSize',
+              signal,
+              onStat: (stats) => result.observe(mtime, stats.mtimeMs / 1000, { source: name, file }),
+            });
+            merged.add(file, parsePrometheusText(bytes, { what: file, seriesLimit }));
+          } catch (err) {
+            if (signal.aborted) throw err;
+            failures.set(file, (err as Error).message);
+          }
+        }
+        result.observe(scrapeError, failures.size > 0 ? 1 : 0, { source: name });
+        for (const [file, message] of failures) {
+          if (logged.get(file) !== message) logger.warn({ file, err: message }, 'textfile skipped');
+        }
+        logged = failures;
+        produce(familiesToMetrics(merged.families(), options.path, startTime));
+      },
+      [mtime, scrapeError],
+    );
+  },
+});
+
+/** The files `pattern` matches, sorted (the order families merge in); more than `maxFiles` fail the collection. */
+async function matchingFiles(pattern: string, maxFiles: number): Promise<string[]> {
+  const files: string[] = [];
+  for await (const file of glob(pattern)) {
+    if (files.length === maxFiles) {
+      throw new CollectionError('too_large', `more than ${maxFiles} files match ${pattern} (maxFiles)`);
+    }
+    files.push(file);
+  }
+  return files.sort();
+}
+
+/** Families of several files, merged as node_exporter merges them: a whole file is merged, or none of it. */
+class MergedFamilies {
+  readonly #seriesLimit: number;
+  readonly #families = new Map<string, { family: TextFamily; file: string }>();
+  // Every sample (name and labels) merged so far, by the file it came from; and each family's series.
+  readonly #samples = new Map<string, string>();
+  readonly #series = new Map<string, Set<string>>();
+
+  constructor(seriesLimit: number) {
+    this.#seriesLimit = seriesLimit;
+  }
+
+  /** Merges `families` read from `file`; throws, merging nothing, when they conflict with what is merged. */
+  add(file: string, families: readonly TextFamily[]): void {
+    const samples = new Map<string, string>();
+    const series = new Map<string, Set<string>>();
+    for (const family of families) {
+      const known = this.#families.get(family.name);
+      if (known !== undefined) {
+        // A HELP or unit one file leaves out is taken from another; a type is always given (untyped by default).
+        for (const field of ['type', 'help', 'unit'] as const) {
+          const [mine, theirs] = [family[field], known.family[field]];
+          if (mine !== theirs && (field === 'type' || (mine !== '' && theirs !== ''))) {
+            throw new CollectionError(
+              'parse',
+              `${file}: the ${field} of ${family.name} is ${JSON.stringify(mine)}, in ${known.file} ${JSON.stringify(theirs)}`,
+            );
+          }
+        }
+      }
+      const familySeries = new Set(this.#series.get(family.name));
+      for (const sample of family.samples) {
+        const names = Object.keys(sample.labels).sort();
+        const key = JSON.stringify([sample.name, ...names.map((n) => [n, sample.labels[n]])]);
+        const other = this.#samples.get(key);
+        if (other !== undefined) throw new CollectionError('duplicate', `${file}: ${sample.name} with the same labels is also in ${other}`);
+        samples.set(key, file);
+        familySeries.add(JSON.stringify(names.filter((n) => n !== 'le' && n !== 'quantile').map((n) => [n, sample.labels[n]])));
+      }
+      if (familySeries.size > this.#seriesLimit) {
+        throw new CollectionError('series_limit', `${file}: ${family.name} has more than ${this.#seriesLimit} series in all files`);
+      }
+      series.set(family.name, familySeries);
+    }
+    for (const [key, from] of samples) this.#samples.set(key, from);
+    for (const [familyName, keys] of series) this.#series.set(familyName, keys);
+    for (const family of families) {
+      const known = this.#families.get(family.name);
+      if (known === undefined) {
+        this.#families.set(family.name, { family: { ...family, samples: [...family.samples] }, file });
+        continue;
+      }
+      known.family.help ||= family.help;
+      known.family.unit ||= family.unit;
+      for (const sample of family.samples) known.family.samples.push(sample);
+    }
+  }
+
+  families(): TextFamily[] {
+    return [...this.#families.values()].map((f) => f.family);
+  }
+}
