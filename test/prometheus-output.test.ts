@@ -197,3 +197,42 @@ test('the series limit holds for Prometheus text: a family with more series fail
     await cli.kill();
   }
 });
+
+test('large text is parsed off the event loop: /healthz answers within 1 s meanwhile, and a bad line is still found by number', async () => {
+  // ~4 MiB of valid series, then one bad line: parsed in a worker thread of the mapping pool.
+  const big = await shellScript(
+    dir,
+    'big.sh',
+    `awk 'BEGIN { for (i = 0; i < 90000; i++) printf "big_series{path=\\"/api/v1/items/%d\\",method=\\"GET\\"} %d\\n", i, i; print "big_series{path=\\"x\\"} oops" }'`,
+  );
+  const config = join(dir, 'big.yaml');
+  await writeFile(
+    config,
+    `global: { seriesLimit: 100000 }\nsources:\n  - { kind: command, name: big, command: [${big}], output: prometheus, maxOutputSize: 8MiB, timeout: 20s }\n`,
+  );
+  const cli = await serveCli([`--config.file=${config}`]);
+  try {
+    const scraped = scrape(cli.url, { headers: { 'x-prometheus-scrape-timeout-seconds': '25' } });
+    let done = false;
+    const finished = () => {
+      done = true;
+    };
+    scraped.then(finished, finished);
+    let probes = 0;
+    // The kubelet's probe timeout is 1 s.
+    while (!done) {
+      const started = performance.now();
+      const health = await fetch(`${cli.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+      assert.equal(health.status, 200);
+      assert.ok(performance.now() - started < 1000);
+      probes++;
+    }
+    const { samples } = await scraped;
+    assert.ok(probes > 0);
+    assert.equal(samples.get('custom_exporter_source_errors_total{source="big",reason="parse"}'), 1);
+    const warning = await cli.waitForLog((l) => l.msg === 'source collection failed' && l.source === 'big');
+    assert.equal(warning.err, `the output of ${big}, line 90001: the value of big_series is not a number: "oops"`);
+  } finally {
+    await cli.kill();
+  }
+});

@@ -33,7 +33,9 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-test('files are merged per family; a conflicting, malformed or non-regular file is skipped and counted as a scrape error', async () => {
+test('files are merged per family; a conflicting, malformed or non-regular file is skipped and counted as a scrape error', async (t) => {
+  const mkfifo = requireTool(t, 'mkfifo', 'apt-get install coreutils');
+  if (!mkfifo) return;
   const files = join(dir, 'merge');
   await mkdir(files);
   const help = '# HELP backup_last_success_seconds When the backup last succeeded.\n# TYPE backup_last_success_seconds gauge\n';
@@ -45,7 +47,7 @@ test('files are merged per family; a conflicting, malformed or non-regular file 
   await writeFile(join(files, 'd-malformed.prom'), 'fine 1\nbroken{job="d" 1\n');
   await writeFile(join(files, 'e-duplicate.prom'), 'backup_files{job="b"} 4\n');
   // A FIFO nobody writes to: opened non-blocking, refused at once.
-  execFileSync('mkfifo', [join(files, 'f-fifo.prom')]);
+  execFileSync(mkfifo, [join(files, 'f-fifo.prom')]);
   const config = join(dir, 'merge.yaml');
   await writeFile(config, `sources:\n  - { kind: textfile, name: cron, path: merge/*.prom }\n`);
   const cli = await serveCli([`--config.file=${config}`]);

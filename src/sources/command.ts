@@ -52,7 +52,8 @@ const commandDefinition = defineSource({
           );
         }
         const what = `the output of ${program}`;
-        if (options.output === 'prometheus' || !mapping) await producePrometheusText(run.stdout, what, { produce, seriesLimit }, startTime);
+        if (options.output === 'prometheus' || !mapping)
+          await producePrometheusText(run.stdout, what, { produce, seriesLimit, collectionSignal }, startTime);
         else await mapping.observe({ bytes: run.stdout, format: options.output, what }, result, signal);
       },
       [...(mapping?.instruments ?? []), exitCode],

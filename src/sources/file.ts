@@ -56,7 +56,7 @@ const fileDefinition = defineSource({
           if (reading === current) reading = undefined;
         });
         if (options.output === 'prometheus' || !mapping)
-          await producePrometheusText(await read, options.path, { produce, seriesLimit }, startTime);
+          await producePrometheusText(await read, options.path, { produce, seriesLimit, collectionSignal }, startTime);
         else await mapping.observe({ bytes: await read, format: 'json', what: options.path }, result, signal);
       },
       [...(mapping?.instruments ?? []), age],

@@ -87,7 +87,8 @@ const httpDefinition = defineSource({
             throw new CollectionError('status', `${options.url} answered ${status} (accepted: ${options.acceptStatus.join(', ')})`);
           }
           const what = `the answer of ${options.url}`;
-          if (options.output === 'prometheus' || !mapping) await producePrometheusText(answer, what, { produce, seriesLimit }, startTime);
+          if (options.output === 'prometheus' || !mapping)
+            await producePrometheusText(answer, what, { produce, seriesLimit, collectionSignal }, startTime);
           else await mapping.observe({ bytes: answer, format: 'json', what }, result, signal);
         } finally {
           result.observe(duration, (performance.now() - started) / 1000, { source: name });

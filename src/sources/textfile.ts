@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
 import { configPath } from './config-path.ts';
+import { parsePrometheusText } from './prometheus-output.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
@@ -37,10 +38,7 @@ export const textfileSource = defineSource({
       async (result) => {
         const signal = collectionSignal();
         // Loaded by the first textfile source, not at startup (idle memory: bench/).
-        const [{ parsePrometheusText }, { familiesToMetrics }] = await Promise.all([
-          import('./untrusted/prometheus-text-parser.ts'),
-          import('./prometheus-families.ts'),
-        ]);
+        const { familiesToMetrics } = await import('./prometheus-families.ts');
         const merged = new MergedFamilies(seriesLimit);
         const failures = new Map<string, string>();
         for (const file of await matchingFiles(options.path, options.maxFiles)) {
@@ -53,7 +51,7 @@ export const textfileSource = defineSource({
               signal,
               onStat: (stats) => result.observe(mtime, stats.mtimeMs / 1000, { source: name, file }),
             });
-            merged.add(file, parsePrometheusText(bytes, { what: file, seriesLimit }));
+            merged.add(file, await parsePrometheusText(bytes, { what: file, seriesLimit }, signal));
           } catch (err) {
             if (signal.aborted) throw err;
             failures.set(file, (err as Error).message);

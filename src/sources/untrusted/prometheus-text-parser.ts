@@ -13,7 +13,7 @@ import { CollectionError } from '../collection-error.ts';
  */
 
 /** The family types of both formats; `untyped` (0.0.4) and `unknown` (OpenMetrics) are both read as `untyped`. */
-export type FamilyType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'stateset' | 'info' | 'untyped';
+type FamilyType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'stateset' | 'info' | 'untyped';
 
 export interface TextSample {
   /** The sample's own name: the family's, or the family's with a suffix such as `_bucket` or `_total`. */
@@ -70,6 +70,11 @@ export interface ParseOptions {
   readonly what: string;
   /** Most series (label sets, buckets and quantiles aside) one family may have. */
   readonly seriesLimit: number;
+}
+
+/** A parse for the mapping pool's workers (mapping-worker.ts): the bytes are transferred, not copied. */
+export interface PrometheusTextJob extends ParseOptions {
+  readonly bytes: Uint8Array;
 }
 
 /** The families of `bytes` (UTF-8 text), in the order they first appear. Throws a CollectionError (see above). */
