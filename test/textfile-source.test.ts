@@ -46,6 +46,8 @@ test('files are merged per family; a conflicting, malformed or non-regular file 
   await writeFile(join(files, 'c-conflict.prom'), '# TYPE backup_last_success_seconds counter\nbackup_last_success_seconds{job="c"} 1\n');
   await writeFile(join(files, 'd-malformed.prom'), 'fine 1\nbroken{job="d" 1\n');
   await writeFile(join(files, 'e-duplicate.prom'), 'backup_files{job="b"} 4\n');
+  await writeFile(join(files, 'g-histogram.prom'), '# TYPE h histogram\nh_bucket{le="1"} 1\nh_count 1\n');
+  await writeFile(join(files, 'h-forged.prom'), 'custom_exporter_source_up{source="cron"} 0\n');
   // A FIFO nobody writes to: opened non-blocking, refused at once.
   execFileSync(mkfifo, [join(files, 'f-fifo.prom')]);
   const config = join(dir, 'merge.yaml');
@@ -78,9 +80,13 @@ test('files are merged per family; a conflicting, malformed or non-regular file 
       /e-duplicate\.prom: backup_files with the same labels is also in .*b\.prom/,
     );
     assert.match((await skipped('f-fifo.prom')).err as string, /not a regular file \(a FIFO\)/);
+    assert.match((await skipped('g-histogram.prom')).err as string, /g-histogram\.prom: histogram h\{\} has no le="\+Inf" bucket/);
+    assert.match((await skipped('h-forged.prom')).err as string, /custom_exporter_source_up is reserved for the exporter's own metrics/);
 
     // Once the bad files are gone, the scrape error clears.
-    for (const name of ['c-conflict.prom', 'd-malformed.prom', 'e-duplicate.prom', 'f-fifo.prom']) await unlink(join(files, name));
+    for (const name of ['c-conflict.prom', 'd-malformed.prom', 'e-duplicate.prom', 'f-fifo.prom', 'g-histogram.prom', 'h-forged.prom']) {
+      await unlink(join(files, name));
+    }
     await eventually(async () => {
       const { samples } = await scrape(cli.url);
       assert.equal(samples.get('custom_exporter_textfile_scrape_error{source="cron"}'), 0);

@@ -51,7 +51,11 @@ export const textfileSource = defineSource({
               signal,
               onStat: (stats) => result.observe(mtime, stats.mtimeMs / 1000, { source: name, file }),
             });
-            merged.add(file, await parsePrometheusText(bytes, { what: file, seriesLimit }, signal));
+            const families = await parsePrometheusText(bytes, { what: file, seriesLimit }, signal);
+            // Converted alone first, so that what only conversion refuses (a histogram without +Inf, the
+            // exporter's own names) skips this file, not the whole source.
+            familiesToMetrics(families, file, startTime);
+            merged.add(file, families);
           } catch (err) {
             if (signal.aborted) throw err;
             failures.set(file, (err as Error).message);
