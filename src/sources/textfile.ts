@@ -7,7 +7,7 @@ import { parsePrometheusText } from './prometheus-output.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
-import type { TextFamily } from './untrusted/prometheus-text-parser.ts';
+import { sampleKeys, type TextFamily } from './untrusted/prometheus-text-parser.ts';
 
 /**
  * The `*.prom` files that cron jobs write, read as node_exporter's textfile collector reads them
@@ -117,12 +117,11 @@ class MergedFamilies {
       }
       const familySeries = new Set(this.#series.get(family.name));
       for (const sample of family.samples) {
-        const names = Object.keys(sample.labels).sort();
-        const key = JSON.stringify([sample.name, ...names.map((n) => [n, sample.labels[n]])]);
+        const { sample: key, series: seriesKey } = sampleKeys(sample.name, sample.labels);
         const other = this.#samples.get(key);
         if (other !== undefined) throw new CollectionError('duplicate', `${file}: ${sample.name} with the same labels is also in ${other}`);
         samples.set(key, file);
-        familySeries.add(JSON.stringify(names.filter((n) => n !== 'le' && n !== 'quantile').map((n) => [n, sample.labels[n]])));
+        familySeries.add(seriesKey);
       }
       if (familySeries.size > this.#seriesLimit) {
         throw new CollectionError('series_limit', `${file}: ${family.name} has more than ${this.#seriesLimit} series in all files`);

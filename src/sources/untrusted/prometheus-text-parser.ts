@@ -63,6 +63,7 @@ const SUFFIXES: Record<FamilyType, readonly string[]> = {
   info: ['_info'],
   untyped: [''],
 };
+const GROUPED: ReadonlySet<FamilyType> = new Set(['histogram', 'gaugehistogram', 'summary']);
 const ALL_SUFFIXES = ['_total', '_created', '_bucket', '_count', '_sum', '_gcount', '_gsum', '_info'];
 
 export interface ParseOptions {
@@ -95,6 +96,7 @@ class Parser {
   // Every sample's name and labels seen so far, and each family's series (without `le` and `quantile`).
   readonly #seen = new Set<string>();
   readonly #series = new Map<TextFamily, Set<string>>();
+  readonly #sampleCounts = new Map<TextFamily, number>();
   #lineNumber = 0;
   // The line being read, and where in it.
   #line = '';
@@ -180,7 +182,7 @@ class Parser {
       if (labels.quantile === undefined) this.#fail(`${name} has no quantile label`);
       this.#number(labels.quantile, `the quantile label of ${name}`);
     }
-    this.#count(family, name, labels);
+    this.#count(family, name, suffix, labels);
     family.samples.push({ name, suffix, labels, value });
   }
 
@@ -257,20 +259,28 @@ class Parser {
   }
 
   // Refuses a sample written twice, and a family's series past the limit.
-  #count(family: TextFamily, name: string, labels: Record<string, string>): void {
-    const sorted = Object.keys(labels).sort();
-    const key = JSON.stringify([name, ...sorted.map((l) => [l, labels[l]])]);
+  #count(family: TextFamily, name: string, suffix: string, labels: Record<string, string>): void {
+    const { sample: key, series: seriesKey } = sampleKeys(name, labels);
     if (this.#seen.has(key)) {
       throw new CollectionError('duplicate', `${this.#where()}: ${name}${this.#labelText(labels)} is written twice`);
     }
     this.#seen.add(key);
-    let series = this.#series.get(family);
-    if (series === undefined) {
-      series = new Set();
-      this.#series.set(family, series);
+    let count: number;
+    if (GROUPED.has(family.type)) {
+      // Several samples make one series (buckets, quantiles, _sum, _count): count their label sets.
+      let series = this.#series.get(family);
+      if (series === undefined) {
+        series = new Set();
+        this.#series.set(family, series);
+      }
+      series.add(seriesKey);
+      count = series.size;
+    } else {
+      // One sample is one series (none is written twice): count them, which keeps no key (a worker's heap is small).
+      count = (this.#sampleCounts.get(family) ?? 0) + (suffix === '_created' ? 0 : 1);
+      this.#sampleCounts.set(family, count);
     }
-    series.add(JSON.stringify(sorted.filter((l) => l !== 'le' && l !== 'quantile').map((l) => [l, labels[l]])));
-    if (series.size > this.#options.seriesLimit) {
+    if (count > this.#options.seriesLimit) {
       throw new CollectionError(
         'series_limit',
         `${this.#where()}: ${family.name} has more than ${this.#options.seriesLimit} series (raise global.seriesLimit or reduce its labels)`,
@@ -351,6 +361,24 @@ const SPECIAL = new Map([
   ['+inf', Number.POSITIVE_INFINITY],
   ['-inf', Number.NEGATIVE_INFINITY],
 ]);
+
+/**
+ * Keys of a sample: `sample` tells one sample from another (name and labels, in any order), `series` one series of
+ * its family from another (labels but `le` and `quantile`). Each part is prefixed by its length, so no label value
+ * can pass for a separator.
+ */
+export function sampleKeys(name: string, labels: Readonly<Record<string, string>>): { sample: string; series: string } {
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  let series = '';
+  let bounds = '';
+  for (const label of names) {
+    const part = `${label.length}:${label}${labels[label]!.length}:${labels[label]}`;
+    if (label === 'le' || label === 'quantile') bounds += part;
+    else series += part;
+  }
+  return { sample: `${name.length}:${name}${series}|${bounds}`, series };
+}
 
 /** A sample value (or `le`, `quantile`) as Prometheus writes it: decimal, exponent, NaN or ±Inf; else undefined. */
 export function numberText(token: string): number | undefined {
