@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli, serveCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
+import { OtlpReceiver } from './support/otlp/receiver.ts';
 import { scrape } from './support/scrape.ts';
 import { shellScript } from './support/shell-script.ts';
 import { requireTool } from './support/tools.ts';
@@ -234,5 +235,44 @@ test('large text is parsed off the event loop: /healthz answers within 1 s meanw
     assert.equal(warning.err, `the output of ${big}, line 90001: the value of big_series is not a number: "oops"`);
   } finally {
     await cli.kill();
+  }
+});
+
+test('over OTLP the families arrive in the OpenTelemetry data model: histogram, counter without _total, summary as gauges', async () => {
+  const script = await shellScript(dir, 'otlp-metrics.sh', `cat <<'EOF'\n${SCRIPT_OUTPUT}\nEOF`);
+  const config = join(dir, 'otlp.yaml');
+  await writeFile(config, `sources:\n  - { kind: command, name: backups, command: [${script}], output: prometheus }\n`);
+  const receiver = await (await OtlpReceiver.create('http/protobuf')).listen();
+  const cli = await serveCli([`--config.file=${config}`], {
+    env: {
+      OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+      OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_METRIC_EXPORT_INTERVAL: '500',
+      OTEL_METRIC_EXPORT_TIMEOUT: '400',
+    },
+  });
+  try {
+    const { metrics } = await receiver.next((e) => e.metrics.has('backup_duration_seconds'));
+    const histogram = metrics.get('backup_duration_seconds')!;
+    assert.equal(histogram.type, 'histogram');
+    assert.equal(histogram.description, 'How long backups took.');
+    assert.deepEqual(histogram.points, [{ attributes: { db: 'main' }, value: 6, sum: 250.5 }]);
+    const counter = metrics.get('backups')!;
+    assert.equal(counter.type, 'sum');
+    assert.equal(counter.monotonic, true);
+    assert.deepEqual(counter.points, [{ attributes: { db: 'main' }, value: 6 }]);
+    assert.equal(metrics.get('restore_check_seconds')!.type, 'gauge');
+    assert.deepEqual(
+      metrics.get('restore_check_seconds')!.points.map((p) => [p.attributes.quantile, p.value]),
+      [
+        ['0.5', 4],
+        ['0.9', 9.5],
+      ],
+    );
+    assert.deepEqual(metrics.get('restore_check_seconds_count')!.points, [{ attributes: {}, value: 14 }]);
+  } finally {
+    await cli.kill();
+    await receiver.close();
   }
 });
