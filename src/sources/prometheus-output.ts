@@ -34,7 +34,7 @@ export async function producePrometheusText(
   context: Pick<SourceContext<unknown>, 'produce' | 'seriesLimit' | 'collectionSignal'>,
   startTime: number,
 ): Promise<void> {
-  const families = await parsePrometheusText(bytes, { what, seriesLimit: context.seriesLimit }, context.collectionSignal());
+  const families = await readPrometheusText(bytes, { what, seriesLimit: context.seriesLimit }, context.collectionSignal());
   const { familiesToMetrics } = await import('./prometheus-families.ts');
   context.produce(familiesToMetrics(families, what, startTime));
 }
@@ -44,7 +44,7 @@ export async function producePrometheusText(
 const INLINE_MAX_BYTES = 16 * 1024;
 
 /** The families of `bytes`; beyond 16 KiB parsed in a worker thread, cancelled when `signal` aborts. */
-export async function parsePrometheusText(bytes: Uint8Array, options: ParseOptions, signal: AbortSignal): Promise<TextFamily[]> {
+export async function readPrometheusText(bytes: Uint8Array, options: ParseOptions, signal: AbortSignal): Promise<TextFamily[]> {
   // Both are loaded by the first source that reads Prometheus text, not at startup (idle memory: bench/).
   if (bytes.length <= INLINE_MAX_BYTES) return (await import('./untrusted/prometheus-text-parser.ts')).parsePrometheusText(bytes, options);
   const { parseInWorker } = await import('./untrusted/mapping-pool.ts');

@@ -3,11 +3,10 @@ import { z } from 'zod';
 import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
 import { configPath } from './config-path.ts';
-import { parsePrometheusText } from './prometheus-output.ts';
+import { readPrometheusText } from './prometheus-output.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
-import { sampleKeys, type TextFamily } from './untrusted/prometheus-text-parser.ts';
 
 /**
  * The `*.prom` files that cron jobs write, read as node_exporter's textfile collector reads them
@@ -38,7 +37,10 @@ export const textfileSource = defineSource({
       async (result) => {
         const signal = collectionSignal();
         // Loaded by the first textfile source, not at startup (idle memory: bench/).
-        const { familiesToMetrics } = await import('./prometheus-families.ts');
+        const [{ familiesToMetrics }, { MergedFamilies }] = await Promise.all([
+          import('./prometheus-families.ts'),
+          import('./textfile-merge.ts'),
+        ]);
         const merged = new MergedFamilies(seriesLimit);
         const failures = new Map<string, string>();
         for (const file of await matchingFiles(options.path, options.maxFiles)) {
@@ -51,7 +53,7 @@ export const textfileSource = defineSource({
               signal,
               onStat: (stats) => result.observe(mtime, stats.mtimeMs / 1000, { source: name, file }),
             });
-            const families = await parsePrometheusText(bytes, { what: file, seriesLimit }, signal);
+            const families = await readPrometheusText(bytes, { what: file, seriesLimit }, signal);
             // Converted alone first, so that what only conversion refuses (a histogram without +Inf, the
             // exporter's own names) skips this file, not the whole source.
             familiesToMetrics(families, file, startTime);
@@ -83,66 +85,4 @@ async function matchingFiles(pattern: string, maxFiles: number): Promise<string[
     files.push(file);
   }
   return files.sort();
-}
-
-/** Families of several files, merged as node_exporter merges them: a whole file is merged, or none of it. */
-class MergedFamilies {
-  readonly #seriesLimit: number;
-  readonly #families = new Map<string, { family: TextFamily; file: string }>();
-  // Every sample (name and labels) merged so far, by the file it came from; and each family's series.
-  readonly #samples = new Map<string, string>();
-  readonly #series = new Map<string, Set<string>>();
-
-  constructor(seriesLimit: number) {
-    this.#seriesLimit = seriesLimit;
-  }
-
-  /** Merges `families` read from `file`; throws, merging nothing, when they conflict with what is merged. */
-  add(file: string, families: readonly TextFamily[]): void {
-    const samples = new Map<string, string>();
-    const series = new Map<string, Set<string>>();
-    for (const family of families) {
-      const known = this.#families.get(family.name);
-      if (known !== undefined) {
-        // A HELP or unit one file leaves out is taken from another; a type is always given (untyped by default).
-        for (const field of ['type', 'help', 'unit'] as const) {
-          const [mine, theirs] = [family[field], known.family[field]];
-          if (mine !== theirs && (field === 'type' || (mine !== '' && theirs !== ''))) {
-            throw new CollectionError(
-              'parse',
-              `${file}: the ${field} of ${family.name} is ${JSON.stringify(mine)}, in ${known.file} ${JSON.stringify(theirs)}`,
-            );
-          }
-        }
-      }
-      const familySeries = new Set(this.#series.get(family.name));
-      for (const sample of family.samples) {
-        const { sample: key, series: seriesKey } = sampleKeys(sample.name, sample.labels);
-        const other = this.#samples.get(key);
-        if (other !== undefined) throw new CollectionError('duplicate', `${file}: ${sample.name} with the same labels is also in ${other}`);
-        samples.set(key, file);
-        familySeries.add(seriesKey);
-      }
-      if (familySeries.size > this.#seriesLimit) {
-        throw new CollectionError('series_limit', `${file}: ${family.name} has more than ${this.#seriesLimit} series in all files`);
-      }
-      series.set(family.name, familySeries);
-    }
-    for (const [key, from] of samples) this.#samples.set(key, from);
-    for (const [familyName, keys] of series) this.#series.set(familyName, keys);
-    for (const family of families) {
-      const known = this.#families.get(family.name);
-      if (known === undefined) {
-        this.#families.set(family.name, { family: { ...family, samples: [...family.samples] }, file });
-        continue;
-      }
-      known.family.help ||= family.help;
-      known.family.unit ||= family.unit;
-      for (const sample of family.samples) known.family.samples.push(sample);
-    }
-  }
-
-  families(): TextFamily[] {
-    return [...this.#families.values()].map((f) => f.family);
-  }
 }
