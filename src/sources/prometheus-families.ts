@@ -66,10 +66,11 @@ export function familiesToMetrics(families: readonly TextFamily[], what: string,
       // One gauge per sample name, in the order the names first appear.
       const byName = new Map<string, DataPoint<number>[]>();
       for (const s of samples) {
-        let points = byName.get(s.name);
+        const name = family.name + s.suffix;
+        let points = byName.get(name);
         if (points === undefined) {
           points = [];
-          byName.set(s.name, points);
+          byName.set(name, points);
         }
         points.push({ startTime: now, endTime: now, attributes: s.labels, value: s.value });
       }

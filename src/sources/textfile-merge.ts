@@ -33,9 +33,12 @@ export class MergedFamilies {
       }
       const familySeries = new Set(this.#series.get(family.name));
       for (const sample of family.samples) {
-        const { sample: key, series: seriesKey } = sampleKeys(sample.name, sample.labels);
+        const { sample: sampleKey, series: seriesKey } = sampleKeys(sample.suffix, sample.labels);
+        // Family names are metric names: no NUL in them.
+        const key = `${family.name}\u0000${sampleKey}`;
         const other = this.#samples.get(key);
-        if (other !== undefined) throw new CollectionError('duplicate', `${file}: ${sample.name} with the same labels is also in ${other}`);
+        if (other !== undefined)
+          throw new CollectionError('duplicate', `${file}: ${family.name}${sample.suffix} with the same labels is also in ${other}`);
         samples.set(key, file);
         familySeries.add(seriesKey);
       }

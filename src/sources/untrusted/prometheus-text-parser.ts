@@ -15,9 +15,8 @@ import { CollectionError } from '../collection-error.ts';
 /** The family types of both formats; `untyped` (0.0.4) and `unknown` (OpenMetrics) are both read as `untyped`. */
 type FamilyType = 'counter' | 'gauge' | 'histogram' | 'gaugehistogram' | 'summary' | 'stateset' | 'info' | 'untyped';
 
+/** A sample; its name is its family's plus its suffix (not kept per sample: a worker's heap is small). */
 export interface TextSample {
-  /** The sample's own name: the family's, or the family's with a suffix such as `_bucket` or `_total`. */
-  readonly name: string;
   /** What the sample's name adds to the family's name (`''`, `_total`, `_bucket`, `_sum`, …). */
   readonly suffix: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -93,8 +92,8 @@ class Parser {
   readonly #text: string;
   readonly #options: ParseOptions;
   readonly #families = new Map<string, TextFamily>();
-  // Every sample's name and labels seen so far, and each family's series (without `le` and `quantile`).
-  readonly #seen = new Set<string>();
+  // Each family's samples seen so far (suffix and labels), and its series (labels without `le` and `quantile`).
+  readonly #seen = new Map<TextFamily, Set<string>>();
   readonly #series = new Map<TextFamily, Set<string>>();
   readonly #sampleCounts = new Map<TextFamily, number>();
   #lineNumber = 0;
@@ -183,7 +182,7 @@ class Parser {
       this.#number(labels.quantile, `the quantile label of ${name}`);
     }
     this.#count(family, name, suffix, labels);
-    family.samples.push({ name, suffix, labels, value });
+    family.samples.push({ suffix, labels, value });
   }
 
   #labels(labels: Record<string, string>): void {
@@ -260,11 +259,14 @@ class Parser {
 
   // Refuses a sample written twice, and a family's series past the limit.
   #count(family: TextFamily, name: string, suffix: string, labels: Record<string, string>): void {
-    const { sample: key, series: seriesKey } = sampleKeys(name, labels);
-    if (this.#seen.has(key)) {
-      throw new CollectionError('duplicate', `${this.#where()}: ${name}${this.#labelText(labels)} is written twice`);
+    const { sample: key, series: seriesKey } = sampleKeys(suffix, labels);
+    let seen = this.#seen.get(family);
+    if (seen === undefined) {
+      seen = new Set();
+      this.#seen.set(family, seen);
     }
-    this.#seen.add(key);
+    if (seen.has(key)) throw new CollectionError('duplicate', `${this.#where()}: ${name}${this.#labelText(labels)} is written twice`);
+    seen.add(key);
     let count: number;
     if (GROUPED.has(family.type)) {
       // Several samples make one series (buckets, quantiles, _sum, _count): count their label sets.
@@ -363,11 +365,11 @@ const SPECIAL = new Map([
 ]);
 
 /**
- * Keys of a sample: `sample` tells one sample from another (name and labels, in any order), `series` one series of
- * its family from another (labels but `le` and `quantile`). Each part is prefixed by its length, so no label value
- * can pass for a separator.
+ * Keys of a sample within its family: `sample` tells one sample from another (suffix and labels, in any order),
+ * `series` one series from another (labels but `le` and `quantile`). Each part is prefixed by its length, so no
+ * label value can pass for a separator.
  */
-export function sampleKeys(name: string, labels: Readonly<Record<string, string>>): { sample: string; series: string } {
+export function sampleKeys(suffix: string, labels: Readonly<Record<string, string>>): { sample: string; series: string } {
   const names = Object.keys(labels);
   if (names.length > 1) names.sort();
   let series = '';
@@ -377,7 +379,7 @@ export function sampleKeys(name: string, labels: Readonly<Record<string, string>
     if (label === 'le' || label === 'quantile') bounds += part;
     else series += part;
   }
-  return { sample: `${name.length}:${name}${series}|${bounds}`, series };
+  return { sample: `${suffix}|${series}|${bounds}`, series };
 }
 
 /** A sample value (or `le`, `quantile`) as Prometheus writes it: decimal, exponent, NaN or ±Inf; else undefined. */
