@@ -31,8 +31,6 @@ export interface TextFamily {
   /** Whether a TYPE line declared the type (an undeclared family is `untyped`). */
   typed: boolean;
   readonly samples: TextSample[];
-  /** The line of the family's first sample or comment, for messages. */
-  readonly line: number;
 }
 
 /** A line longer than this fails the parse: no legitimate series needs it, and it bounds every per-line step. */
@@ -251,7 +249,7 @@ class Parser {
   #family(name: string): TextFamily {
     let family = this.#families.get(name);
     if (family === undefined) {
-      family = { name, type: 'untyped', help: '', unit: '', typed: false, samples: [], line: this.#lineNumber };
+      family = { name, type: 'untyped', help: '', unit: '', typed: false, samples: [] };
       this.#families.set(name, family);
     }
     return family;
