@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli, serveCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
+import { startPrometheus } from './support/prometheus.ts';
 import { family, scrape } from './support/scrape.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -190,4 +191,46 @@ test('check-config refuses textfile limits out of range, naming the field', asyn
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /limits\.yaml:2:\d+: sources\[0\]\.maxFiles: /);
   assert.match(run.stderr, /limits\.yaml:3:\d+: sources\[1\]\.maxFileSize: invalid size "9MiB"/);
+});
+
+test('a real Prometheus scrapes textfile families: histogram_quantile over a histogram, a summary quantile by its labels', {
+  timeout: 60_000,
+}, async (t) => {
+  const binary = requireTool(t, 'prometheus', 'apt-get install prometheus');
+  if (!binary) return;
+  const files = join(dir, 'prometheus');
+  await mkdir(files);
+  await writeFile(
+    join(files, 'jobs.prom'),
+    [
+      '# HELP job_seconds How long jobs took.',
+      '# TYPE job_seconds histogram',
+      'job_seconds_bucket{job="nightly",le="1"} 0',
+      'job_seconds_bucket{job="nightly",le="10"} 10',
+      'job_seconds_bucket{job="nightly",le="+Inf"} 10',
+      'job_seconds_sum{job="nightly"} 50',
+      'job_seconds_count{job="nightly"} 10',
+      '# TYPE job_wait_seconds summary',
+      'job_wait_seconds{job="nightly",quantile="0.99"} 7.5',
+      'job_wait_seconds_sum{job="nightly"} 20',
+      'job_wait_seconds_count{job="nightly"} 10',
+      '',
+    ].join('\n'),
+  );
+  const config = join(dir, 'prometheus.yaml');
+  await writeFile(config, 'sources:\n  - { kind: textfile, name: jobs, path: prometheus/*.prom }\n');
+  const exporter = await serveCli([`--config.file=${config}`]);
+  const prometheus = await startPrometheus(binary, [
+    { job_name: 'textfile', scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [new URL(exporter.url).host] }] },
+  ]);
+  try {
+    await prometheus.waitFor('up{job="textfile"}', (v) => v === 1);
+    // All 10 observations in the (1, 10] bucket: the median interpolates to the middle, 5.5.
+    assert.equal(await prometheus.waitFor('histogram_quantile(0.5, job_seconds_bucket)', () => true), 5.5);
+    assert.equal(await prometheus.waitFor('job_wait_seconds{quantile="0.99"}', () => true), 7.5);
+    assert.equal(await prometheus.waitFor('job_wait_seconds_sum / job_wait_seconds_count', () => true), 2);
+  } finally {
+    await prometheus.stop();
+    await exporter.kill();
+  }
 });
