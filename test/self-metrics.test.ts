@@ -35,6 +35,7 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
   const url = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
   const dir = await mkdtemp(join(tmpdir(), 'self-metrics-'));
   await writeFile(join(dir, 'report.json'), '{"ok": 1}');
+  await writeFile(join(dir, 'cron.prom'), 'cron_ok 1\n');
   const exporter = await startTestExporter(
     [
       'sources:',
@@ -42,6 +43,7 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
       `  - { kind: command, name: backups, command: [echo, "2"], output: number, metrics: [{ name: backups_ok }] }`,
       `  - { kind: file, name: report, path: ${join(dir, 'report.json')}, metrics: [{ name: report_ok, path: $.ok }] }`,
       `  - { kind: file, name: absent, path: ${join(dir, 'absent.json')}, metrics: [{ name: absent_ok }] }`,
+      `  - { kind: textfile, name: cron, path: ${join(dir, '*.prom')} }`,
     ].join('\n'),
     // A push exporter that cannot reach its collector, so custom_exporter_exports_total has series too.
     {

@@ -1,4 +1,5 @@
 import type { Attributes, AttributeValue } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { ObservableInstrument } from './observable-registry.ts';
 
 export interface Observation {
@@ -88,6 +89,8 @@ const EMPTY: Attributes = Object.freeze({});
  */
 export class ObservationRound {
   readonly series = new Map<ObservableInstrument, InstrumentObservations>();
+  /** Ready-made metrics the source's callbacks added (SourceContext.produce). */
+  readonly produced: MetricData[] = [];
   readonly #limit: number;
   #closed = false;
   #overflow: SeriesLimitError | undefined;
@@ -151,6 +154,11 @@ export class ObservationRound {
     round.known.push(entry);
     round.attributes.push(entry.attributes);
     round.observed.push(value);
+  }
+
+  produce(metrics: readonly MetricData[]): void {
+    if (this.#closed) return;
+    for (const metric of metrics) this.produced.push(metric);
   }
 
   /** Late observations from callbacks that outlived the collection are ignored. */

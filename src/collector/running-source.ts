@@ -42,8 +42,8 @@ export interface StartOptions {
   readonly seriesLimit: number;
 }
 
-// The abort signal of the collection whose callbacks are running, for context.collectionSignal().
-const currentCollection = new AsyncLocalStorage<AbortSignal>();
+// The collection whose callbacks are running (its abort signal and round), for context.collectionSignal() and produce().
+const currentCollection = new AsyncLocalStorage<{ readonly signal: AbortSignal; readonly round: ObservationRound }>();
 
 /**
  * A configured source after its setup ran: its instruments, callbacks, timeout and collection policy. It counts
@@ -92,7 +92,12 @@ export class RunningSource {
           options: config.options,
           logger: options.logger.child({ source: config.name }),
           signal: stopSignal,
-          collectionSignal: () => currentCollection.getStore() ?? stopSignal,
+          collectionSignal: () => currentCollection.getStore()?.signal ?? stopSignal,
+          produce: (metrics) => {
+            const collection = currentCollection.getStore();
+            if (collection === undefined) throw new Error('produce() is for observable callbacks: no collection is running');
+            collection.round.produce(metrics);
+          },
           seriesLimit: options.seriesLimit,
         }))();
       // A setup that never settles would hang startup and every later reload (issue 11); on timeout the
@@ -207,7 +212,7 @@ export class RunningSource {
       at: Date.now(),
     });
     try {
-      const observed = currentCollection.run(signal, () => this.registry.observe(round));
+      const observed = currentCollection.run({ signal, round }, () => this.registry.observe(round));
       const finished = await Promise.race([observed.then(() => 'done' as const), timedOut]);
       // The round goes along so that what a source reported about itself so far (custom_exporter_*) is still shown.
       if (finished === 'timeout') return end({ ok: false, reason: 'timeout', message: `collection timed out after ${budget} ms`, round });

@@ -78,7 +78,7 @@ export class SourceCollector implements MetricProducer {
       // A failed collection exports only what the source reports about itself (custom_exporter_*, e.g. the
       // target's status code), so the reason for the failure stays visible.
       const metrics = outcome.ok
-        ? [...roundMetrics(source, outcome.round, end), ...outcome.synchronous]
+        ? [...roundMetrics(source, outcome.round, end), ...outcome.round.produced, ...outcome.synchronous]
         : outcome.round
           ? roundMetrics(source, outcome.round, end, isSelfReport)
           : [];

@@ -12,7 +12,7 @@ export const FAILURE_REASONS = [
   'parse', // the answer is not valid JSON (or not a number)
   'path', // a JSONPath matched nothing
   'value', // a matched value is not a number and not in valueMap
-  'duplicate', // two series of one metric with the same labels
+  'duplicate', // the same series twice: two of one mapped metric with the same labels, or one name and labels twice in Prometheus text
   'exit_code', // a command exited with a non-zero code
   'too_large', // an answer, output or file over its size cap, or a document too large to map within the worker's memory
 ] as const;

@@ -4,6 +4,7 @@ import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
 import { configPath } from './config-path.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
+import { producePrometheusText, withOutputCheck } from './prometheus-output.ts';
 import { Redactor } from './redact.ts';
 import { recordReader, textOrSecret } from './secret.ts';
 import { defineSource } from './source.ts';
@@ -12,9 +13,9 @@ import { ownedBytes } from './untrusted/owned-bytes.ts';
 import { killMarked, newRun, RUN_MARKER, trackRun } from './untrusted/run-marker.ts';
 
 /** Runs a program per collection (no shell) and maps its standard output, JSON or one number, to instruments. */
-export const commandSource = defineSource({
+const commandDefinition = defineSource({
   kind: 'command',
-  description: "A program's output (JSON or a single number), mapped to metrics",
+  description: "A program's output (JSON, a single number or Prometheus text), mapped to metrics",
   options: ({ configDir }) =>
     z.strictObject({
       /** The program and its arguments, run without a shell. */
@@ -23,14 +24,15 @@ export const commandSource = defineSource({
       env: z.record(z.string(), textOrSecret(configDir, z.string())).default({}),
       /** Working directory; relative to the config file. */
       cwd: configPath(configDir).optional(),
-      /** `json`: stdout is a JSON document; `number`: stdout is one number (the document `$`). */
-      output: z.enum(['json', 'number']).default('json'),
+      /** `json`: stdout is a JSON document; `number`: one number (the document `$`); `prometheus`: Prometheus text. */
+      output: z.enum(['json', 'number', 'prometheus']).default('json'),
       /** More output than this fails the collection with reason `too_large` (and kills the program). */
       maxOutputSize: byteSize.prefault('4MiB'),
-      metrics: metricsMappingSchema,
+      metrics: metricsMappingSchema.optional(),
     }),
-  async setup({ name, meter, options, collectionSignal, seriesLimit }) {
-    const mapping = createMapping(meter, options.metrics, seriesLimit);
+  async setup({ name, meter, options, collectionSignal, seriesLimit, produce }) {
+    const mapping = options.metrics && createMapping(meter, options.metrics, seriesLimit);
+    const startTime = Date.now();
     const exitCode = meter.createObservableGauge(SELF_METRICS.commandExitCode.name, instrumentOptions(SELF_METRICS.commandExitCode));
     const [program, ...args] = options.command as [string, ...string[]];
     // Hides what the secrets hold from this source's error messages (a program may print its variables on stderr).
@@ -54,12 +56,17 @@ export const commandSource = defineSource({
             `${program} exited with ${run.code ?? run.signal}${run.stderr ? `: ${run.stderr.trim().slice(-200)}` : ''}`,
           );
         }
-        await mapping.observe({ bytes: run.stdout, format: options.output, what: `the output of ${program}` }, result, signal);
+        const what = `the output of ${program}`;
+        if (options.output === 'prometheus' || !mapping)
+          await producePrometheusText(run.stdout, what, { produce, seriesLimit, collectionSignal }, startTime);
+        else await mapping.observe({ bytes: run.stdout, format: options.output, what }, result, signal);
       }),
-      [...mapping.instruments, exitCode],
+      [...(mapping?.instruments ?? []), exitCode],
     );
   },
 });
+
+export const commandSource = withOutputCheck(commandDefinition);
 
 interface Run {
   readonly code: number | null;

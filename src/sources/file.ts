@@ -3,24 +3,28 @@ import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
 import { configPath } from './config-path.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
+import { producePrometheusText, withOutputCheck } from './prometheus-output.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
 
 /** Reads a JSON file that another job writes, per collection, and maps it to instruments. */
-export const fileSource = defineSource({
+const fileDefinition = defineSource({
   kind: 'file',
-  description: 'A JSON file written by another job, mapped to metrics',
+  description: 'A JSON (or Prometheus text) file written by another job, mapped to metrics',
   options: ({ configDir }) =>
     z.strictObject({
       /** The JSON file; relative to the config file. */
       path: configPath(configDir),
       /** A larger file fails the collection with reason `too_large` before it is read. */
       maxFileSize: byteSize.prefault('4MiB'),
-      metrics: metricsMappingSchema,
+      /** `json`: mapped by `metrics`; `prometheus`: Prometheus text or OpenMetrics, exported as written. */
+      output: z.enum(['json', 'prometheus']).default('json'),
+      metrics: metricsMappingSchema.optional(),
     }),
-  setup({ name, meter, options, collectionSignal, seriesLimit }) {
-    const mapping = createMapping(meter, options.metrics, seriesLimit);
+  setup({ name, meter, options, collectionSignal, seriesLimit, produce }) {
+    const mapping = options.metrics && createMapping(meter, options.metrics, seriesLimit);
+    const startTime = Date.now();
     const age = meter.createObservableGauge(SELF_METRICS.fileAge.name, instrumentOptions(SELF_METRICS.fileAge));
     // The read in progress, and the collection it serves. One read at a time: a read that outlives its collection
     // (a hung mount) is not joined by another, so this source holds at most one of libuv's I/O threads and the
@@ -51,9 +55,13 @@ export const fileSource = defineSource({
         void current.done.then(() => {
           if (reading === current) reading = undefined;
         });
-        await mapping.observe({ bytes: await read, format: 'json', what: options.path }, result, signal);
+        if (options.output === 'prometheus' || !mapping)
+          await producePrometheusText(await read, options.path, { produce, seriesLimit, collectionSignal }, startTime);
+        else await mapping.observe({ bytes: await read, format: 'json', what: options.path }, result, signal);
       },
-      [...mapping.instruments, age],
+      [...(mapping?.instruments ?? []), age],
     );
   },
 });
+
+export const fileSource = withOutputCheck(fileDefinition);

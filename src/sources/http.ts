@@ -5,6 +5,7 @@ import { CollectionError } from './collection-error.ts';
 import { readableFile } from './config-path.ts';
 import { checkHttpUrl, requestPartsReader } from './http-request-secrets.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
+import { producePrometheusText, withOutputCheck } from './prometheus-output.ts';
 import { Redactor } from './redact.ts';
 import { secretReader, secretSchema, textOrSecret } from './secret.ts';
 import { defineSource } from './source.ts';
@@ -25,9 +26,9 @@ function authSchema(configDir: string) {
 }
 
 /** GETs or POSTs a URL per collection and maps its JSON answer to instruments. */
-export const httpSource = defineSource({
+const httpDefinition = defineSource({
   kind: 'http',
-  description: 'JSON from an HTTP endpoint, mapped to metrics with JSONPath',
+  description: 'JSON from an HTTP endpoint mapped to metrics with JSONPath, or Prometheus text',
   options: ({ configDir }) =>
     z.strictObject({
       /** A secret (`{ env }`, `{ file }`) too: read at each request, never shown (redact.ts). */
@@ -43,10 +44,13 @@ export const httpSource = defineSource({
       acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
       /** A larger answer (after decompression) fails the collection with reason `too_large`. */
       maxBodySize: byteSize.prefault('4MiB'),
-      metrics: metricsMappingSchema,
+      /** `json`: mapped by `metrics`; `prometheus`: Prometheus text or OpenMetrics, exported as written. */
+      output: z.enum(['json', 'prometheus']).default('json'),
+      metrics: metricsMappingSchema.optional(),
     }),
-  async setup({ name, meter, options, collectionSignal, seriesLimit }) {
-    const mapping = createMapping(meter, options.metrics, seriesLimit);
+  async setup({ name, meter, options, collectionSignal, seriesLimit, produce }) {
+    const mapping = options.metrics && createMapping(meter, options.metrics, seriesLimit);
+    const startTime = Date.now();
     // The HTTP client is loaded by the first http source, not at startup (idle memory: bench/).
     const { fetchAnswer } = await import('./untrusted/fetch-answer.ts');
     // Hides what the secrets hold from this source's error messages, which are logged and shown on the landing page.
@@ -68,7 +72,7 @@ export const httpSource = defineSource({
         try {
           const { url, shownUrl, headers: configured, body } = await requestParts();
           const headers = {
-            accept: 'application/json',
+            accept: options.output === 'prometheus' ? PROMETHEUS_ACCEPT : 'application/json',
             ...configured,
             ...(authorization && { authorization: await authorization() }),
           };
@@ -89,15 +93,23 @@ export const httpSource = defineSource({
           if (!options.acceptStatus.includes(status)) {
             throw new CollectionError('status', `${shownUrl} answered ${status} (accepted: ${options.acceptStatus.join(', ')})`);
           }
-          await mapping.observe({ bytes: answer, format: 'json', what: `the answer of ${shownUrl}` }, result, signal);
+          const what = `the answer of ${shownUrl}`;
+          if (options.output === 'prometheus' || !mapping)
+            await producePrometheusText(answer, what, { produce, seriesLimit, collectionSignal }, startTime);
+          else await mapping.observe({ bytes: answer, format: 'json', what }, result, signal);
         } finally {
           result.observe(duration, (performance.now() - started) / 1000, { source: name });
         }
       }),
-      [...mapping.instruments, statusCode, duration],
+      [...(mapping?.instruments ?? []), statusCode, duration],
     );
   },
 });
+
+export const httpSource = withOutputCheck(httpDefinition);
+
+// The text formats the parser reads, OpenMetrics first (Prometheus' own scrape Accept header, without protobuf).
+const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.9,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 // Read like a file source's file: a FIFO or device fails the start at once instead of hanging it (issue 11).
 async function readCaFile(file: string): Promise<string> {

@@ -3,6 +3,7 @@ import { demoSource } from './demo.ts';
 import { fileSource } from './file.ts';
 import { httpSource } from './http.ts';
 import type { SourceDefinition } from './source.ts';
+import { textfileSource } from './textfile.ts';
 
 /** Every source kind the config may name. To add one: write `src/sources/<kind>.ts` and list it here. */
-export const builtinSources: readonly SourceDefinition[] = [demoSource, httpSource, commandSource, fileSource];
+export const builtinSources: readonly SourceDefinition[] = [demoSource, httpSource, commandSource, fileSource, textfileSource];

@@ -1,4 +1,5 @@
 import type { Meter } from '@opentelemetry/api';
+import type { MetricData } from '@opentelemetry/sdk-metrics';
 import type { z } from 'zod';
 import type { Logger } from '../logging.ts';
 
@@ -17,6 +18,12 @@ export interface SourceContext<Options> {
    * to cancel requests and processes that would outlive it. Elsewhere: `signal`.
    */
   readonly collectionSignal: () => AbortSignal;
+  /**
+   * Inside an observable callback: adds ready-made metrics to the collection it serves, exported with the
+   * source's instruments when the collection succeeds. For families known only once an input is read, and for
+   * what observable instruments cannot make (histograms); the source bounds their series itself.
+   */
+  readonly produce: (metrics: readonly MetricData[]) => void;
   /** Most series one instrument may observe in one collection (`global.seriesLimit`): work past it is wasted. */
   readonly seriesLimit: number;
 }

@@ -108,6 +108,22 @@ export const SELF_METRICS = {
     valueType: ValueType.DOUBLE,
     labels: ['source'],
   },
+  textfileMtime: {
+    name: 'custom_exporter_textfile_mtime_seconds',
+    kind: 'gauge',
+    description: 'When each file a textfile source read was last modified',
+    unit: 's',
+    valueType: ValueType.DOUBLE,
+    labels: ['source', 'file'],
+  },
+  textfileScrapeError: {
+    name: 'custom_exporter_textfile_scrape_error',
+    kind: 'gauge',
+    description: 'Whether a textfile source skipped a file it could not read or merge (1) or not (0)',
+    unit: '',
+    valueType: ValueType.DOUBLE,
+    labels: ['source'],
+  },
   scrapes: {
     name: 'custom_exporter_scrapes',
     kind: 'counter',

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { CollectionError } from '../collection-error.ts';
 import type { MappedSeries, MappingJob } from './map-document.ts';
-import type { MappingReply } from './mapping-worker.ts';
+import type { MappingReply, WorkerJob } from './mapping-worker.ts';
+import type { PrometheusTextJob, TextFamily } from './prometheus-text-parser.ts';
 
 /**
  * A small pool of worker threads that parse and map untrusted documents (issue 11: the event loop belongs to
@@ -25,7 +26,7 @@ class MappingPool {
   readonly #waiting = new Set<() => void>();
 
   /** Maps `job` in a worker; rejects with the collection's abort reason when `signal` aborts first. */
-  async map(job: MappingJob, signal: AbortSignal): Promise<MappedSeries[][]> {
+  async map<Result>(job: WorkerJob, signal: AbortSignal): Promise<Result> {
     const worker = await this.#acquire(signal);
     return new Promise((resolve, reject) => {
       const settle = () => {
@@ -35,7 +36,7 @@ class MappingPool {
       const onMessage = (reply: MappingReply) => {
         settle();
         this.#release(worker);
-        if ('series' in reply) resolve(reply.series);
+        if ('series' in reply) resolve(reply.series as Result);
         else reject(new CollectionError(reply.failure.reason, reply.failure.message));
       };
       const onError = (err: Error & { code?: string }) => {
@@ -137,5 +138,10 @@ const pool = new MappingPool();
 
 /** Parses and maps `job` off the main thread, cancelled when `signal` aborts. */
 export function mapInWorker(job: MappingJob, signal: AbortSignal): Promise<MappedSeries[][]> {
+  return pool.map(job, signal);
+}
+
+/** Parses Prometheus text off the main thread, cancelled when `signal` aborts. */
+export function parseInWorker(job: PrometheusTextJob, signal: AbortSignal): Promise<TextFamily[]> {
   return pool.map(job, signal);
 }

@@ -1,16 +1,20 @@
 import { parentPort } from 'node:worker_threads';
 import { CollectionError } from '../collection-error.ts';
 import { type MappingJob, mapDocument } from './map-document.ts';
+import { type PrometheusTextJob, parsePrometheusText } from './prometheus-text-parser.ts';
 
-/** A worker thread of the mapping pool: maps one job at a time and posts back its series or why it failed. */
+/** What the pool's workers do: map a JSON (or number) document, or parse Prometheus text. */
+export type WorkerJob = MappingJob | PrometheusTextJob;
+
+/** A worker thread of the mapping pool: runs one job at a time and posts back its result or why it failed. */
 export type MappingReply =
-  | { readonly series: ReturnType<typeof mapDocument> }
+  | { readonly series: ReturnType<typeof mapDocument> | ReturnType<typeof parsePrometheusText> }
   | { readonly failure: { readonly reason: CollectionError['reason']; readonly message: string } };
 
-parentPort!.on('message', (job: MappingJob) => {
+parentPort!.on('message', (job: WorkerJob) => {
   let reply: MappingReply;
   try {
-    reply = { series: mapDocument(job) };
+    reply = { series: 'mappings' in job ? mapDocument(job) : parsePrometheusText(job.bytes, job) };
   } catch (err) {
     reply = {
       failure:
