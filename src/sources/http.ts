@@ -2,12 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
-import { readableFile } from './config-path.ts';
+import { clientTlsSchema, oauth2Schema, proxySchema } from './http-client-options.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { secretReader, secretSchema } from './secret.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
+import type { Credentials, Transport } from './untrusted/fetch-answer.ts';
 
 function authSchema(configDir: string) {
   const secret = secretSchema(configDir);
@@ -15,10 +16,11 @@ function authSchema(configDir: string) {
     .strictObject({
       basic: z.strictObject({ username: z.string(), password: secret }).optional(),
       bearer: secret.optional(),
+      oauth2: oauth2Schema(secret).optional(),
     })
     .superRefine((auth, ctx) => {
-      if ((auth.basic === undefined) === (auth.bearer === undefined))
-        ctx.addIssue({ code: 'custom', message: 'give exactly one of basic or bearer' });
+      if ([auth.basic, auth.bearer, auth.oauth2].filter((method) => method !== undefined).length !== 1)
+        ctx.addIssue({ code: 'custom', message: 'give exactly one of basic, bearer or oauth2' });
     });
 }
 
@@ -33,9 +35,10 @@ export const httpSource = defineSource({
       headers: z.record(z.string(), z.string()).default({}),
       body: z.string().optional(),
       auth: authSchema(configDir).optional(),
-      tls: z
-        .strictObject({ caFile: readableFile(configDir).optional(), insecureSkipVerify: z.boolean().default(false) })
-        .default({ insecureSkipVerify: false }),
+      tls: clientTlsSchema(configDir),
+      proxy: proxySchema.optional(),
+      /** At most 10, as json_exporter; off, a redirect is the answer. */
+      followRedirects: z.boolean().default(true),
       /** Status codes whose answer is used; any other fails the collection with reason `status`. */
       acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
       /** A larger answer (after decompression) fails the collection with reason `too_large`. */
@@ -46,8 +49,8 @@ export const httpSource = defineSource({
     const mapping = createMapping(meter, options.metrics, seriesLimit);
     // The HTTP client is loaded by the first http source, not at startup (idle memory: bench/).
     const { fetchAnswer } = await import('./untrusted/fetch-answer.ts');
-    const authorization = await authorizationHeader(options.auth);
-    const ca = options.tls.caFile === undefined ? undefined : await readCaFile(options.tls.caFile);
+    const transport = await clientTransport(options);
+    const credentials = await authorization(options.auth, transport, options.maxBodySize);
     // custom_exporter_* instruments describe the source itself: exported even when its collection fails.
     const { httpStatusCode, httpRequestDuration } = SELF_METRICS;
     const statusCode = meter.createObservableGauge(httpStatusCode.name, instrumentOptions(httpStatusCode));
@@ -60,18 +63,15 @@ export const httpSource = defineSource({
         let status = 0;
         result.observe(statusCode, status, { source: name });
         try {
-          const headers = {
-            accept: 'application/json',
-            ...options.headers,
-            ...(authorization && { authorization: await authorization() }),
-          };
+          const headers = { accept: 'application/json', ...options.headers };
           const signal = collectionSignal();
           const request = {
+            ...transport,
             method: options.method,
             headers,
             body: options.body,
-            ca,
-            insecure: options.tls.insecureSkipVerify,
+            credentials,
+            followRedirects: options.followRedirects,
             acceptStatus: options.acceptStatus,
             maxBodyBytes: options.maxBodySize,
           };
@@ -92,6 +92,21 @@ export const httpSource = defineSource({
   },
 });
 
+type HttpOptions = z.output<ReturnType<Extract<(typeof httpSource)['options'], (...args: never[]) => unknown>>>;
+
+/** How the source reaches its target (and its OAuth2 token endpoint): trust, client certificate, proxy. */
+async function clientTransport({ tls, proxy }: Pick<HttpOptions, 'tls' | 'proxy'>): Promise<Transport> {
+  const { clientCertificateReader } = await import('./untrusted/client-certificate.ts');
+  const { proxyRoute } = await import('./untrusted/proxy.ts');
+  const { certFile, keyFile } = tls;
+  return {
+    ca: tls.caFile === undefined ? undefined : await readCaFile(tls.caFile),
+    insecure: tls.insecureSkipVerify,
+    clientCertificate: certFile === undefined || keyFile === undefined ? undefined : clientCertificateReader(certFile, keyFile),
+    proxy: proxy === undefined ? undefined : proxyRoute(proxy),
+  };
+}
+
 // Read like a file source's file: a FIFO or device fails the start at once instead of hanging it (issue 11).
 async function readCaFile(file: string): Promise<string> {
   try {
@@ -102,17 +117,27 @@ async function readCaFile(file: string): Promise<string> {
   }
 }
 
-async function authorizationHeader(
+async function authorization(
   auth: z.output<ReturnType<typeof authSchema>> | undefined,
-): Promise<(() => Promise<string>) | undefined> {
+  transport: Transport,
+  maxBodyBytes: number,
+): Promise<Credentials | undefined> {
+  // Fixed credentials: a 401 will not change by asking again.
+  const fixed = (header: () => Promise<string>): Credentials => ({ header, refused: () => false });
   if (auth?.basic) {
     const { username } = auth.basic;
     const password = await secretReader(auth.basic.password, 'auth.basic.password');
-    return async () => `Basic ${Buffer.from(`${username}:${await password()}`).toString('base64')}`;
+    return fixed(async () => `Basic ${Buffer.from(`${username}:${await password()}`).toString('base64')}`);
   }
   if (auth?.bearer) {
     const token = await secretReader(auth.bearer, 'auth.bearer');
-    return async () => `Bearer ${await token()}`;
+    return fixed(async () => `Bearer ${await token()}`);
+  }
+  if (auth?.oauth2) {
+    const { OAuth2Token } = await import('./untrusted/oauth2.ts');
+    const clientSecret = await secretReader(auth.oauth2.clientSecret, 'auth.oauth2.clientSecret');
+    const token = new OAuth2Token({ ...auth.oauth2, clientSecret }, transport, maxBodyBytes);
+    return { header: (signal) => token.header(signal), refused: (header) => (token.refused(header), true) };
   }
   return undefined;
 }
