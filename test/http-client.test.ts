@@ -51,7 +51,10 @@ async function startMutualTlsTarget(pki: TestPki) {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((done) => (server.closeAllConnections(), server.close(() => done()))),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((done) => server.close(() => done()));
+    },
   };
 }
 

@@ -136,8 +136,7 @@ async function authorization(
   if (auth?.oauth2) {
     const { OAuth2Token } = await import('./untrusted/oauth2.ts');
     const clientSecret = await secretReader(auth.oauth2.clientSecret, 'auth.oauth2.clientSecret');
-    const token = new OAuth2Token({ ...auth.oauth2, clientSecret }, transport, maxBodyBytes);
-    return { header: (signal) => token.header(signal), refused: (header) => (token.refused(header), true) };
+    return new OAuth2Token({ ...auth.oauth2, clientSecret }, transport, maxBodyBytes);
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import { CollectionError } from '../collection-error.ts';
-import { type AnswerRequest, fetchAnswer, type Transport } from './fetch-answer.ts';
+import { type AnswerRequest, type Credentials, fetchAnswer, type Transport } from './fetch-answer.ts';
 
 /** The `auth.oauth2` options of an http source, the secret already made a reader. */
 export interface OAuth2Settings {
@@ -19,7 +19,7 @@ const EXPIRY_MARGIN_MS = 10_000;
  * shortly before it expires. The token request goes through the source's transport (proxy, TLS), is bounded by the
  * collection's signal and body cap, and its failures are CollectionErrors naming the token endpoint.
  */
-export class OAuth2Token {
+export class OAuth2Token implements Credentials {
   readonly #settings: OAuth2Settings;
   readonly #transport: Transport;
   readonly #maxBodyBytes: number;
@@ -42,9 +42,10 @@ export class OAuth2Token {
     return header;
   }
 
-  /** The target answered 401 to `header`: it is not used again (revoked, or the clocks disagree). */
-  refused(header: string): void {
+  /** The target answered 401 to `header`: it is not used again (revoked, or the clocks disagree); a new one is worth a try. */
+  refused(header: string): boolean {
     if (this.#cached?.header === header) this.#cached = undefined;
+    return true;
   }
 
   async #request(signal: AbortSignal): Promise<{ header: string; lifetimeMs: number | undefined }> {
