@@ -2,15 +2,15 @@
 // certificate, an OAuth2 authorization server, redirect chains; each through the built CLI, as it runs in production.
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import { makeTestPki, type TestPki } from './support/certs.ts';
 import { type ServingCli, serveCli } from './support/cli.ts';
-import { assertConfigRejects } from './support/config-error.ts';
+import { assertConfigRejects, bothReject } from './support/config-error.ts';
 import { eventually } from './support/eventually.ts';
 import { startForwardProxy } from './support/forward-proxy.ts';
 import { type JsonTarget, startJsonTarget } from './support/json-target.ts';
@@ -29,11 +29,24 @@ before(async () => {
 });
 after(() => plain.close());
 
-/** The built CLI serving the config `yaml`. */
+/** What the running test started: closed after it, whatever its outcome, so that a failure cannot hang the file. */
+const started: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of started.splice(0).reverse()) await close();
+});
+
+const closeServer = (server: Server) => {
+  server.closeAllConnections();
+  return new Promise<void>((done) => server.close(() => done()));
+};
+
+/** The built CLI serving the config `yaml`, killed after the test. */
 async function serveConfig(name: string, yaml: string, env: NodeJS.ProcessEnv = {}): Promise<ServingCli> {
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, yaml);
-  return serveCli([`--config.file=${file}`], { env });
+  const cli = await serveCli([`--config.file=${file}`], { env });
+  started.push(() => cli.kill());
+  return cli;
 }
 
 /** A TLS target that answers only clients presenting a certificate signed by the test CA (mTLS). */
@@ -51,10 +64,7 @@ async function startMutualTlsTarget(pki: TestPki) {
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
     url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((done) => server.close(() => done()));
-    },
+    close: () => closeServer(server),
   };
 }
 
@@ -67,8 +77,10 @@ describe('http client: proxies', () => {
       { '/s': () => ({ json: { v: 42 } }) },
       { cert: await readFile(pki.serverCert, 'utf8'), key: await readFile(pki.serverKey, 'utf8') },
     );
+    started.push(() => secure.close());
     const securePort = new URL(secure.url).port;
     const proxy = await startForwardProxy({ 'shop.proxied.test:8080': new URL(plain.url).host });
+    started.push(() => proxy.close());
     const proxyUrl = `http://scraper:pa55@${new URL(proxy.url).host}`;
     const cli = await serveConfig(
       'proxy',
@@ -79,30 +91,25 @@ describe('http client: proxies', () => {
         `  - { kind: http, name: bypassed, url: "${plain.url}/w", proxy: { url: "${proxyUrl}", noProxy: "example.com, .internal, 10.0.0.0/8, 127.0.0.0/8" }, metrics: [{ name: bypassed_v, path: $.v }] }`,
       ].join('\n'),
     );
-    try {
-      const all = (await scrape(cli.url)).samples;
-      assert.equal(all.get('proxied_v'), 7, 'a name only the proxy resolves');
-      assert.equal(all.get('tunnelled_v'), 42, 'TLS to the target, verified with the CA, inside the tunnel');
-      assert.equal(all.get('bypassed_v'), 8);
-      const authorization = `Basic ${Buffer.from('scraper:pa55').toString('base64')}`;
-      assert.deepEqual(
-        proxy.records.toSorted((a, b) => a.line.localeCompare(b.line)),
-        [
-          { line: `CONNECT localhost:${securePort}`, proxyAuthorization: authorization },
-          { line: 'GET http://shop.proxied.test:8080/v', proxyAuthorization: authorization },
-        ],
-      );
-      assert.equal(plain.hits('/w'), 1, 'the noProxy target was asked directly');
-      assert.doesNotMatch(cli.stderr(), /pa55/, 'the proxy password is not logged');
-    } finally {
-      await cli.kill();
-      await proxy.close();
-      await secure.close();
-    }
+    const all = (await scrape(cli.url)).samples;
+    assert.equal(all.get('proxied_v'), 7, 'a name only the proxy resolves');
+    assert.equal(all.get('tunnelled_v'), 42, 'TLS to the target, verified with the CA, inside the tunnel');
+    assert.equal(all.get('bypassed_v'), 8);
+    const authorization = `Basic ${Buffer.from('scraper:pa55').toString('base64')}`;
+    assert.deepEqual(
+      proxy.records.toSorted((a, b) => a.line.localeCompare(b.line)),
+      [
+        { line: `CONNECT localhost:${securePort}`, proxyAuthorization: authorization },
+        { line: 'GET http://shop.proxied.test:8080/v', proxyAuthorization: authorization },
+      ],
+    );
+    assert.equal(plain.hits('/w'), 1, 'the noProxy target was asked directly');
+    assert.doesNotMatch(cli.stderr(), /pa55/, 'the proxy password is not logged');
   });
 
   test('proxy.fromEnvironment: HTTP_PROXY and NO_PROXY when asked, and only then', async () => {
     const proxy = await startForwardProxy({ 'shop.proxied.test:8080': new URL(plain.url).host });
+    started.push(() => proxy.close());
     const before = plain.hits('/v');
     const cli = await serveConfig(
       'proxy-env',
@@ -114,25 +121,22 @@ describe('http client: proxies', () => {
       ].join('\n'),
       { HTTP_PROXY: proxy.url, NO_PROXY: 'localhost,127.0.0.1' },
     );
-    try {
-      const all = (await scrape(cli.url)).samples;
-      assert.equal(all.get('proxied_v'), 8);
-      assert.equal(all.get('excluded_v'), 7);
-      assert.equal(all.get('unasked_v'), 7);
-      assert.deepEqual(
-        proxy.records.map((r) => r.line),
-        ['GET http://shop.proxied.test:8080/w'],
-      );
-      assert.equal(plain.hits('/v') - before, 2, 'NO_PROXY and the default (no proxy) go direct');
-    } finally {
-      await cli.kill();
-      await proxy.close();
-    }
+    const all = (await scrape(cli.url)).samples;
+    assert.equal(all.get('proxied_v'), 8);
+    assert.equal(all.get('excluded_v'), 7);
+    assert.equal(all.get('unasked_v'), 7);
+    assert.deepEqual(
+      proxy.records.map((r) => r.line),
+      ['GET http://shop.proxied.test:8080/w'],
+    );
+    assert.equal(plain.hits('/v') - before, 2, 'NO_PROXY and the default (no proxy) go direct');
   });
 
   test('a proxy that never answers, and a token endpoint that never answers, are cut at the source timeout', async () => {
     const proxy = await startForwardProxy({}, { hang: true });
+    started.push(() => proxy.close());
     const silent = createServer(() => {});
+    started.push(() => closeServer(silent));
     await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
     const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     const cli = await serveConfig(
@@ -145,19 +149,32 @@ describe('http client: proxies', () => {
         `  - { kind: http, name: healthy, url: "${plain.url}/v", metrics: [{ name: healthy_v, path: $.v }] }`,
       ].join('\n'),
     );
-    try {
-      const started = performance.now();
-      const all = (await scrape(cli.url)).samples;
-      // Generous: the contract is the 500 ms timeout, not how fast this machine is.
-      assert.ok(performance.now() - started < 5000, `scrape took ${performance.now() - started} ms`);
-      assert.equal(all.get('healthy_v'), 7);
-      for (const source of ['dead_proxy', 'dead_tunnel', 'dead_token']) assert.equal(errors(all, source, 'timeout'), 1, source);
-    } finally {
-      await cli.kill();
-      await proxy.close();
-      silent.closeAllConnections();
-      silent.close();
-    }
+    const begun = performance.now();
+    const all = (await scrape(cli.url)).samples;
+    // Generous: the contract is the 500 ms timeout, not how fast this machine is.
+    assert.ok(performance.now() - begun < 5000, `scrape took ${performance.now() - begun} ms`);
+    assert.equal(all.get('healthy_v'), 7);
+    for (const source of ['dead_proxy', 'dead_tunnel', 'dead_token']) assert.equal(errors(all, source, 'timeout'), 1, source);
+  });
+
+  test('an unusable HTTPS_PROXY or NO_PROXY fails check-config and start alike, without showing the proxy password', async () => {
+    const file = join(dir, 'env-proxy.yaml');
+    await writeFile(
+      file,
+      'sources:\n  - { kind: http, url: "https://127.0.0.1:9/x", proxy: { fromEnvironment: true }, metrics: [{ name: a, path: $.v }] }\n',
+    );
+    const socks = await bothReject(
+      file,
+      /sources\[0\]\.proxy\.fromEnvironment: HTTPS_PROXY: only http:\/\/ proxies are supported, not socks5:\/\//,
+      {
+        HTTPS_PROXY: 'socks5://user:pr0xy-pw@proxy.example:1080',
+      },
+    );
+    assert.doesNotMatch(socks.check.stderr + socks.start.stderr, /pr0xy-pw/);
+    await bothReject(file, /sources\[0\]\.proxy\.fromEnvironment: NO_PROXY: "10\.0\.0\.0\/40" is not a CIDR block/, {
+      HTTPS_PROXY: 'http://proxy.example:3128',
+      NO_PROXY: 'localhost,10.0.0.0/40',
+    });
   });
 });
 
@@ -167,6 +184,7 @@ describe('http client: client certificate (mTLS)', () => {
     if (!openssl) return;
     const pki = makeTestPki(openssl);
     const target = await startMutualTlsTarget(pki);
+    started.push(() => target.close());
     const certFile = join(dir, 'client.crt');
     const keyFile = join(dir, 'client.key');
     await copyFile(pki.clientCert, certFile);
@@ -180,24 +198,19 @@ describe('http client: client certificate (mTLS)', () => {
         `  - { kind: http, name: stranger, url: "${target.url}/v", tls: { caFile: ${pki.caCert}, certFile: ${pki.strangerCert}, keyFile: ${pki.strangerKey} }, metrics: [{ name: stranger_v, path: $.v }] }`,
       ].join('\n'),
     );
-    try {
-      let all = (await scrape(cli.url)).samples;
-      assert.equal(all.get('mine_v'), 42);
-      assert.equal(errors(all, 'none', 'connection'), 1);
-      assert.equal(errors(all, 'stranger', 'connection'), 1);
-      // Rotated to a certificate the target does not trust: the next collection presents it.
-      await copyFile(pki.strangerCert, certFile);
-      await copyFile(pki.strangerKey, keyFile);
-      all = (await scrape(cli.url)).samples;
-      assert.equal(errors(all, 'mine', 'connection'), 1, 'the rotated certificate is used');
-      await copyFile(pki.clientCert, certFile);
-      await copyFile(pki.clientKey, keyFile);
-      all = (await scrape(cli.url)).samples;
-      assert.equal(all.get('mine_v'), 42, 'and rotated back');
-    } finally {
-      await cli.kill();
-      await target.close();
-    }
+    let all = (await scrape(cli.url)).samples;
+    assert.equal(all.get('mine_v'), 42);
+    assert.equal(errors(all, 'none', 'connection'), 1);
+    assert.equal(errors(all, 'stranger', 'connection'), 1);
+    // Rotated to a certificate the target does not trust: the next collection presents it.
+    await copyFile(pki.strangerCert, certFile);
+    await copyFile(pki.strangerKey, keyFile);
+    all = (await scrape(cli.url)).samples;
+    assert.equal(errors(all, 'mine', 'connection'), 1, 'the rotated certificate is used');
+    await copyFile(pki.clientCert, certFile);
+    await copyFile(pki.clientKey, keyFile);
+    all = (await scrape(cli.url)).samples;
+    assert.equal(all.get('mine_v'), 42, 'and rotated back');
   });
 
   test('certFile and keyFile come together; a key that does not match the certificate fails the collection, naming both', async (t) => {
@@ -214,18 +227,14 @@ describe('http client: client certificate (mTLS)', () => {
     if (!openssl) return;
     const pki = makeTestPki(openssl);
     const target = await startMutualTlsTarget(pki);
+    started.push(() => target.close());
     const cli = await serveConfig(
       'mismatch',
       `sources:\n  - { kind: http, name: mismatched, url: "${target.url}/v", tls: { caFile: ${pki.caCert}, certFile: ${pki.clientCert}, keyFile: ${pki.strangerKey} }, metrics: [{ name: a, path: $.v }] }\n`,
     );
-    try {
-      assert.equal(errors((await scrape(cli.url)).samples, 'mismatched', 'connection'), 1);
-      const line = await cli.waitForLog((l) => l.msg === 'source collection failed');
-      assert.match(String(line.err), /tls\.certFile .*client\.crt and tls\.keyFile .*stranger\.key: .*key values mismatch/);
-    } finally {
-      await cli.kill();
-      await target.close();
-    }
+    assert.equal(errors((await scrape(cli.url)).samples, 'mismatched', 'connection'), 1);
+    const line = await cli.waitForLog((l) => l.msg === 'source collection failed');
+    assert.match(String(line.err), /tls\.certFile .*client\.crt and tls\.keyFile .*stranger\.key: .*key values mismatch/);
   });
 });
 
@@ -236,6 +245,7 @@ describe('http client: OAuth2 client credentials', () => {
       brief: { secret: 'br1ef', lifetimeSeconds: 2 },
       denied: { secret: 'd', lifetimeSeconds: 3600 },
     });
+    started.push(() => server.close());
     await writeFile(join(dir, 'steady-secret'), 'st3ady/secret\n');
     const oauth2 = (clientId: string, secret: string, extra = '') =>
       `auth: { oauth2: { clientId: ${clientId}, clientSecret: ${secret}, tokenUrl: "${server.url}/token"${extra} } }`;
@@ -251,46 +261,41 @@ describe('http client: OAuth2 client credentials', () => {
       { BRIEF_SECRET: 'br1ef' },
     );
     const issuedTo = (clientId: string) => server.issued.filter((r) => r.clientId === clientId);
-    try {
-      let all = (await scrape(cli.url)).samples;
-      assert.equal(all.get('steady_v'), 1);
-      assert.equal(all.get('brief_v'), 1);
-      const [first] = issuedTo('steady');
-      assert.equal(first?.form.get('scope'), 'metrics.read metrics.list');
-      assert.equal(first?.form.get('audience'), 'shop');
-      assert.equal(errors(all, 'denied', 'status'), 1);
-      assert.equal(issuedTo('denied').length, 2, 'a 401 gets one new token, then the collection fails');
-      assert.equal(server.refusals('denied'), 2);
-      assert.equal(errors(all, 'wrong', 'status'), 1, 'the token endpoint refused the client');
-      const refused = await cli.waitForLog((l) => l.source === 'wrong' && l.msg === 'source collection failed');
-      assert.match(String(refused.err), /token endpoint .*\/token answered 401 \(invalid_client\)/);
+    let all = (await scrape(cli.url)).samples;
+    assert.equal(all.get('steady_v'), 1);
+    assert.equal(all.get('brief_v'), 1);
+    const [first] = issuedTo('steady');
+    assert.equal(first?.form.get('scope'), 'metrics.read metrics.list');
+    assert.equal(first?.form.get('audience'), 'shop');
+    assert.equal(errors(all, 'denied', 'status'), 1);
+    assert.equal(issuedTo('denied').length, 2, 'a 401 gets one new token, then the collection fails');
+    assert.equal(server.refusals('denied'), 2);
+    assert.equal(errors(all, 'wrong', 'status'), 1, 'the token endpoint refused the client');
+    const refused = await cli.waitForLog((l) => l.source === 'wrong' && l.msg === 'source collection failed');
+    assert.match(String(refused.err), /token endpoint .*\/token answered 401 \(invalid_client\)/);
 
-      for (let i = 0; i < 2; i++) assert.equal((await scrape(cli.url)).samples.get('steady_v'), 1);
-      assert.equal(issuedTo('steady').length, 1, 'the token is reused (wrong was refused one)');
-      assert.equal(server.served('steady'), 3);
+    for (let i = 0; i < 2; i++) assert.equal((await scrape(cli.url)).samples.get('steady_v'), 1);
+    assert.equal(issuedTo('steady').length, 1, 'the token is reused (wrong was refused one)');
+    assert.equal(server.served('steady'), 3);
 
-      server.revokeAll();
-      const briefRefusals = server.refusals('brief');
-      all = (await scrape(cli.url)).samples;
-      assert.equal(all.get('steady_v'), 1, 'a revoked token: 401, a new token, the request again');
-      assert.equal(server.refusals('steady'), 1);
-      assert.equal(issuedTo('steady').length, 2);
+    server.revokeAll();
+    const briefRefusals = server.refusals('brief');
+    all = (await scrape(cli.url)).samples;
+    assert.equal(all.get('steady_v'), 1, 'a revoked token: 401, a new token, the request again');
+    assert.equal(server.refusals('steady'), 1);
+    assert.equal(issuedTo('steady').length, 2);
 
-      // brief's tokens live 2 s: each is replaced before it runs out, so the target never sees an expired one.
-      const briefIssued = issuedTo('brief').length;
-      await eventually(
-        async () => {
-          assert.equal((await scrape(cli.url)).samples.get('brief_v'), 1);
-          assert.ok(issuedTo('brief').length >= briefIssued + 2, `${issuedTo('brief').length - briefIssued} more tokens`);
-        },
-        { timeoutMs: 20_000, intervalMs: 250 },
-      );
-      assert.equal(server.refusals('brief') - briefRefusals, 1, 'only the revoked token was refused');
-      for (const secret of ['st3ady/secret', 'br1ef', 'n0t-it']) assert.ok(!cli.stderr().includes(secret), `${secret} is not logged`);
-    } finally {
-      await cli.kill();
-      await server.close();
-    }
+    // brief's tokens live 2 s: each is replaced before it runs out, so the target never sees an expired one.
+    const briefIssued = issuedTo('brief').length;
+    await eventually(
+      async () => {
+        assert.equal((await scrape(cli.url)).samples.get('brief_v'), 1);
+        assert.ok(issuedTo('brief').length >= briefIssued + 2, `${issuedTo('brief').length - briefIssued} more tokens`);
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    assert.equal(server.refusals('brief') - briefRefusals, 1, 'only the revoked token was refused');
+    for (const secret of ['st3ady/secret', 'br1ef', 'n0t-it']) assert.ok(!cli.stderr().includes(secret), `${secret} is not logged`);
   });
 
   test('oauth2 and proxy fields are checked: a tokenUrl, a clientSecret, one auth method, an http proxy, a valid noProxy', () => {
@@ -332,6 +337,7 @@ describe('http client: redirects', () => {
       if (left === 0) return res.writeHead(200, { 'content-type': 'application/json' }).end('{"v": 3}');
       res.writeHead(302, { location: `/${left - 1}` }).end();
     });
+    started.push(() => closeServer(hops));
     await new Promise<void>((done) => hops.listen(0, '127.0.0.1', done));
     const hopsUrl = `http://127.0.0.1:${(hops.address() as AddressInfo).port}`;
     const cli = await serveConfig(
@@ -343,20 +349,14 @@ describe('http client: redirects', () => {
         `  - { kind: http, name: unfollowed, url: "${hopsUrl}/1", followRedirects: false, metrics: [{ name: unfollowed_v, path: $.v }] }`,
       ].join('\n'),
     );
-    try {
-      const all = (await scrape(cli.url)).samples;
-      assert.equal(all.get('ten_v'), 3);
-      assert.equal(errors(all, 'eleven', 'status'), 1);
-      assert.equal(errors(all, 'unfollowed', 'status'), 1);
-      assert.equal(all.get('custom_exporter_http_status_code{source="unfollowed"}'), 302);
-      const line = await cli.waitForLog((l) => l.source === 'eleven' && l.msg === 'source collection failed');
-      assert.match(String(line.err), /\/11: more than 10 redirects/);
-      const unfollowed = await cli.waitForLog((l) => l.source === 'unfollowed' && l.msg === 'source collection failed');
-      assert.match(String(unfollowed.err), /\/1 answered 302/);
-    } finally {
-      await cli.kill();
-      hops.closeAllConnections();
-      hops.close();
-    }
+    const all = (await scrape(cli.url)).samples;
+    assert.equal(all.get('ten_v'), 3);
+    assert.equal(errors(all, 'eleven', 'status'), 1);
+    assert.equal(errors(all, 'unfollowed', 'status'), 1);
+    assert.equal(all.get('custom_exporter_http_status_code{source="unfollowed"}'), 302);
+    const line = await cli.waitForLog((l) => l.source === 'eleven' && l.msg === 'source collection failed');
+    assert.match(String(line.err), /\/11: more than 10 redirects/);
+    const unfollowed = await cli.waitForLog((l) => l.source === 'unfollowed' && l.msg === 'source collection failed');
+    assert.match(String(unfollowed.err), /\/1 answered 302/);
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { readableFile } from './config-path.ts';
 import type { secretSchema } from './secret.ts';
 import { parseNoProxy } from './untrusted/no-proxy.ts';
+import { proxyRoute } from './untrusted/proxy.ts';
 
 // The http source's client options beside url, method and auth: Prometheus' http_client_config, in this config's
 // words. Cross-field rules live on the nested objects, so check-config reports them with their field.
@@ -45,6 +46,18 @@ export const proxySchema = z
       ctx.addIssue({ code: 'custom', message: 'give either url (and noProxy) or fromEnvironment (which reads NO_PROXY)' });
     else if (!proxy.fromEnvironment && proxy.url === undefined)
       ctx.addIssue({ code: 'custom', message: 'give url, or fromEnvironment: true' });
+    else if (proxy.fromEnvironment) {
+      // HTTP_PROXY and the like are read when the config is loaded: check-config, start and reload agree.
+      try {
+        proxyRoute(proxy);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: (err as Error).message.replace(/^proxy\.fromEnvironment: /, ''),
+          path: ['fromEnvironment'],
+        });
+      }
+    }
   });
 
 /** `auth.oauth2`: the client credentials grant. */

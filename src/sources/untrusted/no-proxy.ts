@@ -22,12 +22,12 @@ export function parseNoProxy(list: string): NoProxy {
       everything = true;
       continue;
     }
-    if (entry.includes('/')) {
-      const [address = '', prefix = ''] = entry.split('/');
+    const block = /^([^/]+)\/(\d+)$/.exec(entry);
+    if (block) {
+      const [, address = '', prefix = ''] = block;
       const family = isIP(address);
       const bits = Number(prefix);
-      if (family === 0 || !/^\d+$/.test(prefix) || bits > (family === 4 ? 32 : 128))
-        throw new Error(`${JSON.stringify(entry)} is not a CIDR block`);
+      if (family === 0 || bits > (family === 4 ? 32 : 128)) throw new Error(`${JSON.stringify(entry)} is not a CIDR block`);
       blocks.addSubnet(address, bits, family === 4 ? 'ipv4' : 'ipv6');
       continue;
     }
