@@ -1,13 +1,15 @@
 // The http source's client against real servers (issue 14): a forward proxy, a target that requires a client
 // certificate, an OAuth2 authorization server, redirect chains; each through the built CLI, as it runs in production.
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { parseConfig } from '../src/config/load.ts';
+import { builtinSources } from '../src/sources/registry.ts';
 import { makeTestPki, type TestPki } from './support/certs.ts';
 import { type ServingCli, serveCli } from './support/cli.ts';
 import { assertConfigRejects, bothReject } from './support/config-error.ts';
@@ -296,6 +298,28 @@ describe('http client: OAuth2 client credentials', () => {
     );
     assert.equal(server.refusals('brief') - briefRefusals, 1, 'only the revoked token was refused');
     for (const secret of ['st3ady/secret', 'br1ef', 'n0t-it']) assert.ok(!cli.stderr().includes(secret), `${secret} is not logged`);
+  });
+
+  test("the README's http example is valid with its oauth2 alternative in place of basic", async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const example = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((y) => /kind: http\n/.test(y));
+    const oauth2 = /^(\s*)# (oauth2: .*)$/m.exec(example ?? '');
+    assert.ok(example && oauth2, 'the example and its oauth2 line');
+    const yaml = example.replace(/^\s*basic: .*$/m, `${oauth2[1]}${oauth2[2]}`);
+    for (const [, path] of yaml.matchAll(/(?:\bfile|caFile|certFile|keyFile): ([\w./-]+)/g)) {
+      await mkdir(dirname(join(dir, 'readme', path!)), { recursive: true });
+      await writeFile(join(dir, 'readme', path!), 'x\n');
+    }
+    const source = parseConfig(yaml, join(dir, 'readme', 'README.md'), builtinSources).sources[0]!;
+    assert.deepEqual(source.options.auth, {
+      oauth2: {
+        clientId: 'exporter',
+        clientSecret: { file: join(dir, 'readme', 'secrets/shop-client-secret') },
+        tokenUrl: 'https://login.internal/oauth2/token',
+        scopes: ['metrics.read'],
+        endpointParams: { audience: 'shop' },
+      },
+    });
   });
 
   test('oauth2 and proxy fields are checked: a tokenUrl, a clientSecret, one auth method, an http proxy, a valid noProxy', () => {
