@@ -91,16 +91,19 @@ describe('http client: proxies', () => {
         `  - { kind: http, name: proxied, url: "http://shop.proxied.test:8080/v", proxy: { url: "${proxyUrl}" }, metrics: [{ name: proxied_v, path: $.v }] }`,
         `  - { kind: http, name: tunnelled, url: "https://localhost:${securePort}/s", tls: { caFile: ${pki.caCert} }, proxy: { url: "${proxyUrl}" }, metrics: [{ name: tunnelled_v, path: $.v }] }`,
         `  - { kind: http, name: bypassed, url: "${plain.url}/w", proxy: { url: "${proxyUrl}", noProxy: "example.com, .internal, 10.0.0.0/8, 127.0.0.0/8" }, metrics: [{ name: bypassed_v, path: $.v }] }`,
+        `  - { kind: http, name: unverified, url: "https://localhost:${securePort}/s", proxy: { url: "${proxyUrl}" }, metrics: [{ name: unverified_v, path: $.v }] }`,
       ].join('\n'),
     );
     const all = (await scrape(cli.url)).samples;
     assert.equal(all.get('proxied_v'), 7, 'a name only the proxy resolves');
     assert.equal(all.get('tunnelled_v'), 42, 'TLS to the target, verified with the CA, inside the tunnel');
     assert.equal(all.get('bypassed_v'), 8);
+    assert.equal(errors(all, 'unverified', 'connection'), 1, "the target's certificate is checked through the tunnel too");
     const authorization = `Basic ${Buffer.from('scraper:pa55').toString('base64')}`;
     assert.deepEqual(
       proxy.records.toSorted((a, b) => a.line.localeCompare(b.line)),
       [
+        { line: `CONNECT localhost:${securePort}`, proxyAuthorization: authorization },
         { line: `CONNECT localhost:${securePort}`, proxyAuthorization: authorization },
         { line: 'GET http://shop.proxied.test:8080/v', proxyAuthorization: authorization },
       ],
@@ -109,7 +112,16 @@ describe('http client: proxies', () => {
     assert.doesNotMatch(cli.stderr(), /pa55/, 'the proxy password is not logged');
   });
 
-  test('proxy.fromEnvironment: HTTP_PROXY and NO_PROXY when asked, and only then', async () => {
+  test('proxy.fromEnvironment: HTTP_PROXY, HTTPS_PROXY (without a scheme) and NO_PROXY when asked, and only then', async (t) => {
+    const openssl = requireTool(t, 'openssl', 'apt-get install openssl');
+    if (!openssl) return;
+    const pki = makeTestPki(openssl);
+    const secure = await startJsonTarget(
+      { '/s': () => ({ json: { v: 42 } }) },
+      { cert: await readFile(pki.serverCert, 'utf8'), key: await readFile(pki.serverKey, 'utf8') },
+    );
+    started.push(() => secure.close());
+    const securePort = new URL(secure.url).port;
     const proxy = await startForwardProxy({ 'shop.proxied.test:8080': new URL(plain.url).host });
     started.push(() => proxy.close());
     const before = plain.hits('/v');
@@ -120,17 +132,19 @@ describe('http client: proxies', () => {
         '  - { kind: http, name: proxied, url: "http://shop.proxied.test:8080/w", proxy: { fromEnvironment: true }, metrics: [{ name: proxied_v, path: $.v }] }',
         `  - { kind: http, name: excluded, url: "${plain.url}/v", proxy: { fromEnvironment: true }, metrics: [{ name: excluded_v, path: $.v }] }`,
         `  - { kind: http, name: unasked, url: "${plain.url}/v", metrics: [{ name: unasked_v, path: $.v }] }`,
+        `  - { kind: http, name: tunnelled, url: "https://localhost:${securePort}/s", tls: { caFile: ${pki.caCert} }, proxy: { fromEnvironment: true }, metrics: [{ name: tunnelled_v, path: $.v }] }`,
       ].join('\n'),
-      { HTTP_PROXY: proxy.url, NO_PROXY: 'localhost,127.0.0.1' },
+      { HTTP_PROXY: proxy.url, HTTPS_PROXY: new URL(proxy.url).host, NO_PROXY: '127.0.0.1' },
     );
     const all = (await scrape(cli.url)).samples;
     assert.equal(all.get('proxied_v'), 8);
     assert.equal(all.get('excluded_v'), 7);
     assert.equal(all.get('unasked_v'), 7);
-    assert.deepEqual(
-      proxy.records.map((r) => r.line),
-      ['GET http://shop.proxied.test:8080/w'],
-    );
+    assert.equal(all.get('tunnelled_v'), 42);
+    assert.deepEqual(proxy.records.map((r) => r.line).toSorted(), [
+      `CONNECT localhost:${securePort}`,
+      'GET http://shop.proxied.test:8080/w',
+    ]);
     assert.equal(plain.hits('/v') - before, 2, 'NO_PROXY and the default (no proxy) go direct');
   });
 

@@ -9,6 +9,7 @@ import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
 import type { Credentials, Transport } from './untrusted/fetch-answer.ts';
+import { proxyRoute } from './untrusted/proxy.ts';
 
 function authSchema(configDir: string) {
   const secret = secretSchema(configDir);
@@ -97,7 +98,6 @@ type HttpOptions = z.output<ReturnType<Extract<(typeof httpSource)['options'], (
 /** How the source reaches its target (and its OAuth2 token endpoint): trust, client certificate, proxy. */
 async function clientTransport({ tls, proxy }: Pick<HttpOptions, 'tls' | 'proxy'>): Promise<Transport> {
   const { clientCertificateReader } = await import('./untrusted/client-certificate.ts');
-  const { proxyRoute } = await import('./untrusted/proxy.ts');
   const { certFile, keyFile } = tls;
   return {
     ca: tls.caFile === undefined ? undefined : await readCaFile(tls.caFile),
