@@ -93,10 +93,14 @@ export const httpSource = defineSource({
   },
 });
 
-type HttpOptions = z.output<ReturnType<Extract<(typeof httpSource)['options'], (...args: never[]) => unknown>>>;
-
 /** How the source reaches its target (and its OAuth2 token endpoint): trust, client certificate, proxy. */
-async function clientTransport({ tls, proxy }: Pick<HttpOptions, 'tls' | 'proxy'>): Promise<Transport> {
+async function clientTransport({
+  tls,
+  proxy,
+}: {
+  tls: z.output<ReturnType<typeof clientTlsSchema>>;
+  proxy?: z.output<typeof proxySchema> | undefined;
+}): Promise<Transport> {
   const { clientCertificateReader } = await import('./untrusted/client-certificate.ts');
   const { certFile, keyFile } = tls;
   return {

@@ -47,8 +47,9 @@ export interface Credentials {
 /**
  * Requests `url`, following redirects, and reads the answer's body (gzip or deflate decoded) up to
  * `maxBodyBytes`; `onStatus` sees each status code as soon as it arrives. The body is empty when the final status
- * is not accepted. CollectionErrors: `connection` (no answer), `status` (a redirect loop), `too_large`, `parse`
- * (a body that does not decode). Aborted with `signal`.
+ * is not accepted. With `credentials` that can be renewed (an OAuth2 token), a 401 gets one more request with a
+ * new header. CollectionErrors: `connection` (no answer), `status` (a redirect loop), `too_large`, `parse` (a body
+ * that does not decode). Aborted with `signal`.
  */
 export async function fetchAnswer(
   url: string,
