@@ -258,7 +258,7 @@ describe('http client: OAuth2 client credentials', () => {
   test('a token is fetched once and reused, refreshed before it expires, fetched again once on 401; failures are status errors', async () => {
     const server = await startOAuth2Server({
       steady: { secret: 'st3ady/secret', lifetimeSeconds: 3600 },
-      brief: { secret: 'br1ef', lifetimeSeconds: 2 },
+      brief: { secret: 'br1ef', lifetimeSeconds: 4 },
       denied: { secret: 'd', lifetimeSeconds: 3600 },
     });
     started.push(() => server.close());
@@ -301,7 +301,8 @@ describe('http client: OAuth2 client credentials', () => {
     assert.equal(server.refusals('steady'), 1);
     assert.equal(issuedTo('steady').length, 2);
 
-    // brief's tokens live 2 s: each is replaced before it runs out, so the target never sees an expired one.
+    // brief's tokens live 4 s and are kept 2 s: each is replaced before it runs out (2 s to spare on a slow machine),
+    // so the target never sees an expired one.
     const briefIssued = issuedTo('brief').length;
     await eventually(
       async () => {
