@@ -256,7 +256,7 @@ describe('http source config', () => {
     );
     assertConfigRejects(
       'sources:\n  - kind: http\n    url: http://x/\n    auth:\n      basic: { username: u, password: { value: p } }\n      bearer: { value: t }\n    metrics: [{ name: a }]\n',
-      'sources.yaml:4:5: sources[0].auth: give exactly one of basic or bearer',
+      'sources.yaml:4:5: sources[0].auth: give exactly one of basic, bearer or oauth2',
     );
     assertConfigRejects(
       'sources:\n  - kind: http\n    url: http://x/\n    auth: { bearer: { value: a, env: PATH } }\n    metrics: [{ name: a }]\n',

@@ -20,7 +20,7 @@ test("the README's http, command and file examples are valid configs", () => {
   // The files an example names must exist when it is loaded: create them beside a copy of it.
   const dir = mkdtempSync(join(tmpdir(), 'readme-'));
   for (const yaml of blocks) {
-    for (const [, path] of yaml.matchAll(/(?:\bfile|caFile): ([\w./-]+)/g)) {
+    for (const [, path] of yaml.matchAll(/(?:\bfile|caFile|certFile|keyFile): ([\w./-]+)/g)) {
       mkdirSync(dirname(join(dir, path!)), { recursive: true });
       writeFileSync(join(dir, path!), 'x\n');
     }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { instrumentOptions, SELF_METRICS } from '../telemetry/self-metrics.ts';
 import { CollectionError } from './collection-error.ts';
-import { readableFile } from './config-path.ts';
+import { clientTlsSchema, oauth2Schema, proxySchema } from './http-client-options.ts';
 import { checkHttpUrl, requestPartsReader } from './http-request-secrets.ts';
 import { createMapping, metricsMappingSchema } from './json-mapping.ts';
 import { producePrometheusText, withOutputCheck } from './prometheus-output.ts';
@@ -11,6 +11,8 @@ import { secretReader, secretSchema, textOrSecret } from './secret.ts';
 import { defineSource } from './source.ts';
 import { readRegularFile } from './untrusted/bounded-read.ts';
 import { byteSize } from './untrusted/byte-size.ts';
+import type { Credentials, Transport } from './untrusted/fetch-answer.ts';
+import { proxyRoute } from './untrusted/proxy.ts';
 
 function authSchema(configDir: string) {
   const secret = secretSchema(configDir);
@@ -18,10 +20,11 @@ function authSchema(configDir: string) {
     .strictObject({
       basic: z.strictObject({ username: z.string(), password: secret }).optional(),
       bearer: secret.optional(),
+      oauth2: oauth2Schema(secret).optional(),
     })
     .superRefine((auth, ctx) => {
-      if ((auth.basic === undefined) === (auth.bearer === undefined))
-        ctx.addIssue({ code: 'custom', message: 'give exactly one of basic or bearer' });
+      if ([auth.basic, auth.bearer, auth.oauth2].filter((method) => method !== undefined).length !== 1)
+        ctx.addIssue({ code: 'custom', message: 'give exactly one of basic, bearer or oauth2' });
     });
 }
 
@@ -37,9 +40,10 @@ const httpDefinition = defineSource({
       headers: z.record(z.string(), textOrSecret(configDir, z.string())).default({}),
       body: textOrSecret(configDir, z.string()).optional(),
       auth: authSchema(configDir).optional(),
-      tls: z
-        .strictObject({ caFile: readableFile(configDir).optional(), insecureSkipVerify: z.boolean().default(false) })
-        .default({ insecureSkipVerify: false }),
+      tls: clientTlsSchema(configDir),
+      proxy: proxySchema.optional(),
+      /** At most 10, as json_exporter; off, a redirect is the answer. */
+      followRedirects: z.boolean().default(true),
       /** Status codes whose answer is used; any other fails the collection with reason `status`. */
       acceptStatus: z.array(z.int().min(100).max(599)).min(1).default([200]),
       /** A larger answer (after decompression) fails the collection with reason `too_large`. */
@@ -56,8 +60,8 @@ const httpDefinition = defineSource({
     // Hides what the secrets hold from this source's error messages, which are logged and shown on the landing page.
     const redactor = new Redactor();
     const requestParts = await requestPartsReader(options, redactor);
-    const authorization = await authorizationHeader(options.auth, redactor);
-    const ca = options.tls.caFile === undefined ? undefined : await readCaFile(options.tls.caFile);
+    const transport = await clientTransport(options);
+    const credentials = await authorization(options.auth, transport, options.maxBodySize, redactor);
     // custom_exporter_* instruments describe the source itself: exported even when its collection fails.
     const { httpStatusCode, httpRequestDuration } = SELF_METRICS;
     const statusCode = meter.createObservableGauge(httpStatusCode.name, instrumentOptions(httpStatusCode));
@@ -71,18 +75,15 @@ const httpDefinition = defineSource({
         result.observe(statusCode, status, { source: name });
         try {
           const { url, shownUrl, headers: configured, body } = await requestParts();
-          const headers = {
-            accept: options.output === 'prometheus' ? PROMETHEUS_ACCEPT : 'application/json',
-            ...configured,
-            ...(authorization && { authorization: await authorization() }),
-          };
+          const headers = { accept: options.output === 'prometheus' ? PROMETHEUS_ACCEPT : 'application/json', ...configured };
           const signal = collectionSignal();
           const request = {
+            ...transport,
             method: options.method,
             headers,
             body,
-            ca,
-            insecure: options.tls.insecureSkipVerify,
+            credentials,
+            followRedirects: options.followRedirects,
             acceptStatus: options.acceptStatus,
             maxBodyBytes: options.maxBodySize,
           };
@@ -111,6 +112,24 @@ export const httpSource = withOutputCheck(httpDefinition);
 // The text formats the parser reads, OpenMetrics first (Prometheus' own scrape Accept header, without protobuf).
 const PROMETHEUS_ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.9,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
+/** How the source reaches its target (and its OAuth2 token endpoint): trust, client certificate, proxy. */
+async function clientTransport({
+  tls,
+  proxy,
+}: {
+  tls: z.output<ReturnType<typeof clientTlsSchema>>;
+  proxy?: z.output<typeof proxySchema> | undefined;
+}): Promise<Transport> {
+  const { clientCertificateReader } = await import('./untrusted/client-certificate.ts');
+  const { certFile, keyFile } = tls;
+  return {
+    ca: tls.caFile === undefined ? undefined : await readCaFile(tls.caFile),
+    insecure: tls.insecureSkipVerify,
+    clientCertificate: certFile === undefined || keyFile === undefined ? undefined : clientCertificateReader(certFile, keyFile),
+    proxy: proxy === undefined ? undefined : proxyRoute(proxy),
+  };
+}
+
 // Read like a file source's file: a FIFO or device fails the start at once instead of hanging it (issue 11).
 async function readCaFile(file: string): Promise<string> {
   try {
@@ -121,18 +140,28 @@ async function readCaFile(file: string): Promise<string> {
   }
 }
 
-async function authorizationHeader(
+async function authorization(
   auth: z.output<ReturnType<typeof authSchema>> | undefined,
+  transport: Transport,
+  maxBodyBytes: number,
   redactor: Redactor,
-): Promise<(() => Promise<string>) | undefined> {
+): Promise<Credentials | undefined> {
+  // Fixed credentials: a 401 will not change by asking again.
+  const fixed = (header: () => Promise<string>): Credentials => ({ header, refused: () => false });
+  const onRead = (text: string) => redactor.hide('auth', text);
   if (auth?.basic) {
     const { username } = auth.basic;
-    const password = await secretReader(auth.basic.password, 'auth.basic.password', { onRead: (text) => redactor.hide('auth', text) });
-    return async () => `Basic ${Buffer.from(`${username}:${await password()}`).toString('base64')}`;
+    const password = await secretReader(auth.basic.password, 'auth.basic.password', { onRead });
+    return fixed(async () => `Basic ${Buffer.from(`${username}:${await password()}`).toString('base64')}`);
   }
   if (auth?.bearer) {
-    const token = await secretReader(auth.bearer, 'auth.bearer', { onRead: (text) => redactor.hide('auth', text) });
-    return async () => `Bearer ${await token()}`;
+    const token = await secretReader(auth.bearer, 'auth.bearer', { onRead });
+    return fixed(async () => `Bearer ${await token()}`);
+  }
+  if (auth?.oauth2) {
+    const { OAuth2Token } = await import('./untrusted/oauth2.ts');
+    const clientSecret = await secretReader(auth.oauth2.clientSecret, 'auth.oauth2.clientSecret', { onRead });
+    return new OAuth2Token({ ...auth.oauth2, clientSecret }, transport, maxBodyBytes);
   }
   return undefined;
 }

@@ -1,32 +1,55 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import { urlToHttpOptions } from 'node:url';
 import { createGunzip, createInflate } from 'node:zlib';
 import { CollectionError } from '../collection-error.ts';
 import { formatSize } from './byte-size.ts';
+import type { ClientCertificate } from './client-certificate.ts';
 import { ownedBytes } from './owned-bytes.ts';
+import { openTunnel, type ProxyRoute, proxyEndpoint, proxyName } from './proxy.ts';
 
 /** Redirects followed before giving up, as json_exporter and blackbox_exporter do (Go's http.Client stops at 10). */
 const MAX_REDIRECTS = 10;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-export interface AnswerRequest {
+/** How a source reaches its targets: the same for its token requests (OAuth2) as for its target. */
+export interface Transport {
+  readonly ca: string | undefined;
+  readonly insecure: boolean;
+  /** Read before each request: a certificate rotated on disk is presented at once. */
+  readonly clientCertificate: (() => Promise<ClientCertificate>) | undefined;
+  readonly proxy: ProxyRoute | undefined;
+}
+
+export interface AnswerRequest extends Transport {
   readonly method: string;
   readonly headers: Record<string, string>;
   readonly body: string | undefined;
-  readonly ca: string | undefined;
-  readonly insecure: boolean;
+  /** The Authorization header, asked for at each request. */
+  readonly credentials?: Credentials | undefined;
+  /** Off: a redirect is the answer (its status then fails the collection unless accepted). */
+  readonly followRedirects: boolean;
   /** Status codes whose body is read; a redirect listed here is not followed. */
   readonly acceptStatus: readonly number[];
   /** The most bytes of body, after decompression. */
   readonly maxBodyBytes: number;
 }
 
+export interface Credentials {
+  header(signal: AbortSignal): Promise<string>;
+  /** The target answered 401 to `header`: whether a new one (an OAuth2 token) is worth one more request. */
+  refused(header: string): boolean;
+}
+
 /**
  * Requests `url`, following redirects, and reads the answer's body (gzip or deflate decoded) up to
  * `maxBodyBytes`; `onStatus` sees each status code as soon as it arrives. The body is empty when the final status
- * is not accepted. CollectionErrors: `connection` (no answer), `status` (a redirect loop), `too_large`, `parse`
- * (a body that does not decode). Aborted with `signal`.
+ * is not accepted. With `credentials` that can be renewed (an OAuth2 token), a 401 gets one more request with a
+ * new header. CollectionErrors: `connection` (no answer), `status` (a redirect loop), `too_large`, `parse` (a body
+ * that does not decode). Aborted with `signal`.
  */
 export async function fetchAnswer(
   url: string,
@@ -34,6 +57,25 @@ export async function fetchAnswer(
   signal: AbortSignal,
   onStatus: (status: number) => void,
 ): Promise<Uint8Array> {
+  const { credentials } = req;
+  if (credentials === undefined) return (await follow(url, req, signal, onStatus)).body;
+  const authorized = async () => {
+    const authorization = await credentials.header(signal);
+    return { authorization, answer: await follow(url, { ...req, headers: { ...req.headers, authorization } }, signal, onStatus) };
+  };
+  const { authorization, answer } = await authorized();
+  // Once only: a target that refuses every token must not make each collection a loop of token requests.
+  if (answer.status === 401 && credentials.refused(authorization)) return (await authorized()).answer.body;
+  return answer.body;
+}
+
+/** fetchAnswer's requests, without credentials to renew. */
+async function follow(
+  url: string,
+  req: AnswerRequest,
+  signal: AbortSignal,
+  onStatus: (status: number) => void,
+): Promise<{ status: number; body: Uint8Array }> {
   let target = new URL(url);
   let { method, body } = req;
   let headers = withAcceptEncoding(req.headers);
@@ -42,7 +84,7 @@ export async function fetchAnswer(
     const status = response.statusCode ?? 0;
     onStatus(status);
     const location = response.headers.location;
-    if (REDIRECTS.has(status) && location !== undefined && !req.acceptStatus.includes(status)) {
+    if (req.followRedirects && REDIRECTS.has(status) && location !== undefined && !req.acceptStatus.includes(status)) {
       response.destroy();
       if (redirects === MAX_REDIRECTS) throw new CollectionError('status', `${url}: more than ${MAX_REDIRECTS} redirects`);
       const next = new URL(location, target);
@@ -60,20 +102,49 @@ export async function fetchAnswer(
     }
     if (!req.acceptStatus.includes(status)) {
       response.destroy();
-      return new Uint8Array(0);
+      return { status, body: new Uint8Array(0) };
     }
-    return readBody(response, url, req.maxBodyBytes, signal);
+    return { status, body: await readBody(response, url, req.maxBodyBytes, signal) };
   }
 }
 
-/** One request; resolves at the answer's head. */
-function send(target: URL, req: AnswerRequest, signal: AbortSignal): Promise<IncomingMessage> {
+/**
+ * One request; resolves at the answer's head. Through a proxy, an http target is asked with its absolute URI
+ * (RFC 9112 §3.2.2) and an https one through a CONNECT tunnel, TLS to the target running inside it.
+ */
+async function send(target: URL, req: AnswerRequest, signal: AbortSignal): Promise<IncomingMessage> {
   const https = target.protocol === 'https:';
-  const options = { method: req.method, headers: req.headers, signal, ...(https && { ca: req.ca, rejectUnauthorized: !req.insecure }) };
+  const proxy = req.proxy?.(target);
+  const certificate = https ? await req.clientCertificate?.() : undefined;
+  const tls = { ca: req.ca, rejectUnauthorized: !req.insecure, ...certificate };
+  const common = { ...urlToHttpOptions(target), method: req.method, headers: req.headers, signal };
+  let options: RequestOptions;
+  if (proxy === undefined) options = { ...common, ...(https && tls) };
+  else if (!https) {
+    const { host, port, headers } = proxyEndpoint(proxy);
+    const path = `${target.protocol}//${target.host}${target.pathname}${target.search}`;
+    options = {
+      ...common,
+      protocol: 'http:',
+      host,
+      hostname: host,
+      port,
+      path,
+      headers: { host: target.host, ...req.headers, ...headers },
+    };
+  } else {
+    const tunnel = await openTunnel(proxy, target, signal);
+    // SNI carries names only (RFC 6066 §3).
+    const servername = isIP(common.hostname ?? '') === 0 ? (common.hostname ?? undefined) : undefined;
+    // The first request on this socket is the only one: each collection opens its own tunnel.
+    const socket = tlsConnect({ ...tls, socket: tunnel, servername });
+    options = { ...common, protocol: 'http:', headers: { host: target.host, ...req.headers }, createConnection: () => socket };
+  }
+  const through = proxy === undefined ? '' : ` (through ${proxyName(proxy)})`;
   return new Promise((resolve, reject) => {
-    const request = (https ? httpsRequest : httpRequest)(target, options, resolve);
+    const request = (https && proxy === undefined ? httpsRequest : httpRequest)(options, resolve);
     request.on('error', (err) =>
-      reject(signal.aborted ? err : new CollectionError('connection', `${target.href}: ${err.message}`, { cause: err })),
+      reject(signal.aborted ? err : new CollectionError('connection', `${target.href}${through}: ${err.message}`, { cause: err })),
     );
     request.end(req.body);
   });
