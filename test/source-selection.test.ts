@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { type ServingCli, serveCli } from './support/cli.ts';
 import { startPrometheus } from './support/prometheus.ts';
+import { decodeFamilies, PROTOBUF_CONTENT_TYPE } from './support/protobuf-exposition.ts';
 import { samples } from './support/scrape.ts';
 import { shellScript } from './support/shell-script.ts';
 import { requireTool } from './support/tools.ts';
@@ -39,6 +40,8 @@ interface Answer {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: string;
+  /** The body as received, decompressed. */
+  readonly raw: Buffer;
 }
 
 /** One GET of `/metrics` + `query` on a fresh connection; a gzip body is decompressed. */
@@ -48,9 +51,9 @@ function get(query: string, headers: Record<string, string> = {}): Promise<Answe
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.once('end', () => {
-        const raw = Buffer.concat(chunks);
-        const body = (res.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-        resolve({ status: res.statusCode!, headers: res.headers, body });
+        const received = Buffer.concat(chunks);
+        const raw = res.headers['content-encoding'] === 'gzip' ? gunzipSync(received) : received;
+        resolve({ status: res.statusCode!, headers: res.headers, body: raw.toString('utf8'), raw });
       });
     });
     req.once('error', reject);
@@ -130,6 +133,20 @@ describe('GET /metrics?source=', () => {
     assert.match(openmetrics.body, /^medium_value 2$/m);
     assert.doesNotMatch(openmetrics.body, /cheap|expensive/);
     assert.match(openmetrics.body, /# EOF\n$/);
+    const protobuf = await get('?source=medium', { Accept: PROTOBUF_CONTENT_TYPE, 'Accept-Encoding': 'gzip' });
+    assert.equal(protobuf.status, 200);
+    assert.equal(protobuf.headers['content-encoding'], 'gzip');
+    assert.match(String(protobuf.headers['content-type']), /^application\/vnd\.google\.protobuf/);
+    const families = decodeFamilies(protobuf.raw);
+    assert.deepEqual(
+      families.map((f) => f.name).filter((n) => n?.endsWith('_value')),
+      ['medium_value'],
+    );
+    const up = families.find((f) => f.name === 'custom_exporter_source_up');
+    assert.deepEqual(
+      up?.metric?.map((m) => m.label?.find((l) => l.name === 'source')?.value),
+      ['medium'],
+    );
     const text = await get('?source=medium', { 'Accept-Encoding': 'gzip' });
     assert.equal(text.headers['content-encoding'], 'gzip');
     assert.deepEqual(shown(samples(text.body)), { values: ['medium'], up: ['medium'] });
