@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { type ServingCli, serveCli } from './support/cli.ts';
+import { eventually } from './support/eventually.ts';
 import { startPrometheus } from './support/prometheus.ts';
 import { decodeFamilies, PROTOBUF_CONTENT_TYPE } from './support/protobuf-exposition.ts';
 import { samples } from './support/scrape.ts';
@@ -26,6 +27,11 @@ before(async () => {
     const script = await shellScript(dir, `${name}.sh`, `echo run >> ${join(dir, `${name}.runs`)}\nsleep 0.3\necho ${i + 1}`);
     lines.push(`  - { kind: command, name: ${name}, command: [${script}], output: number, metrics: [{ name: ${name}_value }] }`);
   }
+  // Polled in the background, once an hour: the first poll at startup is the only run.
+  const polled = await shellScript(dir, 'polled.sh', `echo run >> ${join(dir, 'polled.runs')}\necho 7`);
+  lines.push(
+    `  - { kind: command, name: polled, command: [${polled}], output: number, mode: interval, interval: 1h, metrics: [{ name: polled_value }] }`,
+  );
   const config = join(dir, 'config.yaml');
   await writeFile(config, `${lines.join('\n')}\n`);
   exporter = await serveCli(['--config.file', config]);
@@ -123,6 +129,19 @@ describe('GET /metrics?source=', () => {
     assert.equal(alsoEmpty.status, 400);
     const other = await ok('?module=x&source=medium&debug=1');
     assert.deepEqual(shown(other), { values: ['medium'], up: ['medium'] });
+  });
+
+  test('an interval-mode source is answered from its latest poll, not run by the scrape', async () => {
+    // The poll at startup may still be running when the exporter starts serving.
+    const answer = await eventually(async () => {
+      const polled = await ok('?source=polled');
+      assert.equal(polled.get('polled_value'), 7);
+      return polled;
+    });
+    assert.equal(answer.get('custom_exporter_source_up{source="polled"}'), 1);
+    assert.deepEqual(shown(answer), { values: [], up: [] });
+    await ok('?source=polled');
+    assert.equal(await runs('polled'), 1, 'only the poll at startup ran');
   });
 
   test('every negotiated format and gzip carry the selection', async () => {
