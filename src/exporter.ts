@@ -54,6 +54,7 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
   const telemetry = await startTelemetry({
     settings: settings.telemetry,
     producers: [collector],
+    selectable: collector,
     text: {
       scopeLabels: config.global.scopeLabels,
       targetInfo: config.global.targetInfo,
@@ -127,7 +128,7 @@ function startHttpPart(
       metrics: pull && {
         path: settings.telemetryPath,
         maxRequests: web.maxRequests,
-        scrape: (timeoutMs, format) => pull.scrape(timeoutMs, format),
+        scrape: (timeoutMs, format, sources) => pull.scrape(timeoutMs, format, sources),
         defaultTimeoutMs: config.global.scrapeTimeout,
         timeoutOffsetMs: config.global.scrapeTimeoutOffset,
         onScrape: telemetry.self.countScrape,

@@ -17,6 +17,7 @@ import { metricDescriptor, SELF_METRICS, type SelfMetric } from '../telemetry/se
 import type { ObservableInstrument } from './observable-registry.ts';
 import type { InstrumentObservations, ObservationRound } from './observation-round.ts';
 import type { RunningSource, SourceOutcome } from './running-source.ts';
+import { SourceSelectionError } from './source-selection-error.ts';
 
 export interface SourceStatus {
   readonly name: string;
@@ -66,9 +67,25 @@ export class SourceCollector implements MetricProducer {
     this.#sources = sources;
   }
 
-  async collect(options?: MetricCollectOptions): Promise<CollectionResult> {
-    const deadline = performance.now() + (options?.timeoutMillis ?? this.#options.defaultTimeoutMs);
-    const sources = this.#sources;
+  collect(options?: MetricCollectOptions): Promise<CollectionResult> {
+    return this.#collect(this.#sources, options?.timeoutMillis ?? this.#options.defaultTimeoutMs);
+  }
+
+  /**
+   * Collects only the sources named (`GET /metrics?source=`, issue 13): the others' callbacks do not run. Rejects
+   * with SourceSelectionError, before anything runs, when a name is not a source of the running config.
+   */
+  collectSelected(names: ReadonlySet<string>, timeoutMs: number): Promise<CollectionResult> {
+    const sources = this.#sources.filter((s) => names.has(s.name));
+    if (sources.length < names.size) {
+      const unknown = [...names].find((name) => !sources.some((s) => s.name === name));
+      return Promise.reject(new SourceSelectionError(`unknown source ${JSON.stringify(unknown)}`));
+    }
+    return this.#collect(sources, timeoutMs);
+  }
+
+  async #collect(sources: readonly RunningSource[], timeoutMs: number): Promise<CollectionResult> {
+    const deadline = performance.now() + timeoutMs;
     const outcomes = await Promise.all(sources.map((s) => s.collect(deadline)));
     const end = Date.now();
     const scopeMetrics: ScopeMetrics[] = [];

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import { SourceSelectionError } from '../collector/source-selection-error.ts';
 import { MAX_TIMEOUT_MS } from '../config/duration.ts';
 import { contentType } from '../exposition/content-type.ts';
 import type { ExpositionFormat } from '../exposition/format.ts';
@@ -12,8 +13,11 @@ interface SharedExposition {
 }
 
 export interface MetricsRouteOptions {
-  /** Collects every metric within the budget and writes it in the format; rejects when collection fails as a whole. */
-  readonly scrape: (timeoutMs: number, format: ExpositionFormat) => Promise<SharedExposition>;
+  /**
+   * Collects every metric (or only the named sources') within the budget and writes it in the format; rejects when
+   * collection fails as a whole, or with SourceSelectionError for a name that is not a source.
+   */
+  readonly scrape: (timeoutMs: number, format: ExpositionFormat, sources: ReadonlySet<string> | undefined) => Promise<SharedExposition>;
   /** Budget when the scraper does not send X-Prometheus-Scrape-Timeout-Seconds. */
   readonly defaultTimeoutMs: number;
   /** Taken off the scraper's timeout so the answer arrives before it gives up. */
@@ -25,8 +29,9 @@ export function metricsRoute(options: MetricsRouteOptions): Middleware {
   return async (ctx) => {
     let type = 'text/plain; charset=utf-8';
     try {
+      const sources = selectedSources(ctx.query.source);
       const format = negotiate(ctx.get('Accept'));
-      const exposition = await options.scrape(scrapeBudget(ctx.get('X-Prometheus-Scrape-Timeout-Seconds'), options), format);
+      const exposition = await options.scrape(scrapeBudget(ctx.get('X-Prometheus-Scrape-Timeout-Seconds'), options), format, sources);
       ctx.status = 200;
       ctx.vary('Accept');
       ctx.vary('Accept-Encoding');
@@ -38,8 +43,13 @@ export function metricsRoute(options: MetricsRouteOptions): Middleware {
       }
       type = contentType(exposition.format);
     } catch (err) {
-      ctx.status = 503;
-      ctx.body = `error collecting metrics: ${err instanceof Error ? err.message : String(err)}\n`;
+      if (err instanceof SourceSelectionError) {
+        ctx.status = 400;
+        ctx.body = `${err.message}\n`;
+      } else {
+        ctx.status = 503;
+        ctx.body = `error collecting metrics: ${err instanceof Error ? err.message : String(err)}\n`;
+      }
     }
     ctx.set('Content-Type', type);
     options.onScrape(ctx.status);
@@ -53,4 +63,16 @@ function scrapeBudget(header: string, options: Pick<MetricsRouteOptions, 'defaul
   // Clamped: a huge header (1e10) would overflow Node's timers, which then fire at once (issue 11).
   const ms = Math.min(seconds * 1000, MAX_TIMEOUT_MS);
   return ms > options.timeoutOffsetMs ? ms - options.timeoutOffsetMs : ms;
+}
+
+/**
+ * The sources `?source=a&source=b` selects (issue 13), each name once; undefined without the parameter (every
+ * source). An empty value is refused rather than read as "none" or "all".
+ */
+function selectedSources(query: string | string[] | undefined): ReadonlySet<string> | undefined {
+  if (query === undefined) return undefined;
+  const names = typeof query === 'string' ? [query] : query;
+  if (names.includes(''))
+    throw new SourceSelectionError('empty source= parameter (name a source, or leave the parameter out for every source)');
+  return new Set(names);
 }

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
+import type { CollectionResult, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExpositionFormat, ExpositionWriter } from '../exposition/format.ts';
 import { DEFAULT_FORMAT } from '../exposition/negotiate.ts';
 import type { PrometheusTextOptions } from '../exposition/prometheus-text.ts';
@@ -69,6 +70,17 @@ class CollectedMetrics {
   }
 }
 
+/** The sources' producer, which can collect a subset of the sources by name (`GET /metrics?source=`). */
+export interface SelectableSources {
+  collectSelected(names: ReadonlySet<string>, timeoutMs: number): Promise<CollectionResult>;
+}
+
+/** What a `?source=` scrape collects from, and the resource its answer carries (target_info), as a full one does. */
+export interface Selection {
+  readonly sources: SelectableSources;
+  readonly resource: Resource;
+}
+
 interface Collection {
   /** The budget it was started with: a scrape joins it only when that is at least its own. */
   readonly budgetMs: number;
@@ -88,25 +100,39 @@ interface Collection {
  * answers by its own deadline. A collection is never reused once it has finished: every scrape that starts
  * after the previous collection ended gets fresh values. Scrapes sharing a collection but asking for different
  * formats get their own bodies from it; each body is written once and compressed at most once.
+ *
+ * A scrape that selects sources (`?source=`, issue 13) collects only those, without the MeterProvider's own
+ * instruments (the exporter's self-metrics), and shares its collection only with scrapes of the same selection.
  */
 export class PrometheusPull {
   readonly reader: PrometheusExporter;
   readonly #text: PrometheusTextOptions;
   readonly #writers = new Map<string, Promise<ExpositionWriter>>();
+  // Selections' bodies have writers of their own: their caches then never evict those of the full collection.
+  readonly #selectionWriters = new Map<string, Promise<ExpositionWriter>>();
   readonly #logger: Logger;
+  readonly #selection: Selection | undefined;
+  /** The collection of every source in flight, and those of selections by selectionKey (while in flight). */
   #current: Collection | undefined;
+  readonly #selected = new Map<string, Collection>();
 
-  constructor(producers: MetricProducer[], logger: Logger, text: PrometheusTextOptions = DEFAULT_TEXT_OPTIONS) {
+  constructor(producers: MetricProducer[], logger: Logger, text: PrometheusTextOptions = DEFAULT_TEXT_OPTIONS, selection?: Selection) {
     this.reader = new PrometheusExporter({ preventServerStart: true, metricProducers: producers });
     this.#text = text;
     this.#logger = logger;
+    this.#selection = selection;
   }
 
-  /** One scrape: every metric in the format, or a rejection when collection fails as a whole or is late. */
-  async scrape(timeoutMs: number, format: ExpositionFormat = DEFAULT_FORMAT): Promise<Exposition> {
+  /**
+   * One scrape: every metric in the format (or only the sources named in `sources`), or a rejection when
+   * collection fails as a whole, is late, or a name is not a source (SourceSelectionError).
+   */
+  async scrape(timeoutMs: number, format: ExpositionFormat = DEFAULT_FORMAT, sources?: ReadonlySet<string>): Promise<Exposition> {
     const now = performance.now();
-    let collection = this.#current;
-    if (!collection || collection.budgetMs < timeoutMs || now > collection.joinableUntil) collection = this.#start(timeoutMs, now);
+    const key = sources && selectionKey(sources);
+    let collection = key === undefined ? this.#current : this.#selected.get(key);
+    if (!collection || collection.budgetMs < timeoutMs || now > collection.joinableUntil)
+      collection = this.#start(timeoutMs, now, sources, key);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CollectTimeoutError(`collection did not finish within ${timeoutMs} ms`)), timeoutMs + GRACE_MS);
@@ -118,32 +144,54 @@ export class PrometheusPull {
     }
   }
 
-  #start(timeoutMs: number, now: number): Collection {
-    const result = this.#collect(timeoutMs);
+  #start(timeoutMs: number, now: number, sources: ReadonlySet<string> | undefined, key: string | undefined): Collection {
+    const result = sources && key !== undefined ? this.#collectSelected(timeoutMs, sources) : this.#collect(timeoutMs);
     const collection: Collection = { budgetMs: timeoutMs, joinableUntil: now + timeoutMs + GRACE_MS, result };
-    this.#current = collection;
-    const done = () => {
-      if (this.#current === collection) this.#current = undefined;
-    };
+    let done: () => void;
+    if (key === undefined) {
+      this.#current = collection;
+      done = () => {
+        if (this.#current === collection) this.#current = undefined;
+      };
+    } else {
+      this.#selected.set(key, collection);
+      done = () => {
+        if (this.#selected.get(key) === collection) this.#selected.delete(key);
+      };
+    }
     result.then(done, done);
     return collection;
   }
 
   async #collect(timeoutMs: number): Promise<CollectedMetrics> {
     const { resourceMetrics, errors } = await this.reader.collect({ timeoutMillis: timeoutMs });
+    return this.#collected(resourceMetrics, errors, this.#writers);
+  }
+
+  async #collectSelected(timeoutMs: number, sources: ReadonlySet<string>): Promise<CollectedMetrics> {
+    const selection = this.#selection;
+    if (!selection) throw new Error('this pull side cannot select sources');
+    const { resourceMetrics, errors } = await selection.sources.collectSelected(sources, timeoutMs);
+    return this.#collected({ resource: selection.resource, scopeMetrics: resourceMetrics.scopeMetrics }, errors, this.#selectionWriters);
+  }
+
+  #collected(resourceMetrics: ResourceMetrics, errors: unknown[], writers: Map<string, Promise<ExpositionWriter>>): CollectedMetrics {
     for (const err of errors) this.#logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'collection error');
-    return new CollectedMetrics(resourceMetrics, (format) => this.#writer(format));
+    return new CollectedMetrics(resourceMetrics, (format) => this.#writer(format, writers));
   }
 
   /** The writer of a format, made on first use; a failure to make it (a module that did not load) is not kept. */
-  #writer(format: ExpositionFormat): Promise<ExpositionWriter> {
+  #writer(format: ExpositionFormat, writers: Map<string, Promise<ExpositionWriter>>): Promise<ExpositionWriter> {
     const key = formatKey(format);
-    let writer = this.#writers.get(key);
+    let writer = writers.get(key);
     if (!writer) {
       writer = createWriter(format, this.#text);
-      this.#writers.set(key, writer);
-      writer.catch(() => this.#writers.delete(key));
+      writers.set(key, writer);
+      writer.catch(() => writers.delete(key));
     }
     return writer;
   }
 }
+
+// The same names in any order, repeated or not, are one selection (one shared collection).
+const selectionKey = (sources: ReadonlySet<string>) => JSON.stringify([...sources].sort());

@@ -3,9 +3,9 @@ import type { MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { PrometheusTextOptions } from '../exposition/prometheus-text.ts';
 import type { Logger } from '../logging.ts';
 import { NAME, VERSION } from '../version.ts';
-import { createMeterProvider } from './meter-provider.ts';
+import { createMeterProvider, exporterResource } from './meter-provider.ts';
 import { registerProcessMetrics } from './process-metrics.ts';
-import { PrometheusPull } from './prometheus-pull.ts';
+import { PrometheusPull, type SelectableSources } from './prometheus-pull.ts';
 import { createPushReaders } from './push-readers.ts';
 import { ExportCounts, registerSelfMetrics, type SelfInstruments } from './self-metrics.ts';
 import type { TelemetrySettings } from './telemetry-settings.ts';
@@ -14,6 +14,8 @@ export interface TelemetryOptions {
   readonly settings: TelemetrySettings;
   /** What every reader collects (the sources), besides the MeterProvider's own instruments. */
   readonly producers: MetricProducer[];
+  /** The sources' producer again, for `/metrics?source=` scrapes that collect only some of them. */
+  readonly selectable?: SelectableSources;
   /** How /metrics writes the text exposition. */
   readonly text: PrometheusTextOptions;
   /** process_* and nodejs_* metrics (--web.disable-exporter-metrics turns them off). */
@@ -37,11 +39,13 @@ export interface Telemetry {
 export async function startTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const { settings, producers, logger } = options;
   // Every reader collects the same producers: pulled and pushed values agree.
-  const pull = settings.exporters.has('prometheus') ? new PrometheusPull(producers, logger, options.text) : undefined;
+  const resource = exporterResource();
+  const selection = options.selectable && { sources: options.selectable, resource };
+  const pull = settings.exporters.has('prometheus') ? new PrometheusPull(producers, logger, options.text, selection) : undefined;
   // Push readers report each export before the MeterProvider (built from them) exists; the counts wait here.
   const exports = new ExportCounts();
   const pushReaders = await createPushReaders(settings, producers, exports.count, logger);
-  const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders]);
+  const meterProvider = createMeterProvider([...(pull ? [pull.reader] : []), ...pushReaders], resource);
   const meter = meterProvider.getMeter(NAME, VERSION);
   const self = registerSelfMetrics(meter, pushReaders.length > 0 ? exports : undefined);
   const stopProcessMetrics = options.processMetrics ? registerProcessMetrics(meter) : () => {};
