@@ -127,7 +127,8 @@ function parseTarget(target: string): { url: URL; bare: boolean } | { reason: st
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target);
   if (scheme === null) {
     if (isIP(target) === 6) return { url: new URL(`http://[${target}]`), bare: true };
-    if (!/^(\[[0-9a-f:.]+\]|[^:/?#@\\[\]%]+)(:\d{1,5})?$/i.test(target)) return { reason: 'the target is not a URL, host, host:port or IP' };
+    if (!/^(\[[0-9a-f:.]+\]|[^:/?#@\\[\]%]+)(:\d{1,5})?$/i.test(target))
+      return { reason: 'the target is not a URL, host, host:port or IP' };
     return parseUrl(`http://${target}`, true);
   }
   const protocol = scheme[1]!.toLowerCase();
@@ -171,9 +172,7 @@ function hostPattern(text: string): RegExp {
   });
   const source = labels
     .map((label) =>
-      label === '**'
-        ? '[a-z0-9_-]+(?:\\.[a-z0-9_-]+)*'
-        : label.replace(/[*?]/g, (c) => (c === '*' ? '[a-z0-9_-]+' : '[a-z0-9_-]')),
+      label === '**' ? '[a-z0-9_-]+(?:\\.[a-z0-9_-]+)*' : label.replace(/[*?]/g, (c) => (c === '*' ? '[a-z0-9_-]+' : '[a-z0-9_-]')),
     )
     .join('\\.');
   return new RegExp(`^${source}$`);

@@ -1,0 +1,128 @@
+// The allowlist on the connections the HTTP client really makes: a name is judged by the addresses it resolved to
+// (the ones connected to), and each redirect hop is judged before it is requested. Real local servers throughout.
+import assert from 'node:assert/strict';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { Allowlist, type AllowlistConfig } from '../src/probe/allowlist.ts';
+import { CollectionError } from '../src/sources/collection-error.ts';
+import { type AnswerRequest, fetchAnswer, RefusedConnection } from '../src/sources/untrusted/fetch-answer.ts';
+
+interface Target {
+  readonly port: number;
+  readonly paths: string[];
+  readonly server: Server;
+}
+
+async function startTarget(answer: (path: string, res: ServerResponse) => void): Promise<Target> {
+  const paths: string[] = [];
+  const server = createServer((req, res) => {
+    paths.push(req.url ?? '');
+    answer(req.url ?? '', res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, paths, server };
+}
+
+let refused: Target;
+let redirecting: Target;
+
+before(async () => {
+  refused = await startTarget((_path, res) => res.end('secret'));
+  redirecting = await startTarget((path, res) => {
+    if (path === '/away') res.writeHead(302, { location: `http://127.0.0.1:${refused.port}/metadata` }).end();
+    else if (path === '/home') res.writeHead(302, { location: '/ok' }).end();
+    else res.end('ok');
+  });
+});
+
+after(() => {
+  refused.server.close();
+  redirecting.server.close();
+});
+
+function request(allow: AllowlistConfig | undefined): AnswerRequest {
+  const allowlist = allow && new Allowlist(allow);
+  return {
+    ca: undefined,
+    insecure: false,
+    clientCertificate: undefined,
+    proxy: undefined,
+    method: 'GET',
+    headers: {},
+    body: undefined,
+    followRedirects: true,
+    acceptStatus: [200],
+    maxBodyBytes: 1024,
+    allowConnection: allowlist && ((url, addresses) => allowlist.checkConnection(url, addresses)),
+  };
+}
+
+const fetchText = async (url: string, allow: AllowlistConfig | undefined) =>
+  Buffer.from(await fetchAnswer(url, request(allow), AbortSignal.timeout(10_000), () => {})).toString();
+
+/** The refusal, with the hop it happened at and the allowlist's reason in its message. */
+const refusal = (hop: RefusedConnection['hop'], message: RegExp) => (err: unknown) => {
+  assert.ok(err instanceof RefusedConnection, `a RefusedConnection, not ${String(err)}`);
+  assert.ok(err instanceof CollectionError);
+  assert.equal(err.reason, 'connection');
+  assert.equal(err.hop, hop);
+  assert.match(err.message, message);
+  return true;
+};
+
+test('an allowed host name that resolves to an address outside the cidrs is refused before anything is sent', async () => {
+  const before = refused.paths.length;
+  await assert.rejects(
+    fetchText(`http://localhost:${refused.port}/`, { hosts: ['localhost'], cidrs: ['10.0.0.0/8'] }),
+    refusal('dns', /localhost resolves to (127\.0\.0\.1|::1), outside the allowed cidrs/),
+  );
+  assert.equal(refused.paths.length, before, 'the refused server got no request');
+  // Positive control: the same name, with its addresses inside the cidrs, is fetched.
+  assert.equal(await fetchText(`http://localhost:${refused.port}/`, { hosts: ['localhost'], cidrs: ['127.0.0.0/8', '::1/128'] }), 'secret');
+  assert.equal(refused.paths.length, before + 1);
+});
+
+test('an IP literal outside the rules is refused without connecting (no DNS lookup to hook)', async () => {
+  const before = refused.paths.length;
+  await assert.rejects(
+    fetchText(`http://127.0.0.1:${refused.port}/`, { cidrs: ['10.0.0.0/8'] }),
+    refusal('target', /127\.0\.0\.1:\d+\/ is not in the module's allow list/),
+  );
+  assert.equal(refused.paths.length, before);
+});
+
+test('a redirect from an allowed server to a refused one fails at that hop', async () => {
+  const allow = { urlPrefixes: [`http://127.0.0.1:${redirecting.port}/`] };
+  const before = refused.paths.length;
+  await assert.rejects(
+    fetchText(`http://127.0.0.1:${redirecting.port}/away`, allow),
+    refusal('redirect', /127\.0\.0\.1:\d+\/metadata is not in/),
+  );
+  assert.equal(refused.paths.length, before, 'the redirect target got no request');
+  assert.ok(redirecting.paths.includes('/away'), 'the first hop was requested');
+  // Positive control: a redirect that stays under the prefix is followed.
+  assert.equal(await fetchText(`http://127.0.0.1:${redirecting.port}/home`, allow), 'ok');
+});
+
+test('a redirect to an allowed name that resolves outside the cidrs is refused at that hop', async () => {
+  const bouncing = await startTarget((_path, res) => res.writeHead(307, { location: `http://localhost:${refused.port}/` }).end());
+  try {
+    const before = refused.paths.length;
+    await assert.rejects(
+      fetchText(`http://127.0.0.1:${bouncing.port}/`, {
+        urlPrefixes: [`http://127.0.0.1:${bouncing.port}/`],
+        hosts: ['localhost'],
+        cidrs: ['10.0.0.0/8'],
+      }),
+      refusal('redirect', /localhost resolves to (127\.0\.0\.1|::1), outside the allowed cidrs/),
+    );
+    assert.equal(refused.paths.length, before);
+  } finally {
+    bouncing.server.close();
+  }
+});
+
+test('without allowConnection (every existing http source) nothing is checked', async () => {
+  assert.equal(await fetchText(`http://127.0.0.1:${redirecting.port}/away`, undefined), 'secret');
+});
