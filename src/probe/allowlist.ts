@@ -126,7 +126,8 @@ function parseTarget(target: string): { url: URL; bare: boolean } | { reason: st
     return { reason: 'the target contains whitespace or control characters' };
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(target);
   if (scheme === null) {
-    if (isIP(target) === 6) return { url: new URL(`http://[${target}]`), bare: true };
+    // A bare IPv6 address; one with a zone (fe80::1%eth0) is refused below.
+    if (isIP(target) === 6 && !target.includes('%')) return parseUrl(`http://[${target}]`, true);
     if (!/^(\[[0-9a-f:.]+\]|[^:/?#@\\[\]%]+)(:\d{1,5})?$/i.test(target))
       return { reason: 'the target is not a URL, host, host:port or IP' };
     return parseUrl(`http://${target}`, true);
