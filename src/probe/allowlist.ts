@@ -134,6 +134,10 @@ function parseTarget(target: string): { url: URL; bare: boolean } | { reason: st
   }
   const protocol = scheme[1]!.toLowerCase();
   if (protocol !== 'http' && protocol !== 'https') return { reason: `${protocol}: targets are not allowed` };
+  // Any @ in the authority, even an empty user (http://@host): parsers disagree on which @ ends the user info.
+  // (The URL parser skips any number of slashes after http: and https:, so http:///@host has user info too.)
+  const authority = target.slice(scheme[1]!.length + 1).replace(/^[/\\]*/, '');
+  if (authority.split(/[/?#\\]/, 1)[0]!.includes('@')) return { reason: USER_INFO };
   return parseUrl(target, false);
 }
 
@@ -144,11 +148,13 @@ function parseUrl(text: string, bare: boolean): { url: URL; bare: boolean } | { 
   } catch {
     return { reason: 'the target is not a valid URL' };
   }
-  if (url.username !== '' || url.password !== '') return { reason: 'a target with user info (user@host) is not allowed' };
+  if (url.username !== '' || url.password !== '') return { reason: USER_INFO };
   // A server may decode these after the prefix was checked: /v1/..%2fadmin is /admin to some.
   if (/%2e|%2f|%5c/i.test(url.pathname)) return { reason: 'the target path contains an encoded dot, slash or backslash' };
   return { url, bare };
 }
+
+const USER_INFO = 'a target with user info (user@host) is not allowed';
 
 const isIpHost = (host: string) => isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
 
