@@ -10,6 +10,12 @@ export interface AllowlistConfig {
   allowAny?: boolean;
 }
 
+/**
+ * Where a probe was refused: its target (checkTarget, or the URL first asked for), the addresses its host name
+ * resolved to, or a redirect's destination. The `reason` of custom_exporter_probe_refused_total.
+ */
+export type RefusalReason = 'target' | 'dns' | 'redirect';
+
 export type Verdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
 
 /** Longer targets are refused unread: a URL in a query string has no business being longer (browsers cap near 2 KiB). */

@@ -6,7 +6,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { urlToHttpOptions } from 'node:url';
 import { createGunzip, createInflate } from 'node:zlib';
-import type { Verdict } from '../../probe/allowlist.ts';
+import type { RefusalReason, Verdict } from '../../probe/allowlist.ts';
 import { CollectionError } from '../collection-error.ts';
 import { formatSize } from './byte-size.ts';
 import type { ClientCertificate } from './client-certificate.ts';
@@ -45,13 +45,10 @@ export interface AnswerRequest extends Transport {
   readonly allowConnection?: ((url: URL, addresses: readonly string[]) => Verdict) | undefined;
 }
 
-/**
- * A connection the allowlist refused. `hop`: the URL asked for (`target`), the addresses its name resolved to
- * (`dns`), or a redirect's destination (`redirect`), the `reason` of custom_exporter_probe_refused_total.
- */
+/** A connection the allowlist refused; `hop` says where, for custom_exporter_probe_refused_total. */
 export class RefusedConnection extends CollectionError {
   override name = 'RefusedConnection';
-  readonly hop: 'target' | 'dns' | 'redirect';
+  readonly hop: RefusalReason;
 
   constructor(hop: RefusedConnection['hop'], url: URL, reason: string) {
     super('connection', `${url.href}: refused: ${reason}`);
