@@ -1,12 +1,16 @@
 // The allowlist on the connections the HTTP client really makes: a name is judged by the addresses it resolved to
 // (the ones connected to), and each redirect hop is judged before it is requested. Real local servers throughout.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Allowlist, type AllowlistConfig } from '../src/probe/allowlist.ts';
 import { CollectionError } from '../src/sources/collection-error.ts';
 import { type AnswerRequest, fetchAnswer, RefusedConnection } from '../src/sources/untrusted/fetch-answer.ts';
+import { makeTestPki } from './support/certs.ts';
+import { requireTool } from './support/tools.ts';
 
 interface Target {
   readonly port: number;
@@ -41,10 +45,10 @@ after(() => {
   redirecting.server.close();
 });
 
-function request(allow: AllowlistConfig | undefined): AnswerRequest {
+function request(allow: AllowlistConfig | undefined, ca?: string): AnswerRequest {
   const allowlist = allow && new Allowlist(allow);
   return {
-    ca: undefined,
+    ca,
     insecure: false,
     clientCertificate: undefined,
     proxy: undefined,
@@ -58,8 +62,8 @@ function request(allow: AllowlistConfig | undefined): AnswerRequest {
   };
 }
 
-const fetchText = async (url: string, allow: AllowlistConfig | undefined) =>
-  Buffer.from(await fetchAnswer(url, request(allow), AbortSignal.timeout(10_000), () => {})).toString();
+const fetchText = async (url: string, allow: AllowlistConfig | undefined, ca?: string) =>
+  Buffer.from(await fetchAnswer(url, request(allow, ca), AbortSignal.timeout(10_000), () => {})).toString();
 
 /** The refusal, with the hop it happened at and the allowlist's reason in its message. */
 const refusal = (hop: RefusedConnection['hop'], message: RegExp) => (err: unknown) => {
@@ -125,4 +129,26 @@ test('a redirect to an allowed name that resolves outside the cidrs is refused a
 
 test('without allowConnection (every existing http source) nothing is checked', async () => {
   assert.equal(await fetchText(`http://127.0.0.1:${redirecting.port}/away`, undefined), 'secret');
+});
+
+test('https: the name is judged by its addresses too (the lookup hook reaches the TLS connection)', async (t) => {
+  const openssl = requireTool(t, 'openssl', 'apt-get install openssl');
+  if (!openssl) return;
+  const pki = makeTestPki(openssl);
+  let requests = 0;
+  const server = createHttpsServer({ cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) }, (_req, res) => {
+    requests++;
+    res.end('tls');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://localhost:${(server.address() as AddressInfo).port}/`;
+  const ca = readFileSync(pki.caCert, 'utf8');
+  try {
+    await assert.rejects(fetchText(url, { hosts: ['localhost'], cidrs: ['10.0.0.0/8'] }, ca), refusal('dns', /localhost resolves to/));
+    assert.equal(requests, 0);
+    assert.equal(await fetchText(url, { hosts: ['localhost'], cidrs: ['127.0.0.0/8', '::1/128'] }, ca), 'tls');
+    assert.equal(requests, 1);
+  } finally {
+    server.close();
+  }
 });
