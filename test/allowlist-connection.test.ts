@@ -10,6 +10,7 @@ import { Allowlist, type AllowlistConfig } from '../src/probe/allowlist.ts';
 import { CollectionError } from '../src/sources/collection-error.ts';
 import { type AnswerRequest, fetchAnswer, RefusedConnection } from '../src/sources/untrusted/fetch-answer.ts';
 import { makeTestPki } from './support/certs.ts';
+import { startForwardProxy } from './support/forward-proxy.ts';
 import { requireTool } from './support/tools.ts';
 
 interface Target {
@@ -45,13 +46,13 @@ after(() => {
   redirecting.server.close();
 });
 
-function request(allow: AllowlistConfig | undefined, ca?: string): AnswerRequest {
+function request(allow: AllowlistConfig | undefined, ca?: string, proxy?: URL): AnswerRequest {
   const allowlist = allow && new Allowlist(allow);
   return {
     ca,
     insecure: false,
     clientCertificate: undefined,
-    proxy: undefined,
+    proxy: proxy && (() => proxy),
     method: 'GET',
     headers: {},
     body: undefined,
@@ -150,5 +151,30 @@ test('https: the name is judged by its addresses too (the lookup hook reaches th
     assert.equal(requests, 1);
   } finally {
     server.close();
+  }
+});
+
+test('through a proxy, which resolves names itself, a name cannot be checked against cidrs and is refused', async () => {
+  const proxy = await startForwardProxy({ 'shop.proxied.test:8080': `127.0.0.1:${refused.port}` });
+  try {
+    const fetchProxied = async (allow: AllowlistConfig) =>
+      Buffer.from(
+        await fetchAnswer(
+          'http://shop.proxied.test:8080/',
+          request(allow, undefined, new URL(proxy.url)),
+          AbortSignal.timeout(10_000),
+          () => {},
+        ),
+      ).toString();
+    await assert.rejects(
+      fetchProxied({ hosts: ['*.proxied.test'], cidrs: ['10.0.0.0/8'] }),
+      refusal('target', /shop\.proxied\.test: cannot check the addresses it resolves to/),
+    );
+    assert.deepEqual(proxy.records, [], 'nothing reached the proxy');
+    // Without cidrs, the host rule alone decides, and the request goes through the proxy.
+    assert.equal(await fetchProxied({ hosts: ['*.proxied.test'] }), 'secret');
+    assert.equal(proxy.records.length, 1);
+  } finally {
+    await proxy.close();
   }
 });
