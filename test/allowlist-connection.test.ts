@@ -88,6 +88,14 @@ test('an allowed host name that resolves to an address outside the cidrs is refu
   assert.equal(refused.paths.length, before + 1);
 });
 
+test('a kept-alive connection that one allowlist opened is not reused past another one', async () => {
+  const url = `http://localhost:${refused.port}/`;
+  // Plain requests first, as other sources make them, so the shared agent holds an open socket to this server.
+  assert.equal(await fetchText(url, undefined), 'secret');
+  assert.equal(await fetchText(url, { hosts: ['localhost'], cidrs: ['127.0.0.0/8', '::1/128'] }), 'secret');
+  await assert.rejects(fetchText(url, { hosts: ['localhost'], cidrs: ['10.0.0.0/8'] }), refusal('dns', /outside the allowed cidrs/));
+});
+
 test('an IP literal outside the rules is refused without connecting (no DNS lookup to hook)', async () => {
   const before = refused.paths.length;
   await assert.rejects(
