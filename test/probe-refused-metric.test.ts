@@ -25,7 +25,7 @@ test('countProbeRefused counts each module and reason on its own series of custo
   assert.ok(metric, 'custom_exporter_probe_refused is collected');
   assert.equal(metric.dataPointType, DataPointType.SUM);
   assert.equal(metric.descriptor.description, SELF_METRICS.probeRefused.description);
-  const series = metric.dataPoints.map((point) => [point.attributes['module'], point.attributes['reason'], point.value]);
+  const series = metric.dataPoints.map((point) => [point.attributes.module, point.attributes.reason, point.value]);
   assert.deepEqual(series.sort(), [
     ['api', 'target', 1],
     ['web', 'dns', 2],
