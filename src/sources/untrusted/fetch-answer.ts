@@ -194,6 +194,7 @@ function allowedConnection(
   const lookup: LookupFunction = (hostname, options, callback) =>
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);
+      if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname}: no addresses`), { code: 'ENOTFOUND' }), '', 0);
       const verdict = allow(
         target,
         addresses.map(({ address }) => address),
