@@ -208,3 +208,37 @@ describe('the allow: block is checked at load', () => {
   test('an unknown key', () => rejects({ host: ['a'] }, /host/));
   test('allowAny is a boolean', () => rejects({ allowAny: 'yes' }, /allowAny/));
 });
+
+describe('checkConnection: the URL and the addresses its name resolved to', () => {
+  const pinned = new Allowlist({ hosts: ['*.internal'], cidrs: ['10.0.0.0/8', 'fd00::/8'] });
+  const unpinned = new Allowlist({ hosts: ['*.internal'] });
+  const url = new URL('http://db.internal:8080/metrics');
+  const rows: readonly [string, Allowlist, URL, readonly string[], RegExp | undefined][] = [
+    ['every address inside the cidrs', pinned, url, ['10.0.0.1', 'fd00::5'], undefined],
+    ['one address outside (DNS rebinding, a mixed answer)', pinned, url, ['10.0.0.1', '169.254.169.254'], /resolves to 169\.254\.169\.254/],
+    ['an IPv4-mapped address outside', pinned, url, ['::ffff:127.0.0.1'], /resolves to ::ffff:127\.0\.0\.1/],
+    ['an IPv4-mapped address inside', pinned, url, ['::ffff:10.1.1.1'], undefined],
+    ['no addresses (a proxy resolves it)', pinned, url, [], /cannot check the addresses/],
+    [
+      'a name the hosts do not allow, whatever it resolves to',
+      pinned,
+      new URL('http://evil.net/'),
+      ['10.0.0.1'],
+      /not in the module's allow list/,
+    ],
+    ['an IP URL inside the cidrs', pinned, new URL('http://10.2.3.4/'), ['10.2.3.4'], undefined],
+    ['an IP URL outside the cidrs', pinned, new URL('http://[::1]/'), ['::1'], /not in the module's allow list/],
+    ['without cidrs, names resolve anywhere', unpinned, url, ['127.0.0.1'], undefined],
+    ['allowAny', new Allowlist({ allowAny: true }), new URL('http://x/'), ['127.0.0.1'], undefined],
+  ];
+  for (const [name, allowlist, target, addresses, reason] of rows) {
+    test(name, () => {
+      const verdict = allowlist.checkConnection(target, addresses);
+      if (reason === undefined) assert.deepEqual(verdict, { allowed: true });
+      else {
+        assert.equal(verdict.allowed, false);
+        assert.match((verdict as { reason: string }).reason, reason);
+      }
+    });
+  }
+});
