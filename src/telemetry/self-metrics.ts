@@ -1,5 +1,6 @@
 import { type Meter, type MetricOptions, type ObservableGauge, ValueType } from '@opentelemetry/api';
 import type { MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import type { RefusalReason } from '../probe/allowlist.ts';
 import { VERSION } from '../version.ts';
 
 /**
@@ -139,6 +140,14 @@ export const SELF_METRICS = {
     unit: '',
     valueType: ValueType.INT,
     labels: ['exporter', 'outcome'],
+  },
+  probeRefused: {
+    name: 'custom_exporter_probe_refused',
+    kind: 'counter',
+    description: "Probes refused by their module's allowlist, by module and reason (target, dns, redirect)",
+    unit: '',
+    valueType: ValueType.INT,
+    labels: ['module', 'reason'],
   },
 } as const satisfies Record<string, SelfMetric>;
 
@@ -378,13 +387,15 @@ export class ExportCounts {
 export interface SelfInstruments {
   /** Counts one answered scrape by HTTP status code. */
   countScrape(code: number): void;
+  /** Counts one probe its module's allowlist refused; `module` is a configured module's name, never the request's. */
+  countProbeRefused(module: string, reason: RefusalReason): void;
   /** custom_exporter_config_last_reload_*: the running source set adds the callbacks. */
   readonly reload: { readonly successful: ObservableGauge; readonly successTime: ObservableGauge };
 }
 
 /** Registers the metrics about the exporter as a whole on its own meter; `exports` when anything is pushed. */
 export function registerSelfMetrics(meter: Meter, exports: ExportCounts | undefined): SelfInstruments {
-  const { buildInfo, scrapes, configReloadSuccessful, configReloadSuccessTime } = SELF_METRICS;
+  const { buildInfo, scrapes, probeRefused, configReloadSuccessful, configReloadSuccessTime } = SELF_METRICS;
   // custom_exporter_build_info{version,node_version} 1, the usual way to tell which build is running.
   meter
     .createObservableGauge(buildInfo.name, instrumentOptions(buildInfo))
@@ -395,8 +406,10 @@ export function registerSelfMetrics(meter: Meter, exports: ExportCounts | undefi
     });
   }
   const scrapeCounter = meter.createCounter(scrapes.name, instrumentOptions(scrapes));
+  const probeRefusedCounter = meter.createCounter(probeRefused.name, instrumentOptions(probeRefused));
   return {
     countScrape: (code) => scrapeCounter.add(1, { code: String(code) }),
+    countProbeRefused: (module, reason) => probeRefusedCounter.add(1, { module, reason }),
     reload: {
       successful: meter.createObservableGauge(configReloadSuccessful.name, instrumentOptions(configReloadSuccessful)),
       successTime: meter.createObservableGauge(configReloadSuccessTime.name, instrumentOptions(configReloadSuccessTime)),

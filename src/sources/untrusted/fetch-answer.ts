@@ -1,10 +1,12 @@
+import { lookup as dnsLookup } from 'node:dns';
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { pipeline, type Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { urlToHttpOptions } from 'node:url';
 import { createGunzip, createInflate } from 'node:zlib';
+import type { RefusalReason, Verdict } from '../../probe/allowlist.ts';
 import { CollectionError } from '../collection-error.ts';
 import { formatSize } from './byte-size.ts';
 import type { ClientCertificate } from './client-certificate.ts';
@@ -36,6 +38,22 @@ export interface AnswerRequest extends Transport {
   readonly acceptStatus: readonly number[];
   /** The most bytes of body, after decompression. */
   readonly maxBodyBytes: number;
+  /**
+   * Judges each connection (the first request and every redirect hop) with the addresses its host resolved to,
+   * before anything is sent: a probe module's allowlist. Absent: nothing is checked.
+   */
+  readonly allowConnection?: ((url: URL, addresses: readonly string[]) => Verdict) | undefined;
+}
+
+/** A connection the allowlist refused; `hop` says where, for custom_exporter_probe_refused_total. */
+export class RefusedConnection extends CollectionError {
+  override name = 'RefusedConnection';
+  readonly hop: RefusalReason;
+
+  constructor(hop: RefusedConnection['hop'], url: URL, reason: string) {
+    super('connection', `${url.href}: refused: ${reason}`);
+    this.hop = hop;
+  }
 }
 
 export interface Credentials {
@@ -80,7 +98,7 @@ async function follow(
   let { method, body } = req;
   let headers = withAcceptEncoding(req.headers);
   for (let redirects = 0; ; redirects++) {
-    const response = await send(target, { ...req, method, body, headers }, signal);
+    const response = await send(target, { ...req, method, body, headers }, signal, redirects > 0);
     const status = response.statusCode ?? 0;
     onStatus(status);
     const location = response.headers.location;
@@ -112,14 +130,15 @@ async function follow(
  * One request; resolves at the answer's head. Through a proxy, an http target is asked with its absolute URI
  * (RFC 9112 §3.2.2) and an https one through a CONNECT tunnel, TLS to the target running inside it.
  */
-async function send(target: URL, req: AnswerRequest, signal: AbortSignal): Promise<IncomingMessage> {
+async function send(target: URL, req: AnswerRequest, signal: AbortSignal, redirected: boolean): Promise<IncomingMessage> {
   const https = target.protocol === 'https:';
   const proxy = req.proxy?.(target);
+  const allow = req.allowConnection && allowedConnection(target, req.allowConnection, proxy !== undefined, redirected);
   const certificate = https ? await req.clientCertificate?.() : undefined;
   const tls = { ca: req.ca, rejectUnauthorized: !req.insecure, ...certificate };
   const common = { ...urlToHttpOptions(target), method: req.method, headers: req.headers, signal };
   let options: RequestOptions;
-  if (proxy === undefined) options = { ...common, ...(https && tls) };
+  if (proxy === undefined) options = { ...common, ...(https && tls), ...allow };
   else if (!https) {
     const { host, port, headers } = proxyEndpoint(proxy);
     const path = `${target.protocol}//${target.host}${target.pathname}${target.search}`;
@@ -144,10 +163,47 @@ async function send(target: URL, req: AnswerRequest, signal: AbortSignal): Promi
   return new Promise((resolve, reject) => {
     const request = (https && proxy === undefined ? httpsRequest : httpRequest)(options, resolve);
     request.on('error', (err) =>
-      reject(signal.aborted ? err : new CollectionError('connection', `${target.href}${through}: ${err.message}`, { cause: err })),
+      reject(
+        signal.aborted || err instanceof RefusedConnection
+          ? err
+          : new CollectionError('connection', `${target.href}${through}: ${err.message}`, { cause: err }),
+      ),
     );
     request.end(req.body);
   });
+}
+
+/**
+ * Throws RefusedConnection when `target` itself is refused; else the request options that judge the addresses its
+ * name resolves to inside the connection's own DNS lookup, so the address checked is the address connected to (no
+ * check-then-connect race). A fresh connection each time (agent: false): a pooled socket would skip the lookup.
+ * Through a proxy, the proxy resolves the name, and `allow` gets no addresses.
+ */
+function allowedConnection(
+  target: URL,
+  allow: NonNullable<AnswerRequest['allowConnection']>,
+  proxied: boolean,
+  redirected: boolean,
+): Pick<RequestOptions, 'agent' | 'lookup'> {
+  const literal = target.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (proxied || isIP(literal) !== 0) {
+    const verdict = allow(target, proxied ? [] : [literal]);
+    if (!verdict.allowed) throw new RefusedConnection(redirected ? 'redirect' : 'target', target, verdict.reason);
+    return {};
+  }
+  const lookup: LookupFunction = (hostname, options, callback) =>
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname}: no addresses`), { code: 'ENOTFOUND' }), '', 0);
+      const verdict = allow(
+        target,
+        addresses.map(({ address }) => address),
+      );
+      if (!verdict.allowed) return callback(new RefusedConnection(redirected ? 'redirect' : 'dns', target, verdict.reason), '', 0);
+      if (options.all) return (callback as unknown as (err: null, all: typeof addresses) => void)(null, addresses);
+      callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  return { agent: false, lookup };
 }
 
 async function readBody(response: IncomingMessage, url: string, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
