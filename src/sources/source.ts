@@ -47,6 +47,12 @@ export interface SourceDefinition<Options extends z.ZodObject = z.ZodObject> {
   readonly description: string;
   readonly options: Options | ((context: OptionsContext) => Options);
   setup(context: SourceContext<z.output<Options>>): void | Promise<void>;
+  /**
+   * Needed to be a `modules[]` entry (GET /probe): the options of one probe of `target` (as given in ?target=,
+   * already allowed by the module's `allow`), made from the configured ones; `params` holds only the query
+   * parameters the module's `probe.params` names. Throw to refuse the target (the prober answers 400).
+   */
+  probe?(target: string, params: Readonly<Record<string, string>>, options: z.output<Options>): z.output<Options>;
 }
 
 /** The options schema of `definition` for one config file. */

@@ -132,6 +132,14 @@ export const SELF_METRICS = {
     valueType: ValueType.INT,
     labels: ['code'],
   },
+  probes: {
+    name: 'custom_exporter_probes',
+    kind: 'counter',
+    description: 'Probes run by GET /probe, by module and result (success, failure)',
+    unit: '',
+    valueType: ValueType.INT,
+    labels: ['module', 'result'],
+  },
   exports: {
     name: 'custom_exporter_exports',
     kind: 'counter',
@@ -378,6 +386,8 @@ export class ExportCounts {
 export interface SelfInstruments {
   /** Counts one answered scrape by HTTP status code. */
   countScrape(code: number): void;
+  /** Counts one probe that ran (GET /probe), by module and whether it succeeded. */
+  countProbe(module: string, success: boolean): void;
   /** custom_exporter_config_last_reload_*: the running source set adds the callbacks. */
   readonly reload: { readonly successful: ObservableGauge; readonly successTime: ObservableGauge };
 }
@@ -395,8 +405,10 @@ export function registerSelfMetrics(meter: Meter, exports: ExportCounts | undefi
     });
   }
   const scrapeCounter = meter.createCounter(scrapes.name, instrumentOptions(scrapes));
+  const probeCounter = meter.createCounter(SELF_METRICS.probes.name, instrumentOptions(SELF_METRICS.probes));
   return {
     countScrape: (code) => scrapeCounter.add(1, { code: String(code) }),
+    countProbe: (module, success) => probeCounter.add(1, { module, result: success ? 'success' : 'failure' }),
     reload: {
       successful: meter.createObservableGauge(configReloadSuccessful.name, instrumentOptions(configReloadSuccessful)),
       successTime: meter.createObservableGauge(configReloadSuccessTime.name, instrumentOptions(configReloadSuccessTime)),
