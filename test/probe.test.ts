@@ -70,7 +70,6 @@ describe('GET /probe', () => {
   let up: JsonTarget;
   let hanging: JsonTarget;
   let downPort: number;
-  let tmp: string;
 
   before(async () => {
     up = await startJsonTarget({ '/status': () => ({ json: { up: 1, region: 'eu' } }) });
@@ -79,7 +78,6 @@ describe('GET /probe', () => {
     const gone = await startJsonTarget({});
     downPort = Number(new URL(gone.url).port);
     await gone.close();
-    tmp = await mkdtemp(join(tmpdir(), 'probe-cmd-'));
     const file = await configFile(`
 global: { maxConcurrentProbes: 2 }
 sources: [{ kind: demo }]
