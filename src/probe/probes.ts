@@ -79,12 +79,12 @@ export class Probes {
       if (err instanceof BadProbeError) return { status: 400, reason: err.message };
       throw err;
     }
-    const metrics = await this.#probe(module.config, options, timeoutMs);
+    const metrics = await this.#probe(module, options, timeoutMs);
     const writer = await this.#writer(format);
     return { status: 200, format, body: writer.serialize(metrics) };
   }
 
-  async #probe(module: ResolvedModule, options: Record<string, unknown>, timeoutMs: number): Promise<ResourceMetrics> {
+  async #probe({ config: module, allowlist }: Module, options: Record<string, unknown>, timeoutMs: number): Promise<ResourceMetrics> {
     const { logger, seriesLimit } = this.#options;
     const started = performance.now();
     const deadline = started + timeoutMs;
@@ -95,7 +95,8 @@ export class Probes {
     try {
       // The setup (an OAuth2 token, a module's connection) is part of the probe: it shares the probe's budget.
       const source = { ...module.source, options, setupTimeoutMs: Math.max(1, Math.round(timeoutMs)) };
-      running = await RunningSource.start(source, { logger, seriesLimit });
+      const allowConnection = (url: URL, addresses: readonly string[]) => allowlist.checkConnection(url, addresses);
+      running = await RunningSource.start(source, { logger, seriesLimit, allowConnection });
       collector.setSources([running]);
       const collected = await collector.collect({ timeoutMillis: Math.max(1, deadline - performance.now()) });
       scopeMetrics = collected.resourceMetrics.scopeMetrics;

@@ -6,6 +6,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { urlToHttpOptions } from 'node:url';
 import { createGunzip, createInflate } from 'node:zlib';
 import { CollectionError } from '../collection-error.ts';
+import type { ConnectionCheck } from '../source.ts';
 import { formatSize } from './byte-size.ts';
 import type { ClientCertificate } from './client-certificate.ts';
 import { ownedBytes } from './owned-bytes.ts';
@@ -36,6 +37,8 @@ export interface AnswerRequest extends Transport {
   readonly acceptStatus: readonly number[];
   /** The most bytes of body, after decompression. */
   readonly maxBodyBytes: number;
+  /** A probe's allowlist: asked after the DNS lookup of the first request and of each redirect (allowlist branch). */
+  readonly allowConnection?: ConnectionCheck | undefined;
 }
 
 export interface Credentials {
