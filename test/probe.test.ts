@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parseConfig } from '../src/config/load.ts';
+import { builtinSources } from '../src/sources/registry.ts';
 import { type ServingCli, serveCli } from './support/cli.ts';
 import { assertConfigRejects, bothReject } from './support/config-error.ts';
 import { type JsonTarget, startJsonTarget } from './support/json-target.ts';
@@ -56,6 +58,30 @@ describe('modules in the config', () => {
     assertConfigRejects(
       http('    mode: interval\n    interval: 10s\n    allow: { allowAny: true }\n'),
       /^sources\.yaml:\d+:\d+: modules\[0\]\.mode: a module runs once per probe: only mode: scrape applies$/,
+    );
+  });
+
+  test('are http, command or module sources: a target has no place in a file path', () => {
+    assertConfigRejects(
+      'sources: [{ kind: demo }]\nmodules:\n  - { name: f, kind: file, path: /etc/hostname, output: prometheus, allow: { allowAny: true } }\n',
+      /^sources\.yaml:3:\d+: modules\[0\]\.kind: a module is one of: http, command, module \(a target has no place in a file source\)$/,
+    );
+  });
+
+  test("the README's example is a valid config", async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Probing many targets'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = await mkdtemp(join(tmpdir(), 'probe-readme-'));
+    await writeFile(join(dir, 'check-host.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    const config = parseConfig(example, join(dir, 'exporter.yaml'), builtinSources);
+    assert.deepEqual(
+      config.modules.map((m) => [m.source.name, m.probe.target, m.probe.params]),
+      [
+        ['app_status', 'host', []],
+        ['page', 'url', []],
+        ['ping', 'host', ['region']],
+      ],
     );
   });
 

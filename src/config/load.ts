@@ -181,11 +181,20 @@ function collectionPolicy(entry: SourceEntry, at: EntryPath, timeoutMs: number, 
   return { mode: 'interval', intervalMs: entry.interval, staleAfterMs };
 }
 
+/** The kinds a target can be given to: a URL, a command's arguments, or a module source's own hook. */
+const PROBE_KINDS = ['http', 'command', MODULE_KIND];
+
 // A module is collected only for one probe, with a fresh start each time: background polling has no meaning there.
 function probeModules(entries: readonly SourceEntry[], resolved: readonly ResolvedSource[], locate: Locate): ResolvedModule[] {
   return resolved.map((source, index) => {
     const entry = entries[index]!;
     if (entry.mode !== 'scrape') fail(locate, ['modules', index, 'mode'], 'a module runs once per probe: only mode: scrape applies');
+    if (!PROBE_KINDS.includes(entry.kind))
+      fail(
+        locate,
+        ['modules', index, 'kind'],
+        `a module is one of: ${PROBE_KINDS.join(', ')} (a target has no place in a ${entry.kind} source)`,
+      );
     const settings = entry.probe as ProbeSettings;
     if (settings.target === 'url' && source.definition.kind !== 'http')
       fail(locate, ['modules', index, 'probe', 'target'], 'target: url applies to http modules only');

@@ -5,7 +5,7 @@ import { negotiate } from '../exposition/negotiate.ts';
 import { scrapeBudget } from './metrics-route.ts';
 
 /** What GET /probe gets from the prober: the probe's metrics in the format, or a status and a one-line reason. */
-export type ProbeResult =
+type ProbeResult =
   | { readonly status: 200; readonly format: ExpositionFormat; readonly body: Buffer }
   | { readonly status: 400 | 403; readonly reason: string };
 
