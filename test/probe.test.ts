@@ -3,6 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
 import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { type ServingCli, serveCli } from './support/cli.ts';
@@ -248,5 +249,26 @@ modules:
     assert.doesNotMatch(body, /source="(web|page|args|greet)"/);
     assert.ok(samples(body).get('custom_exporter_probes_total{module="web",result="success"}')! >= 1, body);
     assert.ok(samples(body).get('custom_exporter_probes_total{module="web",result="failure"}')! >= 1, body);
+    // Those failed probes (a down and a hanging target) are answers, not warnings in the exporter's log.
+    assert.doesNotMatch(exporter.stderr(), /collection failed|probe failed/);
+    assert.match(exporter.stderr(), /msg=listening/);
   });
+});
+
+test("the web config's basic auth applies to /probe as to /metrics", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'probe-auth-'));
+  const web = join(dir, 'web.yaml');
+  await writeFile(web, `basic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 4)}\n`);
+  const config = await configFile(
+    `sources: [{ kind: demo }]\nmodules:\n  - { name: greet, kind: module, module: ${GREETING}, allow: { allowAny: true } }\n`,
+  );
+  const exporter = await serveCli([`--config.file=${config}`, `--web.config.file=${web}`, '--web.listen-address=127.0.0.1:0']);
+  t.after(() => exporter.kill());
+  const anonymous = await probe(exporter, 'module=greet&target=x');
+  assert.equal(anonymous.status, 401);
+  assert.equal(anonymous.samples.has('probe_success'), false);
+  const authorization = `Basic ${Buffer.from('prometheus:s3cret').toString('base64')}`;
+  const allowed = await probe(exporter, 'module=greet&target=x', { authorization });
+  assert.equal(allowed.status, 200);
+  assert.equal(allowed.samples.get('probe_success'), 1);
 });

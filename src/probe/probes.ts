@@ -50,7 +50,10 @@ export class Probes {
   readonly #writers = new Map<string, Promise<ExpositionWriter>>();
 
   constructor(modules: readonly ResolvedModule[], options: ProbesOptions) {
-    this.#options = options;
+    // A down target is an answer (probe_success 0), not a problem of the exporter: its failed collections, logged
+    // at warn on every probe, would flood the log. They are logged at --log.level=debug.
+    const { logger } = options;
+    this.#options = { ...options, logger: logger.child({}, { level: logger.level === 'debug' ? 'debug' : 'error' }) };
     this.setModules(modules);
   }
 
