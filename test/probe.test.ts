@@ -251,7 +251,7 @@ modules:
     assert.ok(samples(body).get('custom_exporter_probes_total{module="web",result="failure"}')! >= 1, body);
     // Those failed probes (a down and a hanging target) are answers, not warnings in the exporter's log.
     assert.doesNotMatch(exporter.stderr(), /collection failed|probe failed/);
-    assert.match(exporter.stderr(), /msg=listening/);
+    assert.match(exporter.stderr(), /"msg":"listening"/);
   });
 });
 
