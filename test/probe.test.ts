@@ -98,8 +98,14 @@ describe('GET /probe', () => {
   let hanging: JsonTarget;
   let downPort: number;
 
+  const seen: string[] = [];
   before(async () => {
-    up = await startJsonTarget({ '/status': () => ({ json: { up: 1, region: 'eu' } }) });
+    up = await startJsonTarget({
+      '/status': (req) => {
+        seen.push(req.url!);
+        return { json: { up: 1, region: 'eu' } };
+      },
+    });
     hanging = await startJsonTarget({ '/status': () => 'hang' });
     // A port that was just listened on and closed: nothing answers there.
     const gone = await startJsonTarget({});
@@ -113,6 +119,12 @@ modules:
     kind: http
     url: http://target.invalid/status
     timeout: 20s
+    metrics: [{ name: app_up, path: $.up }]
+    allow: { hosts: [127.0.0.1] }
+  - name: regional
+    kind: http
+    url: http://target.invalid/status?region={{params.region}}
+    probe: { params: [region] }
     metrics: [{ name: app_up, path: $.up }]
     allow: { hosts: [127.0.0.1] }
   - name: page
@@ -153,6 +165,15 @@ modules:
     assert.equal(down.status, 200, down.body);
     assert.equal(down.samples.get('probe_success'), 0);
     assert.equal(down.samples.has('app_up'), false);
+  });
+
+  test('http module: an allowed parameter is written into the url, encoded', async () => {
+    const answer = await probe(
+      exporter,
+      `module=regional&target=${new URL(up.url).host}&region=${encodeURIComponent('eu west&admin=1/..')}`,
+    );
+    assert.equal(answer.samples.get('probe_success'), 1, answer.body);
+    assert.equal(seen.at(-1), '/status?region=eu%20west%26admin%3D1%2F..');
   });
 
   test('http module, target: url: the target is the whole URL', async () => {

@@ -23,7 +23,10 @@ export function probeOptions(module: ResolvedModule, target: string, params: Rea
   }
   const filled = fill(options, target, params) as Record<string, unknown>;
   if (definition.kind !== 'http') return filled;
-  return { ...filled, url: targetUrl(options.url as string, target, module.probe.target) };
+  // Parameters become part of the URL's path or query: encoded, so a value cannot add a path segment or a parameter.
+  const encoded = Object.fromEntries(Object.entries(params).map(([name, value]) => [name, encodeURIComponent(value)]));
+  const url = fill(options.url, target, encoded) as string;
+  return { ...filled, url: targetUrl(url, target, module.probe.target) };
 }
 
 /** `target: url`: the target is the URL; `target: host`: it replaces the host[:port] of the configured URL. */
