@@ -8,6 +8,7 @@ import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { type ServingCli, serveCli } from './support/cli.ts';
 import { assertConfigRejects, bothReject } from './support/config-error.ts';
+import { startTestExporterFromFile } from './support/exporter.ts';
 import { type JsonTarget, startJsonTarget } from './support/json-target.ts';
 import { samples } from './support/scrape.ts';
 
@@ -292,4 +293,32 @@ test("the web config's basic auth applies to /probe as to /metrics", async (t) =
   const allowed = await probe(exporter, 'module=greet&target=x', { authorization });
   assert.equal(allowed.status, 200);
   assert.equal(allowed.samples.get('probe_success'), 1);
+});
+
+test('a reload adds, changes and removes modules (the prober is loaded when the first module appears)', async (t) => {
+  const file = await configFile('sources: [{ kind: demo }]\n');
+  const exporter = await startTestExporterFromFile(file);
+  t.after(() => exporter.stop());
+  const get = async (query: string) => {
+    const res = await fetch(`${exporter.url}/probe?${query}`);
+    return { status: res.status, body: await res.text() };
+  };
+  assert.deepEqual(await get('module=greet&target=x'), { status: 400, body: 'unknown module "greet"\n' });
+  await writeFile(
+    file,
+    `sources: [{ kind: demo }]\nmodules:\n  - { name: greet, kind: module, module: ${GREETING}, allow: { allowAny: true } }\n`,
+  );
+  assert.equal(await exporter.reload(), true);
+  const added = await get('module=greet&target=x');
+  assert.equal(added.status, 200);
+  assert.equal(samples(added.body).get('greeting{whom="x",lang="en"}'), 1);
+  await writeFile(
+    file,
+    `sources: [{ kind: demo }]\nmodules:\n  - { name: greet, kind: module, module: ${GREETING}, allow: { hosts: [y] } }\n`,
+  );
+  assert.equal(await exporter.reload(), true);
+  assert.equal((await get('module=greet&target=x')).status, 403);
+  await writeFile(file, 'sources: [{ kind: demo }]\n');
+  assert.equal(await exporter.reload(), true);
+  assert.deepEqual(await get('module=greet&target=y'), { status: 400, body: 'unknown module "greet"\n' });
 });
