@@ -31,10 +31,6 @@ describe('modules in the config', () => {
   const http = (extra: string) =>
     `sources: [{ kind: demo }]\nmodules:\n  - name: web\n    kind: http\n    url: http://target.invalid/\n    output: prometheus\n${extra}`;
 
-  test('need an allow block: a module without one would let anyone make the exporter contact anything', () => {
-    assertConfigRejects(http(''), /^sources\.yaml:3:5: modules\[0\]\.allow: required field is missing$/);
-  });
-
   test('take target: url only when they are http modules', () => {
     assertConfigRejects(
       'sources: [{ kind: demo }]\nmodules:\n  - { name: c, kind: command, command: [echo, "{{target}}"], output: prometheus, probe: { target: url }, allow: { allowAny: true } }\n',
@@ -128,6 +124,10 @@ modules:
     probe: { params: [region] }
     metrics: [{ name: app_up, path: $.up }]
     allow: { hosts: [127.0.0.1] }
+  - name: closed
+    kind: http
+    url: http://target.invalid/
+    output: prometheus
   - name: page
     kind: http
     url: http://target.invalid/
@@ -218,6 +218,12 @@ modules:
       assert.equal(answer.status, 400, query);
       assert.equal(answer.body, `${reason}\n`);
     }
+  });
+
+  test('answers 403 for every target of a module without allow: nothing is allowed unless listed', async () => {
+    const answer = await probe(exporter, 'module=closed&target=127.0.0.1');
+    assert.equal(answer.status, 403);
+    assert.match(answer.body, /^target refused by module closed: .+\n$/);
   });
 
   test('answers 403 when the allowlist refuses the target, without contacting it', async () => {

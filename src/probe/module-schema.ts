@@ -25,6 +25,6 @@ export type ProbeSettings = z.output<typeof probeSchema>;
 /** What a `modules[]` entry has beyond a source's fields. */
 export const probeModuleFields = {
   probe: probeSchema.prefault({}),
-  /** Required: a module without it would let anyone who can reach /probe make the exporter contact anything. */
-  allow: allowlistSchema(),
+  /** Which targets the module may be given; without it none (the agreed default: nothing is allowed unless listed). */
+  allow: allowlistSchema().default({}),
 };
