@@ -44,6 +44,8 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
       `  - { kind: file, name: report, path: ${join(dir, 'report.json')}, metrics: [{ name: report_ok, path: $.ok }] }`,
       `  - { kind: file, name: absent, path: ${join(dir, 'absent.json')}, metrics: [{ name: absent_ok }] }`,
       `  - { kind: textfile, name: cron, path: ${join(dir, '*.prom')} }`,
+      'modules:', // one probe, so custom_exporter_probes_total has a series
+      `  - { kind: command, name: probed, command: [echo, "1"], output: number, metrics: [{ name: probed_ok }], allow: { allowAny: true } }`,
     ].join('\n'),
     // A push exporter that cannot reach its collector, so custom_exporter_exports_total has series too.
     {
@@ -57,6 +59,7 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
     },
   );
   try {
+    assert.equal((await fetch(`${exporter.url}/probe?module=probed&target=x`)).status, 200);
     const expected = new Map([...CATALOG, ...Object.values(PROCESS_METRICS)].map((m) => [exposedName(m), m]));
     // The first scrape answers before it is counted, and pushes fail only after their timeout: scrape until all show.
     const families = await eventually(async () => {
