@@ -45,6 +45,13 @@ describe('modules in the config', () => {
     );
   });
 
+  test('global.maxConcurrentProbes is a positive whole number', () => {
+    assertConfigRejects(
+      'global: { maxConcurrentProbes: 0 }\nsources: [{ kind: demo }]\n',
+      'sources.yaml:1:11: global.maxConcurrentProbes: must be at least 1',
+    );
+  });
+
   test('have unique names', () => {
     assertConfigRejects(
       `${http('    allow: { allowAny: true }\n')}  - { name: web, kind: http, url: 'http://x.invalid/', output: prometheus, allow: { allowAny: true } }\n`,

@@ -64,7 +64,7 @@ const globalSchema = z.strictObject({
   /** How long a source's setup (and a module's top-level code) may take at startup and reload. */
   setupTimeout: timeoutMs.prefault('30s'),
   /** GET /probe requests run at once; more get 503 with Retry-After (README, Probing many targets). */
-  maxConcurrentProbes: z.int().positive().max(10_000).default(16),
+  maxConcurrentProbes: z.int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(16),
   /** Most series one instrument may have; a source over it fails that collection instead of being truncated. */
   seriesLimit: z.int().positive().default(10_000),
   /** otel_scope_name (and _version) labels on every series of /metrics; off by default (see the README). */
