@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { assertConfigRejects, bothReject } from './support/config-error.ts';
 import { startTestExporterFromFile } from './support/exporter.ts';
 import { type JsonTarget, startJsonTarget } from './support/json-target.ts';
 import { samples } from './support/scrape.ts';
+import { requireTool } from './support/tools.ts';
 
 const GREETING = new URL('fixtures/sources/greeting-probe.ts', import.meta.url).pathname;
 
@@ -239,6 +241,17 @@ modules:
     assert.equal(answer.status, 403);
     assert.match(answer.body, /^target refused by module web: .+\n$/);
     assert.equal(up.hits('/status'), before);
+  });
+
+  test('answers what promtool check metrics finds nothing to lint in', async (t) => {
+    const promtool = requireTool(t, 'promtool', 'apt-get install prometheus');
+    if (!promtool) return;
+    for (const query of [`module=web&target=${new URL(up.url).host}`, `module=web&target=127.0.0.1:${downPort}`]) {
+      const answer = await probe(exporter, query);
+      assert.match(answer.body, /^probe_success [01]$/m);
+      const lint = spawnSync(promtool, ['check', 'metrics'], { input: answer.body, encoding: 'utf8' });
+      assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
+    }
   });
 
   test('answers in the negotiated format', async () => {
