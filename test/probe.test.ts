@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -249,7 +249,7 @@ modules:
     for (const query of [`module=web&target=${new URL(up.url).host}`, `module=web&target=127.0.0.1:${downPort}`]) {
       const answer = await probe(exporter, query);
       assert.match(answer.body, /^probe_success [01]$/m);
-      const lint = spawnSync(promtool, ['check', 'metrics'], { input: answer.body, encoding: 'utf8' });
+      const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: answer.body, encoding: 'utf8' });
       assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
     }
   });
