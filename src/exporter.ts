@@ -5,6 +5,7 @@ import type { ResolvedConfig } from './config/resolved.ts';
 import { type HttpService, PLAIN_WEB, startHttp, type WebSettings } from './http/http-service.ts';
 import type { ListenAddress } from './http/listen-address.ts';
 import type { Logger } from './logging.ts';
+import type { Probes } from './probe/probes.ts';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.ts';
 import type { TelemetrySettings } from './telemetry/telemetry-settings.ts';
 import { NAME, VERSION } from './version.ts';
@@ -65,12 +66,22 @@ export async function startExporter(settings: ExporterSettings): Promise<Exporte
     logger,
   });
   const sources = await startSources(config, collector, telemetry, logger);
+  const modules = new ProbeModules(config, telemetry, logger);
+  await modules.apply(config);
   const loadConfig = settings.loadConfig ?? (async () => config);
-  const reload = () => sources.reload(loadConfig);
+  const reload = async () => {
+    let loaded: ResolvedConfig | undefined;
+    const applied = await sources.reload(async () => {
+      loaded = await loadConfig();
+      return loaded;
+    });
+    if (applied && loaded) await modules.apply(loaded);
+    return applied;
+  };
   let ready = true;
   let http: HttpService;
   try {
-    http = await startHttpPart(settings, telemetry, {
+    http = await startHttpPart(settings, telemetry, modules, {
       sources: () => collector.status(),
       isReady: () => ready,
       reload: settings.enableLifecycle ? reload : undefined,
@@ -114,6 +125,7 @@ async function startSources(config: ResolvedConfig, collector: SourceCollector, 
 function startHttpPart(
   settings: ExporterSettings,
   telemetry: Telemetry,
+  modules: ProbeModules,
   served: { sources: () => SourceStatus[]; isReady: () => boolean; reload: (() => Promise<boolean>) | undefined },
 ): Promise<HttpService> {
   const { config, logger } = settings;
@@ -133,10 +145,52 @@ function startHttpPart(
         timeoutOffsetMs: config.global.scrapeTimeoutOffset,
         onScrape: telemetry.self.countScrape,
       },
+      probes: {
+        run: (module, target, params, timeoutMs, format) => modules.run(module, target, params, timeoutMs, format),
+        maxConcurrent: config.global.maxConcurrentProbes,
+        defaultTimeoutMs: config.global.scrapeTimeout,
+        timeoutOffsetMs: config.global.scrapeTimeoutOffset,
+      },
       isReady: served.isReady,
       reload: served.reload,
     },
   });
+}
+
+/**
+ * The config's `modules` for GET /probe. The prober is loaded only once a config has modules (idle memory: an
+ * exporter without them never loads it); until then every module name is unknown.
+ */
+class ProbeModules {
+  readonly #config: ResolvedConfig;
+  readonly #telemetry: Telemetry;
+  readonly #logger: Logger;
+  #probes: Probes | undefined;
+
+  constructor(config: ResolvedConfig, telemetry: Telemetry, logger: Logger) {
+    this.#config = config;
+    this.#telemetry = telemetry;
+    this.#logger = logger;
+  }
+
+  async apply(config: ResolvedConfig): Promise<void> {
+    if (this.#probes) return this.#probes.setModules(config.modules);
+    if (config.modules.length === 0) return;
+    const { Probes } = await import('./probe/probes.ts');
+    const { global } = this.#config;
+    this.#probes = new Probes(config.modules, {
+      logger: this.#logger,
+      seriesLimit: global.seriesLimit,
+      text: { scopeLabels: global.scopeLabels, targetInfo: false, translationStrategy: global.translationStrategy },
+      countProbe: this.#telemetry.self.countProbe,
+      countProbeRefused: this.#telemetry.self.countProbeRefused,
+    });
+  }
+
+  run(...[module, ...rest]: Parameters<Probes['run']>): ReturnType<Probes['run']> {
+    if (!this.#probes) return Promise.resolve({ status: 400, reason: `unknown module ${JSON.stringify(module)}` });
+    return this.#probes.run(module, ...rest);
+  }
 }
 
 function logListening(settings: ExporterSettings, http: HttpService, sources: SourceSet): void {

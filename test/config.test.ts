@@ -19,6 +19,7 @@ describe('config file', () => {
       scrapeTimeoutOffset: 500,
       sourceTimeout: 5000,
       setupTimeout: 30_000,
+      maxConcurrentProbes: 16,
       seriesLimit: 10_000,
       scopeLabels: false,
       targetInfo: true,

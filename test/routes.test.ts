@@ -5,7 +5,7 @@ import { runCli } from './support/cli.ts';
 import { startTestExporter } from './support/exporter.ts';
 
 test('every reserved path is one the exporter serves', async () => {
-  assert.deepEqual([...RESERVED_PATHS].sort(), ['/', '/-/reload', '/healthz', '/readyz']);
+  assert.deepEqual([...RESERVED_PATHS].sort(), ['/', '/-/reload', '/healthz', '/probe', '/readyz']);
   const exporter = await startTestExporter('sources: [{ kind: demo }]');
   try {
     for (const path of RESERVED_PATHS) {
@@ -14,6 +14,8 @@ test('every reserved path is one the exporter serves', async () => {
       if (path === '/-/reload') {
         assert.equal(get.status, 405, path);
         assert.equal((await fetch(`${exporter.url}${path}`, { method: 'POST' })).status, 403, path);
+      } else if (path === '/probe') {
+        assert.equal(get.status, 400, path); // no ?module= and ?target=
       } else {
         assert.equal(get.status, 200, path);
       }

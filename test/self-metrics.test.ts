@@ -44,6 +44,9 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
       `  - { kind: file, name: report, path: ${join(dir, 'report.json')}, metrics: [{ name: report_ok, path: $.ok }] }`,
       `  - { kind: file, name: absent, path: ${join(dir, 'absent.json')}, metrics: [{ name: absent_ok }] }`,
       `  - { kind: textfile, name: cron, path: ${join(dir, '*.prom')} }`,
+      'modules:',
+      `  - { kind: command, name: probed, command: [echo, "1"], output: number, metrics: [{ name: probed_ok }], allow: { allowAny: true } }`,
+      `  - { kind: command, name: closed, command: [echo, "1"], output: number, metrics: [{ name: closed_ok }] }`,
     ].join('\n'),
     // A push exporter that cannot reach its collector, so custom_exporter_exports_total has series too.
     {
@@ -57,9 +60,10 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
     },
   );
   try {
-    // Counted by /probe only, which this config has no module for: probe-refused-metric.test.ts checks it.
-    const probeOnly = (m: SelfMetric) => m === SELF_METRICS.probeRefused;
-    const expected = new Map([...CATALOG, ...Object.values(PROCESS_METRICS)].filter((m) => !probeOnly(m)).map((m) => [exposedName(m), m]));
+    // One probe that runs and one its module's allowlist refuses, so both probe counters have series.
+    assert.equal((await fetch(`${exporter.url}/probe?module=probed&target=x`)).status, 200);
+    assert.equal((await fetch(`${exporter.url}/probe?module=closed&target=x`)).status, 403);
+    const expected = new Map([...CATALOG, ...Object.values(PROCESS_METRICS)].map((m) => [exposedName(m), m]));
     // The first scrape answers before it is counted, and pushes fail only after their timeout: scrape until all show.
     const families = await eventually(async () => {
       const families = selfFamilies(await (await fetch(`${exporter.url}/metrics`)).text());

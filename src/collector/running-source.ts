@@ -5,6 +5,7 @@ import type { CollectionPolicy, ResolvedSource } from '../config/resolved.ts';
 import type { Logger } from '../logging.ts';
 import { settleWithin, TimeoutExceededError } from '../settle-within.ts';
 import { FAILURE_REASONS, type FailureReason } from '../sources/collection-error.ts';
+import type { ConnectionCheck } from '../sources/source.ts';
 import { ObservableRegistry } from './observable-registry.ts';
 import { ObservationRound } from './observation-round.ts';
 import { sourceMeter } from './source-meter.ts';
@@ -40,6 +41,8 @@ export interface StartOptions {
   readonly logger: Logger;
   /** Most series one instrument may observe in one collection. */
   readonly seriesLimit: number;
+  /** A probe's allowlist, asked before each connection (SourceContext.allowConnection). */
+  readonly allowConnection?: ConnectionCheck;
 }
 
 // The collection whose callbacks are running (its abort signal and round), for context.collectionSignal() and produce().
@@ -99,6 +102,7 @@ export class RunningSource {
             collection.round.produce(metrics);
           },
           seriesLimit: options.seriesLimit,
+          ...(options.allowConnection && { allowConnection: options.allowConnection }),
         }))();
       // A setup that never settles would hang startup and every later reload (issue 11); on timeout the
       // source's signal aborts, so a setup that listens to it can clean up.

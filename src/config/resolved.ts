@@ -1,3 +1,5 @@
+import type { AllowlistConfig } from '../probe/allowlist.ts';
+import type { ProbeSettings } from '../probe/module-schema.ts';
 import type { SourceDefinition } from '../sources/source.ts';
 import type { GlobalConfig, TelemetryConfig } from './schema.ts';
 
@@ -9,6 +11,15 @@ export interface ResolvedConfig {
   /** The config file's telemetry section; the OTEL_* environment overrides it. */
   readonly telemetry: TelemetryConfig | undefined;
   readonly sources: readonly ResolvedSource[];
+  /** Run only by GET /probe, each with its target. */
+  readonly modules: readonly ResolvedModule[];
+}
+
+/** A `modules[]` entry: a source template, where its target goes, and which targets it may be given. */
+export interface ResolvedModule {
+  readonly source: ResolvedSource;
+  readonly probe: ProbeSettings;
+  readonly allow: AllowlistConfig;
 }
 
 export interface ResolvedSource {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TRANSLATION_STRATEGIES } from '../exposition/metric-names.ts';
+import { probeModuleFields } from '../probe/module-schema.ts';
 import { MODULE_KIND, moduleOptions } from '../sources/module.ts';
 import { type OptionsContext, optionsSchema, type SourceDefinition } from '../sources/source.ts';
 import { durationAtMost, durationMs, MAX_STALE_AFTER_MS, timeoutMs } from './duration.ts';
@@ -62,6 +63,8 @@ const globalSchema = z.strictObject({
   sourceTimeout: timeoutMs.prefault('5s'),
   /** How long a source's setup (and a module's top-level code) may take at startup and reload. */
   setupTimeout: timeoutMs.prefault('30s'),
+  /** GET /probe requests run at once; more get 503 with Retry-After (README, Probing many targets). */
+  maxConcurrentProbes: z.int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(16),
   /** Most series one instrument may have; a source over it fails that collection instead of being truncated. */
   seriesLimit: z.int().positive().default(10_000),
   /** otel_scope_name (and _version) labels on every series of /metrics; off by default (see the README). */
@@ -120,18 +123,29 @@ const sourceBase = {
 
 /** The schema of one config file (paths in it are relative to `context.configDir`), one `sources[]` variant per kind. */
 export function configSchema(definitions: readonly SourceDefinition[], context: OptionsContext) {
+  return z.strictObject({
+    global: globalSchema.prefault({}),
+    telemetry: telemetrySchema.optional(),
+    sources: z.array(sourceSchema(definitions, context, {})).min(1, 'at least one source is required'),
+    /** Sources run only by GET /probe, each with the target it is given (README, Probing many targets). */
+    modules: z.array(sourceSchema(definitions, context, probeModuleFields)).default([]),
+  });
+}
+
+/** One entry of `sources` (or, with the probe fields, of `modules`): the common fields, plus its kind's own. */
+function sourceSchema(definitions: readonly SourceDefinition[], context: OptionsContext, extra: z.ZodRawShape) {
   const variants = [
     ...definitions.map((d) =>
       optionsSchema(d, context)
-        .extend({ ...sourceBase, kind: z.literal(d.kind) })
+        .extend({ ...sourceBase, ...extra, kind: z.literal(d.kind) })
         .strict(),
     ),
     moduleOptions(context)
-      .extend({ ...sourceBase, kind: z.literal(MODULE_KIND) })
+      .extend({ ...sourceBase, ...extra, kind: z.literal(MODULE_KIND) })
       .strict(),
   ];
   const kinds = [...definitions.map((d) => d.kind), MODULE_KIND];
-  const source = z.discriminatedUnion('kind', variants as [(typeof variants)[number], ...(typeof variants)[number][]], {
+  return z.discriminatedUnion('kind', variants as [(typeof variants)[number], ...(typeof variants)[number][]], {
     error: (issue) => {
       if (issue.code !== 'invalid_union') return undefined;
       const given = (issue.input as { kind?: unknown } | undefined)?.kind;
@@ -139,11 +153,6 @@ export function configSchema(definitions: readonly SourceDefinition[], context: 
         ? `required field is missing (one of: ${kinds.join(', ')})`
         : `unknown source kind ${JSON.stringify(given)} (expected one of: ${kinds.join(', ')})`;
     },
-  });
-  return z.strictObject({
-    global: globalSchema.prefault({}),
-    telemetry: telemetrySchema.optional(),
-    sources: z.array(source).min(1, 'at least one source is required'),
   });
 }
 
@@ -156,4 +165,5 @@ export interface Config {
   global: GlobalConfig;
   telemetry?: TelemetryConfig;
   sources: SourceEntry[];
+  modules: SourceEntry[];
 }

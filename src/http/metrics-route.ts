@@ -57,7 +57,7 @@ export function metricsRoute(options: MetricsRouteOptions): Middleware {
 }
 
 /** The scraper's own timeout minus the offset when it sends one (as blackbox_exporter does), else the default. */
-function scrapeBudget(header: string, options: Pick<MetricsRouteOptions, 'defaultTimeoutMs' | 'timeoutOffsetMs'>): number {
+export function scrapeBudget(header: string, options: Pick<MetricsRouteOptions, 'defaultTimeoutMs' | 'timeoutOffsetMs'>): number {
   const seconds = Number.parseFloat(header);
   if (!Number.isFinite(seconds) || seconds <= 0) return options.defaultTimeoutMs;
   // Clamped: a huge header (1e10) would overflow Node's timers, which then fire at once (issue 11).

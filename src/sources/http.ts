@@ -52,7 +52,7 @@ const httpDefinition = defineSource({
       output: z.enum(['json', 'prometheus']).default('json'),
       metrics: metricsMappingSchema.optional(),
     }),
-  async setup({ name, meter, options, collectionSignal, seriesLimit, produce }) {
+  async setup({ name, meter, options, collectionSignal, seriesLimit, produce, allowConnection }) {
     const mapping = options.metrics && createMapping(meter, options.metrics, seriesLimit);
     const startTime = Date.now();
     // The HTTP client is loaded by the first http source, not at startup (idle memory: bench/).
@@ -86,6 +86,7 @@ const httpDefinition = defineSource({
             followRedirects: options.followRedirects,
             acceptStatus: options.acceptStatus,
             maxBodyBytes: options.maxBodySize,
+            allowConnection,
           };
           const answer = await fetchAnswer(url, request, signal, (code) => {
             status = code;

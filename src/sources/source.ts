@@ -26,7 +26,19 @@ export interface SourceContext<Options> {
   readonly produce: (metrics: readonly MetricData[]) => void;
   /** Most series one instrument may observe in one collection (`global.seriesLimit`): work past it is wasted. */
   readonly seriesLimit: number;
+  /**
+   * Set only when the source runs for GET /probe: whether its module's allowlist lets it connect to `url`, whose
+   * host resolved to `addresses`. A source that connects somewhere must ask before each connection (the first and
+   * every redirect) and fail the collection when refused, so a DNS name or a redirect cannot reach a refused address.
+   */
+  readonly allowConnection?: ConnectionCheck;
 }
+
+/** An allowlist's answer about one connection (src/probe/allowlist.ts). */
+export type ConnectionCheck = (
+  url: URL,
+  addresses: readonly string[],
+) => { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
 
 /** What an options schema may depend on: the config file it validates. */
 export interface OptionsContext {
@@ -47,6 +59,12 @@ export interface SourceDefinition<Options extends z.ZodObject = z.ZodObject> {
   readonly description: string;
   readonly options: Options | ((context: OptionsContext) => Options);
   setup(context: SourceContext<z.output<Options>>): void | Promise<void>;
+  /**
+   * Needed to be a `modules[]` entry (GET /probe): the options of one probe of `target` (as given in ?target=,
+   * already allowed by the module's `allow`), made from the configured ones; `params` holds only the query
+   * parameters the module's `probe.params` names. Throw to refuse the target (the prober answers 400).
+   */
+  probe?(target: string, params: Readonly<Record<string, string>>, options: z.output<Options>): z.output<Options>;
 }
 
 /** The options schema of `definition` for one config file. */

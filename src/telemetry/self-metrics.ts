@@ -133,6 +133,14 @@ export const SELF_METRICS = {
     valueType: ValueType.INT,
     labels: ['code'],
   },
+  probes: {
+    name: 'custom_exporter_probes',
+    kind: 'counter',
+    description: 'Probes run by GET /probe, by module and result (success, failure)',
+    unit: '',
+    valueType: ValueType.INT,
+    labels: ['module', 'result'],
+  },
   exports: {
     name: 'custom_exporter_exports',
     kind: 'counter',
@@ -389,6 +397,8 @@ export interface SelfInstruments {
   countScrape(code: number): void;
   /** Counts one probe its module's allowlist refused; `module` is a configured module's name, never the request's. */
   countProbeRefused(module: string, reason: RefusalReason): void;
+  /** Counts one probe that ran (GET /probe), by module and whether it succeeded. */
+  countProbe(module: string, success: boolean): void;
   /** custom_exporter_config_last_reload_*: the running source set adds the callbacks. */
   readonly reload: { readonly successful: ObservableGauge; readonly successTime: ObservableGauge };
 }
@@ -406,10 +416,12 @@ export function registerSelfMetrics(meter: Meter, exports: ExportCounts | undefi
     });
   }
   const scrapeCounter = meter.createCounter(scrapes.name, instrumentOptions(scrapes));
+  const probeCounter = meter.createCounter(SELF_METRICS.probes.name, instrumentOptions(SELF_METRICS.probes));
   const probeRefusedCounter = meter.createCounter(probeRefused.name, instrumentOptions(probeRefused));
   return {
     countScrape: (code) => scrapeCounter.add(1, { code: String(code) }),
     countProbeRefused: (module, reason) => probeRefusedCounter.add(1, { module, reason }),
+    countProbe: (module, success) => probeCounter.add(1, { module, result: success ? 'success' : 'failure' }),
     reload: {
       successful: meter.createObservableGauge(configReloadSuccessful.name, instrumentOptions(configReloadSuccessful)),
       successTime: meter.createObservableGauge(configReloadSuccessTime.name, instrumentOptions(configReloadSuccessTime)),

@@ -6,8 +6,9 @@ import { pipeline, type Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { urlToHttpOptions } from 'node:url';
 import { createGunzip, createInflate } from 'node:zlib';
-import type { RefusalReason, Verdict } from '../../probe/allowlist.ts';
+import type { RefusalReason } from '../../probe/allowlist.ts';
 import { CollectionError } from '../collection-error.ts';
+import type { ConnectionCheck } from '../source.ts';
 import { formatSize } from './byte-size.ts';
 import type { ClientCertificate } from './client-certificate.ts';
 import { ownedBytes } from './owned-bytes.ts';
@@ -42,7 +43,7 @@ export interface AnswerRequest extends Transport {
    * Judges each connection (the first request and every redirect hop) with the addresses its host resolved to,
    * before anything is sent: a probe module's allowlist. Absent: nothing is checked.
    */
-  readonly allowConnection?: ((url: URL, addresses: readonly string[]) => Verdict) | undefined;
+  readonly allowConnection?: ConnectionCheck | undefined;
 }
 
 /** A connection the allowlist refused; `hop` says where, for custom_exporter_probe_refused_total. */

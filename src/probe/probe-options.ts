@@ -1,0 +1,64 @@
+import type { ResolvedModule } from '../config/resolved.ts';
+
+/** A target or query parameter a module cannot take: /probe answers 400 with the message. */
+export class BadProbeError extends Error {
+  override name = 'BadProbeError';
+}
+
+const PLACEHOLDER = /\{\{\s*(target|params\.([A-Za-z_][A-Za-z0-9_]*))\s*\}\}/g;
+
+/**
+ * The options of one probe of `target`: http modules write it into their `url` (`probe.target`), `module` sources
+ * make them with their `probe` hook, and the other kinds fill `{{target}}` and `{{params.NAME}}` in their string
+ * options (a command's arguments and environment: the target is one argument, never seen by a shell).
+ */
+export function probeOptions(module: ResolvedModule, target: string, params: Readonly<Record<string, string>>): Record<string, unknown> {
+  const { definition, options } = module.source;
+  if (definition.probe) {
+    try {
+      return definition.probe(target, params, options) as Record<string, unknown>;
+    } catch (err) {
+      throw new BadProbeError(err instanceof Error ? err.message : String(err));
+    }
+  }
+  const filled = fill(options, target, params) as Record<string, unknown>;
+  if (definition.kind !== 'http') return filled;
+  // Parameters become part of the URL's path or query: encoded, so a value cannot add a path segment or a parameter.
+  const encoded = Object.fromEntries(Object.entries(params).map(([name, value]) => [name, encodeURIComponent(value)]));
+  const url = fill(options.url, target, encoded) as string;
+  return { ...filled, url: targetUrl(url, target, module.probe.target) };
+}
+
+/** `target: url`: the target is the URL; `target: host`: it replaces the host[:port] of the configured URL. */
+function targetUrl(configured: string, target: string, mode: 'host' | 'url'): string {
+  if (mode === 'url') {
+    const url = URL.parse(target);
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw new BadProbeError('target must be an http:// or https:// URL for this module');
+    return url.href;
+  }
+  // Only a host, IP or [IPv6], and a port: a path, credentials or query would change more than the host.
+  const given = /^[^/?#@\s\\]+$/.test(target) ? URL.parse(`http://${target}`) : null;
+  if (given === null || given.host === '') throw new BadProbeError('target must be a host, host:port or IP for this module');
+  const url = new URL(configured);
+  url.hostname = given.hostname;
+  url.port = given.port;
+  return url.href;
+}
+
+// Walks plain data only (strings in arrays and objects); secrets and other class instances are left as they are.
+function fill(value: unknown, target: string, params: Readonly<Record<string, string>>): unknown {
+  if (typeof value === 'string') {
+    return value.replace(PLACEHOLDER, (_match, _name: string, param: string | undefined) => {
+      if (param === undefined) return target;
+      const given = params[param];
+      if (given === undefined) throw new BadProbeError(`query parameter ${param} is required by this module (or not in its probe.params)`);
+      return given;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => fill(v, target, params));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, target, params)]));
+  }
+  return value;
+}
