@@ -469,8 +469,24 @@ export class PrometheusText implements ExpositionWriter {
   };
 
   #write(text: string): void {
+    const length = text.length;
     // Three bytes per UTF-16 unit covers any UTF-8 encoding of the text.
-    if (this.#offset + text.length * 3 > this.#buffer.length) this.#grow(text.length * 3);
+    if (this.#offset + length * 3 > this.#buffer.length) this.#grow(length * 3);
+    if (length <= SHORT_TEXT) {
+      // Most pieces are short and ASCII (`} `, a value, a name): copied here, without a call into the encoder.
+      const buffer = this.#buffer;
+      let at = this.#offset;
+      for (let i = 0; i < length; i++) {
+        const code = text.charCodeAt(i);
+        if (code >= 0x80) {
+          this.#offset += buffer.write(text, this.#offset);
+          return;
+        }
+        buffer[at++] = code;
+      }
+      this.#offset = at;
+      return;
+    }
     this.#offset += this.#buffer.write(text, this.#offset);
   }
 
@@ -492,6 +508,8 @@ export class PrometheusText implements ExpositionWriter {
   }
 }
 
+/** Text up to this length is written by a loop in JavaScript, longer text by the UTF-8 encoder. */
+const SHORT_TEXT = 16;
 export const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url'];
 const NONE_RESERVED: ReservedLabels = new Set();
 export const HISTOGRAM_SUFFIXES = ['_count', '_sum', '_bucket'];
