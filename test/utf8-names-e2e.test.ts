@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ServingCli, serveCli } from './support/cli.ts';
-import { requireOpenMetricsParser } from './support/openmetrics-parser.ts';
+import { type ParsedFamily, requireOpenMetricsParser } from './support/openmetrics-parser.ts';
 import { decodeFamilies, PROTOBUF_CONTENT_TYPE } from './support/protobuf-exposition.ts';
 import { requireTool } from './support/tools.ts';
 
@@ -110,7 +110,7 @@ test('dots, values and underscores escape the names for OpenMetrics (strict Pyth
     underscores: { gauge: 'queue_size_bytes', counter: 'http_server_requests_total', label: 'http_method' },
   };
   for (const [escaping, names] of Object.entries(expected)) {
-    const families = parse(
+    const families: ParsedFamily[] = parse(
       await text(
         `application/openmetrics-text;version=1.0.0;escaping=${escaping}`,
         `application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=${escaping}`,
@@ -128,7 +128,7 @@ test('dots, values and underscores escape the names for OpenMetrics (strict Pyth
       `text/plain; version=1.0.0; charset=utf-8; escaping=${escaping}`,
     );
     assert.match(plain, new RegExp(`^${names.counter}\\{${names.label}="GET"\\} 3$`, 'm'), escaping);
-    const lint = spawnSync(promtool, ['check', 'metrics'], { input: plain, encoding: 'utf8' });
+    const lint: SpawnSyncReturns<string> = spawnSync(promtool, ['check', 'metrics'], { input: plain, encoding: 'utf8' });
     assert.equal(lint.status, 0, `${escaping}: promtool: ${lint.stdout}${lint.stderr}`);
   }
   // No Accept: text 0.0.4, whose names are the classic charset only.
