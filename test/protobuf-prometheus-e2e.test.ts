@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { serveCli } from './support/cli.ts';
 import { startPrometheus } from './support/prometheus.ts';
@@ -88,6 +91,55 @@ test("Prometheus 2.42 ingests the exporter's exponential histograms as native on
     const histogram = decodeFamilies(body).find((f) => f.name === 'known_latency_seconds')?.metric?.[0]?.histogram;
     assert.equal(histogram?.schema, 4);
     assert.deepEqual(histogram.bucket ?? [], []);
+  } finally {
+    await prometheus.stop();
+    cli.signal('SIGTERM');
+    await cli.exited;
+  }
+});
+
+test('two sources with one histogram name and labels, one classic and one exponential: Prometheus 2.42 keeps the native one', {
+  timeout: 90_000,
+}, async (t) => {
+  const binary = requireTool(t, 'prometheus', 'apt-get install prometheus');
+  if (!binary) return;
+  const sizes = new URL('fixtures/sources/known-sizes.ts', import.meta.url).pathname;
+  const dir = await mkdtemp(join(tmpdir(), 'protobuf-'));
+  const config = join(dir, 'sources.yaml');
+  await writeFile(
+    config,
+    [
+      'sources:',
+      `  - { kind: module, name: classic, module: ${sizes} }`,
+      `  - { kind: module, name: exponential, module: ${sizes}, histograms: { known_sizes: { aggregation: exponential } } }`,
+      '',
+    ].join('\n'),
+  );
+  const cli = await serveCli(['--config.file', config]);
+  const prometheus = await startPrometheus(
+    binary,
+    [{ job_name: 'custom-exporter', scrape_interval: '1s', scrape_timeout: '1s', static_configs: [{ targets: [new URL(cli.url).host] }] }],
+    ['--enable-feature=native-histograms'],
+  );
+  try {
+    await prometheus.waitFor('up{job="custom-exporter"}', (v) => v === 1);
+    assert.equal(await prometheus.waitFor('histogram_count(known_sizes{disk="a"})', () => true), 4);
+    assert.equal(await prometheus.waitFor('histogram_sum(known_sizes{disk="a"})', () => true), 7);
+    // 0 (zero bucket) and 1 (the bucket whose upper bound is 1) are at most 1; an index off by one would make it 0.25.
+    assert.equal(await prometheus.waitFor('histogram_fraction(0, 1, known_sizes{disk="a"})', () => true), 0.5);
+    const body = Buffer.from(await (await fetch(`${cli.url}/metrics`, { headers: { accept: PROTOBUF_CONTENT_TYPE } })).arrayBuffer());
+    const series = decodeFamilies(body).find((f) => f.name === 'known_sizes')?.metric;
+    assert.equal(series?.length, 1, 'one series with both kinds of buckets');
+    assert.deepEqual(
+      series[0]?.histogram?.bucket?.map((b) => [b.upperBound, b.cumulativeCount]),
+      [
+        [1, 2],
+        [10, 4],
+        [Infinity, 4],
+      ],
+    );
+    assert.equal(series[0]?.histogram?.schema, 6);
+    assert.equal((await prometheus.query('known_sizes_count')).length, 0, 'no classic series');
   } finally {
     await prometheus.stop();
     cli.signal('SIGTERM');
