@@ -308,9 +308,12 @@ export class PrometheusText implements ExpositionWriter {
       const onlyScope = this.#sample(name, scopeLabels);
       // OpenMetrics counters: a `_created` sample after each point, with the same labels.
       const created = this.#openMetrics && family.type === 'counter' && family.omName !== name ? `${family.omName}_created` : undefined;
-      const createdBare = created === undefined ? '' : this.#sample(created, '');
-      const createdOpen = created === undefined ? '' : this.#open(created);
-      const createdOnlyScope = created === undefined ? '' : this.#sample(created, scopeLabels);
+      const createdBare = created === undefined ? '' : `\n${this.#sample(created, '')}`;
+      const createdOpen = created === undefined ? '' : `\n${this.#open(created)}`;
+      const createdOnlyScope = created === undefined ? '' : `\n${this.#sample(created, scopeLabels)}`;
+      let createdAt: HrTime = [-1, -1];
+      let createdValue = '';
+      let createdEnd = '';
       let positions = this.#positions.get(key);
       if (positions === undefined) {
         positions = { attributes: [], texts: [], used: 0 };
@@ -333,25 +336,37 @@ export class PrometheusText implements ExpositionWriter {
           known[i] = Object.isFrozen(attributes) ? attributes : undefined;
           texts[i] = labels;
         }
+        let labelsAt = 0;
+        let labelsEnd = 0;
         if (labels !== '') {
           this.#write(open);
+          labelsAt = this.#offset;
           this.#write(labels);
+          labelsEnd = this.#offset;
           this.#write(close);
         } else {
           this.#write(scopeLabels === '' ? bare : onlyScope);
         }
         this.#write(numberText(point.value as number));
-        this.#newline();
-        if (created !== undefined) {
-          if (labels !== '') {
-            this.#write(createdOpen);
-            this.#write(labels);
-            this.#write(close);
-          } else {
-            this.#write(scopeLabels === '' ? createdBare : createdOnlyScope);
-          }
-          this.#write(createdText(point.startTime));
+        if (created === undefined) {
           this.#newline();
+          continue;
+        }
+        // The points of one instrument usually share their start time: the created line's end is made once for it.
+        const start = point.startTime;
+        if (start[0] !== createdAt[0] || start[1] !== createdAt[1]) {
+          createdAt = start;
+          createdValue = `${createdText(start)}\n`;
+          createdEnd = `${close}${createdValue}`;
+        }
+        if (labels !== '') {
+          this.#write(createdOpen);
+          // The label bytes just written for the value line, copied rather than encoded again.
+          this.#copy(labelsAt, labelsEnd);
+          this.#write(createdEnd);
+        } else {
+          this.#write(scopeLabels === '' ? createdBare : createdOnlyScope);
+          this.#write(createdValue);
         }
       }
       known.length = points.length;
@@ -454,9 +469,31 @@ export class PrometheusText implements ExpositionWriter {
   };
 
   #write(text: string): void {
+    const length = text.length;
     // Three bytes per UTF-16 unit covers any UTF-8 encoding of the text.
-    if (this.#offset + text.length * 3 > this.#buffer.length) this.#grow(text.length * 3);
+    if (this.#offset + length * 3 > this.#buffer.length) this.#grow(length * 3);
+    if (length <= SHORT_TEXT) {
+      // Most pieces are short and ASCII (`} `, a value, a name): copied here, without a call into the encoder.
+      const buffer = this.#buffer;
+      let at = this.#offset;
+      for (let i = 0; i < length; i++) {
+        const code = text.charCodeAt(i);
+        if (code >= 0x80) {
+          this.#offset += buffer.write(text, this.#offset);
+          return;
+        }
+        buffer[at++] = code;
+      }
+      this.#offset = at;
+      return;
+    }
     this.#offset += this.#buffer.write(text, this.#offset);
+  }
+
+  /** Writes again the bytes at [from, to) of this exposition. */
+  #copy(from: number, to: number): void {
+    if (this.#offset + (to - from) > this.#buffer.length) this.#grow(to - from);
+    this.#offset += this.#buffer.copy(this.#buffer, this.#offset, from, to);
   }
 
   #newline(): void {
@@ -471,6 +508,8 @@ export class PrometheusText implements ExpositionWriter {
   }
 }
 
+/** Text up to this length is written by a loop in JavaScript, longer text by the UTF-8 encoder. */
+const SHORT_TEXT = 16;
 export const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url'];
 const NONE_RESERVED: ReservedLabels = new Set();
 export const HISTOGRAM_SUFFIXES = ['_count', '_sum', '_bucket'];

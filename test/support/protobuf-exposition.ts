@@ -52,10 +52,14 @@ export function decodeFamilies(body: Uint8Array): DecodedFamily[] {
 
 const KNOWN = new URL('../fixtures/sources/known-observations.ts', import.meta.url).pathname;
 
-/** A config file with one module source of known values (fixtures/sources/known-observations.ts); returns its path. */
-export async function knownObservationsConfig(): Promise<string> {
+/**
+ * A config file with one module source of known values (fixtures/sources/known-observations.ts), after `global` (YAML
+ * lines of the `global:` section, such as `  histograms: { aggregation: exponential }`); returns its path.
+ */
+export async function knownObservationsConfig(global = ''): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'protobuf-'));
   const file = join(dir, 'sources.yaml');
-  await writeFile(file, `sources:\n  - kind: module\n    name: known\n    module: ${KNOWN}\n`);
+  const head = global === '' ? '' : `global:\n${global}\n`;
+  await writeFile(file, `${head}sources:\n  - kind: module\n    name: known\n    module: ${KNOWN}\n`);
   return file;
 }
