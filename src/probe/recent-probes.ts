@@ -1,7 +1,7 @@
 import type { AllowlistConfig } from './allowlist.ts';
 
 /** How many probes the status page keeps per module: enough to see a pattern, bounded whatever the traffic. */
-export const RECENT_PROBES_PER_MODULE = 20;
+const RECENT_PROBES_PER_MODULE = 20;
 /** A target is whatever a client sent: the page shows at most this many characters of it. */
 const TARGET_SHOWN_CHARS = 120;
 /** An error may quote the target or a whole answer: the page shows at most this many characters of it. */
