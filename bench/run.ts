@@ -1,5 +1,6 @@
 // npm run bench [-- --quick] [--sizes=1000,10000] [--peers=custom-exporter,prom-client] [--out=FILE]
 // npm run bench -- --formats [--quick] [--sizes=10000,100000] [--out=FILE]
+// npm run bench -- --probe [--quick] [--out=FILE]: /probe against the same fetch as a plain source (bench/probe.ts).
 //
 // Starts each peer in its own process for each N, scrapes them interleaved over loopback, and prints a
 // markdown table of figures and ratios to prom-client. bench/RESULTS.md describes the method and a recorded run.
@@ -58,6 +59,7 @@ interface Options {
   readonly quick: boolean;
   /** The format dimension instead of the peer comparison. */
   readonly formats: boolean;
+  readonly probe: boolean;
   readonly sizes: number[];
   readonly peers: PeerName[];
   readonly out: string | undefined;
@@ -66,6 +68,7 @@ interface Options {
 function parseArgs(argv: string[]): Options {
   let quick = false;
   let formats = false;
+  let probe = false;
   let sizes: number[] | undefined;
   let peers = Object.keys(PEERS) as PeerName[];
   let out: string | undefined;
@@ -73,18 +76,19 @@ function parseArgs(argv: string[]): Options {
     const [key, value = ''] = arg.split('=', 2) as [string, string?];
     if (key === '--quick') quick = true;
     else if (key === '--formats') formats = true;
+    else if (key === '--probe') probe = true;
     else if (key === '--sizes') sizes = value.split(',').map((s) => Number(s.replace(/k$/i, '000')));
     else if (key === '--peers') peers = value.split(',') as PeerName[];
     else if (key === '--out') out = value;
     else
       throw new Error(
-        `unknown argument ${arg} (--quick, --formats, --sizes=1000,10000, --peers=${Object.keys(PEERS).join(',')}, --out=FILE)`,
+        `unknown argument ${arg} (--quick, --formats, --probe, --sizes=1000,10000, --peers=${Object.keys(PEERS).join(',')}, --out=FILE)`,
       );
   }
   sizes ??= formats ? [10_000, 100_000] : [1_000, 10_000, 100_000];
   for (const p of peers) if (!(p in PEERS)) throw new Error(`unknown peer ${p}`);
   for (const n of sizes) if (!Number.isInteger(n) || n <= 0) throw new Error(`bad size ${n}`);
-  return { quick, formats, sizes, peers, out };
+  return { quick, formats, probe, sizes, peers, out };
 }
 
 interface Peer {
@@ -434,6 +438,7 @@ async function main(): Promise<void> {
   const header = [`machine: ${machine()}`, `load average before: ${load()}`, `mode: ${options.quick ? 'quick' : 'full'}`];
   process.stderr.write(`${header.join('\n')}\n`);
   if (options.formats) return formatsMain(options, header, began);
+  if (options.probe) return probeMain(options, header);
   const rows: Row[] = [];
   for (const series of options.sizes) {
     const t = performance.now();
@@ -450,6 +455,13 @@ async function main(): Promise<void> {
     'after start, before the first scrape.',
   ];
   const report = [...header, '', table(rows), '', ...footer, ''].join('\n');
+  process.stdout.write(report);
+  if (options.out) writeFileSync(options.out, report);
+}
+
+async function probeMain(options: Options, header: string[]): Promise<void> {
+  const { probeBench } = await import('./probe.ts');
+  const report = [...header, '', await probeBench(options.quick), `load average after: ${load()}`, ''].join('\n');
   process.stdout.write(report);
   if (options.out) writeFileSync(options.out, report);
 }

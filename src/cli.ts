@@ -9,6 +9,7 @@ import { type ListenAddress, parseListenAddress } from './http/listen-address.ts
 import { RESERVED_PATHS } from './http/routes.ts';
 import { loadWebConfig } from './http/web-config.ts';
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat, type Logger, type LogLevel, routeDiagnostics } from './logging.ts';
+import { closedModuleWarnings } from './probe/closed-modules.ts';
 import { releaseStartupMemory } from './release-memory.ts';
 import { builtinSources } from './sources/registry.ts';
 import { resolveTelemetrySettings, type TelemetrySettings, TelemetrySettingsError } from './telemetry/telemetry-settings.ts';
@@ -126,6 +127,7 @@ async function loadStartupConfig(
   warn: (message: string) => void,
 ): Promise<{ config: ResolvedConfig; telemetry: TelemetrySettings }> {
   const config = file === undefined ? defaultConfig() : await loadConfigFile(file, builtinSources);
+  if (file !== undefined) for (const warning of closedModuleWarnings(file, config.modules)) warn(warning);
   return { config, telemetry: resolveTelemetrySettings(process.env, config.telemetry, warn) };
 }
 

@@ -136,7 +136,7 @@ function startHttpPart(
     web,
     logger,
     routes: {
-      about: { name: NAME, version: VERSION, sources: served.sources },
+      about: { name: NAME, version: VERSION, sources: served.sources, modules: () => modules.status() },
       metrics: pull && {
         path: settings.telemetryPath,
         maxRequests: web.maxRequests,
@@ -185,6 +185,11 @@ class ProbeModules {
       countProbe: this.#telemetry.self.countProbe,
       countProbeRefused: this.#telemetry.self.countProbeRefused,
     });
+  }
+
+  /** The modules and their recent probes for the landing page; none until the prober is loaded. */
+  status(): ReturnType<Probes['status']> {
+    return this.#probes?.status() ?? [];
   }
 
   run(...[module, ...rest]: Parameters<Probes['run']>): ReturnType<Probes['run']> {

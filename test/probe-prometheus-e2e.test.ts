@@ -28,7 +28,7 @@ modules:
     kind: http
     url: http://target.invalid/status
     metrics: [{ name: app_queue, path: $.queue }]
-    allow: { hosts: [127.0.0.1] }
+    allow: { cidrs: [127.0.0.1/32] }
 `,
   );
   const exporter = await serveCli([`--config.file=${config}`, '--web.listen-address=127.0.0.1:0']);

@@ -126,13 +126,13 @@ modules:
     url: http://target.invalid/status
     timeout: 20s
     metrics: [{ name: app_up, path: $.up }]
-    allow: { hosts: [127.0.0.1] }
+    allow: { cidrs: [127.0.0.1/32] }
   - name: regional
     kind: http
     url: http://target.invalid/status?region={{params.region}}
     probe: { params: [region] }
     metrics: [{ name: app_up, path: $.up }]
-    allow: { hosts: [127.0.0.1] }
+    allow: { cidrs: [127.0.0.1/32] }
   - name: closed
     kind: http
     url: http://target.invalid/

@@ -7,12 +7,27 @@ interface SourceSummary {
   readonly lastError: string | undefined;
 }
 
+/** A probe module as the page shows it: its allowlist in words (none: it refuses every target) and recent probes. */
+interface ModuleSummary {
+  readonly name: string;
+  readonly allows: readonly string[];
+  readonly recent: readonly {
+    readonly target: string;
+    readonly outcome: 'success' | 'failure' | 'refused';
+    readonly durationSeconds: number;
+    readonly time: Date;
+    readonly error: string | undefined;
+  }[];
+}
+
 export interface LandingPageOptions {
   readonly name: string;
   readonly version: string;
   /** Undefined when metrics are only pushed. */
   readonly telemetryPath: string | undefined;
   readonly sources: () => readonly SourceSummary[];
+  /** The probe modules; absent or empty: no section. */
+  readonly modules?: () => readonly ModuleSummary[];
 }
 
 /** The page at `/`: what this is, which version, where the metrics are, and how each source is doing. */
@@ -23,7 +38,7 @@ export function landingPage(options: LandingPageOptions): Middleware {
   };
 }
 
-function render({ name, version, telemetryPath, sources }: LandingPageOptions): string {
+function render({ name, version, telemetryPath, sources, modules }: LandingPageOptions): string {
   const rows = sources()
     .map((s) => {
       const state = s.up === undefined ? 'not collected yet' : s.up ? 'up' : 'down';
@@ -39,7 +54,8 @@ function render({ name, version, telemetryPath, sources }: LandingPageOptions): 
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .3rem .8rem; text-align: left; }
-.up { color: #17702b; } .down { color: #b00020; } .not { color: #666; }
+.up, .success { color: #17702b; } .down, .failure, .refused { color: #b00020; } .not { color: #666; }
+td { overflow-wrap: anywhere; } table { max-width: 100%; }
 </style>
 </head>
 <body>
@@ -56,9 +72,31 @@ ${telemetryPath ? `<li><a href="${escapeHtml(telemetryPath.slice(1))}">Metrics</
 ${rows}
 </tbody>
 </table>
-</body>
+${modules ? renderModules(modules()) : ''}</body>
 </html>
 `;
+}
+
+// Like blackbox_exporter's "Recent Probes": each module with what it may reach and how its last probes went.
+function renderModules(modules: readonly ModuleSummary[]): string {
+  if (modules.length === 0) return '';
+  const sections = modules.map((m) => {
+    const allows = m.allows.length
+      ? m.allows.map((a) => `<li>${escapeHtml(a)}</li>`).join('')
+      : '<li>refuses every target (no allow:)</li>';
+    const rows = m.recent
+      .map(
+        (p) =>
+          `<tr><td>${escapeHtml(p.target)}</td><td class="${p.outcome}">${p.outcome}</td><td>${p.durationSeconds.toFixed(3)} s</td>` +
+          `<td>${p.time.toISOString()}</td><td>${escapeHtml(p.error ?? '')}</td></tr>`,
+      )
+      .join('\n');
+    const recent = m.recent.length
+      ? `<table>\n<thead><tr><th>Target</th><th>Result</th><th>Duration</th><th>Time</th><th>Last error</th></tr></thead>\n<tbody>\n${rows}\n</tbody>\n</table>`
+      : '<p>No probes yet.</p>';
+    return `<h3>${escapeHtml(m.name)}</h3>\n<ul class="allow">${allows}</ul>\n${recent}\n`;
+  });
+  return `<h2>Probe modules</h2>\n<p>Recent probes, newest first (GET <code>probe?module=&amp;target=</code>).</p>\n${sections.join('')}`;
 }
 
 function escapeHtml(text: string): string {

@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Middleware } from 'koa';
 import { contentType } from '../exposition/content-type.ts';
 import type { ExpositionFormat } from '../exposition/format.ts';
@@ -25,6 +27,8 @@ export interface ProbeRouteOptions {
   /** Taken off the scraper's timeout so the answer arrives before it gives up. */
   readonly timeoutOffsetMs: number;
 }
+
+const gzipAsync = promisify(gzip);
 
 /** Tells the scraper when to try again once the probes in flight have had time to finish. */
 const RETRY_AFTER_SECONDS = 1;
@@ -58,8 +62,15 @@ export function probeRoute(options: ProbeRouteOptions): Middleware {
       if (result.status !== 200) return refuse(result.status, result.reason);
       ctx.status = 200;
       ctx.vary('Accept');
+      ctx.vary('Accept-Encoding');
       ctx.set('Content-Type', contentType(result.format));
-      ctx.body = result.body;
+      // As /metrics: Prometheus asks for gzip on every scrape, /probe answers included.
+      if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+        ctx.body = await gzipAsync(result.body);
+        ctx.set('Content-Encoding', 'gzip');
+      } else {
+        ctx.body = result.body;
+      }
     } catch (err) {
       refuse(500, `probe failed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {

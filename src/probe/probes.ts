@@ -19,6 +19,7 @@ import type { Logger } from '../logging.ts';
 import { NAME, VERSION } from '../version.ts';
 import { Allowlist, type RefusalReason } from './allowlist.ts';
 import { BadProbeError, probeOptions } from './probe-options.ts';
+import { describeAllowlist, type ModuleStatus, RecentProbes } from './recent-probes.ts';
 
 export interface ProbesOptions {
   readonly logger: Logger;
@@ -50,6 +51,7 @@ export class Probes {
   #modules = new Map<string, Module>();
   readonly #options: ProbesOptions;
   readonly #writers = new Map<string, Promise<ExpositionWriter>>();
+  readonly #recent = new RecentProbes();
 
   constructor(modules: readonly ResolvedModule[], options: ProbesOptions) {
     // A down target is an answer (probe_success 0), not a problem of the exporter: its failed collections, logged
@@ -62,6 +64,16 @@ export class Probes {
   /** The modules of a reloaded config. */
   setModules(modules: readonly ResolvedModule[]): void {
     this.#modules = new Map(modules.map((m) => [m.source.name, { config: m, allowlist: new Allowlist(m.allow) }]));
+    this.#recent.keepOnly(new Set(this.#modules.keys()));
+  }
+
+  /** The modules, their allowlists and recent probes, for the landing page. */
+  status(): ModuleStatus[] {
+    return [...this.#modules.values()].map(({ config }) => ({
+      name: config.source.name,
+      allows: describeAllowlist(config.allow),
+      recent: this.#recent.of(config.source.name),
+    }));
   }
 
   /** One probe of `target` by the module `name`, within `timeoutMs`; `query` holds every other query parameter. */
@@ -77,6 +89,7 @@ export class Probes {
     const verdict = module.allowlist.checkTarget(target);
     if (!verdict.allowed) {
       this.#options.countProbeRefused(name, 'target');
+      this.#recent.add(name, { target, outcome: 'refused', durationSeconds: 0, time: new Date(), error: verdict.reason });
       return { status: 403, reason: `target refused by module ${name}: ${verdict.reason}` };
     }
     const params = Object.fromEntries(module.config.probe.params.flatMap((p) => (query[p] === undefined ? [] : [[p, query[p]]])));
@@ -87,18 +100,24 @@ export class Probes {
       if (err instanceof BadProbeError) return { status: 400, reason: err.message };
       throw err;
     }
-    const metrics = await this.#probe(module, options, timeoutMs);
+    const metrics = await this.#probe(module, target, options, timeoutMs);
     const writer = await this.#writer(format);
     return { status: 200, format, body: writer.serialize(metrics) };
   }
 
-  async #probe({ config: module, allowlist }: Module, options: Record<string, unknown>, timeoutMs: number): Promise<ResourceMetrics> {
+  async #probe(
+    { config: module, allowlist }: Module,
+    target: string,
+    options: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<ResourceMetrics> {
     const { logger, seriesLimit } = this.#options;
     const started = performance.now();
     const deadline = started + timeoutMs;
     const collector = new SourceCollector({ defaultTimeoutMs: timeoutMs, logger, selfScope: { name: NAME, version: VERSION } });
     let running: RunningSource | undefined;
     let success = false;
+    let error: string | undefined;
     let scopeMetrics: ScopeMetrics[] = [];
     try {
       // The setup (an OAuth2 token, a module's connection) is part of the probe: it shares the probe's budget.
@@ -116,8 +135,11 @@ export class Probes {
       collector.setSources([running]);
       const collected = await collector.collect({ timeoutMillis: Math.max(1, deadline - performance.now()) });
       scopeMetrics = collected.resourceMetrics.scopeMetrics;
-      success = collector.status()[0]?.up === true;
+      const status = collector.status()[0];
+      success = status?.up === true;
+      error = status?.lastError;
     } catch (err) {
+      error = err instanceof Error ? err.message : String(err);
       logger.warn({ module: module.source.name, err: err instanceof Error ? err.message : String(err) }, 'probe failed');
     } finally {
       running?.stop();
@@ -125,6 +147,13 @@ export class Probes {
     this.#options.countProbe(module.source.name, success);
     const now = Date.now();
     const seconds = (performance.now() - started) / 1000;
+    this.#recent.add(module.source.name, {
+      target,
+      outcome: success ? 'success' : 'failure',
+      durationSeconds: seconds,
+      time: new Date(now),
+      error,
+    });
     const probeScope = {
       scope: { name: NAME, version: VERSION },
       metrics: [probeGauge(PROBE_SUCCESS, success ? 1 : 0, now), probeGauge(PROBE_DURATION, seconds, now)],
