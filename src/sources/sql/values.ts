@@ -45,8 +45,8 @@ function decimalText(text: string): number | { problem: string } {
   if (trimmed === '' || !Number.isFinite(number)) return { problem: `"${text.slice(0, 80)}" is not a number` };
   if (!parts) return number; // exponent notation (a float column written as text): a float64 already
   const [, sign, whole = '', fraction = ''] = parts;
-  if (Math.abs(number) <= Number(MAX_EXACT)) return number;
   const integer = BigInt(`${sign}${whole || '0'}`);
+  if (integer >= -MAX_EXACT && integer <= MAX_EXACT) return number;
   if (/^0*$/.test(fraction) && BigInt(number) === integer) return number;
   return { problem: `${trimmed} is not exactly representable as a float64 (beyond ±2^53)` };
 }
