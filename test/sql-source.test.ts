@@ -233,6 +233,7 @@ ${queries}
   });
 
   test('a password rotated on the server and then in the secret file is picked up without a restart', async (t) => {
+    const rotated = randomBytes(12).toString('hex');
     const exporter = await startTestExporter(
       config(`      - { name: who, sql: "SELECT 1 AS v", metrics: [{ name: logged_in, value: v }] }`),
     );
