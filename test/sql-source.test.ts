@@ -196,9 +196,10 @@ ${queries}
     assert.equal(lastError(exporter), 'query "many": the query returned more than maxRows (10) rows');
   });
 
-  /** The backends still running `text` (not this very query). */
+  /** The backends still running `text` (not this very query; an idle backend shows its last query too). */
   const running = async (text: string) =>
-    (await db.admin(`SELECT pid FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`, [`%${text}%`])).rows;
+    (await db.admin(`SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()`, [`%${text}%`]))
+      .rows;
 
   test('a slow query is cut on the server at its timeout (statement_timeout)', async (t) => {
     const exporter = await startTestExporter(
@@ -224,9 +225,12 @@ ${queries}
       ),
     );
     t.after(() => exporter.stop());
-    const { body } = await scrape(exporter.url);
+    const scraping = scrape(exporter.url);
+    // Positive control: it does run on the server; then pg_cancel_backend ends it long before its 30 s.
+    await eventually(async () => assert.equal((await running('pg_sleep(30) -- deadline')).length, 1));
+    const { body } = await scraping;
     assert.match(body, /custom_exporter_source_errors_total\{source="db",reason="timeout"\} 1/);
-    // Positive control: it did run on the server; then pg_cancel_backend ends it long before its 30 s.
+    assert.equal(lastError(exporter), 'collection timed out after 1000 ms');
     await eventually(async () => assert.deepEqual(await running('pg_sleep(30) -- deadline'), []), { timeoutMs: 10_000 });
     const next = await scrape(exporter.url);
     assert.match(next.body, /custom_exporter_source_errors_total\{source="db",reason="timeout"\} 2/);

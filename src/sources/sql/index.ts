@@ -119,8 +119,8 @@ export const sqlSource = defineSource({
             'connection',
             `the database was unreachable: connecting again in ${Math.ceil((retry.at - now) / 1000)}s`,
           );
-        const db = await connection();
         const deadline = collectionSignal();
+        const db = await connection();
         const outcomes = await Promise.all(
           options.queries.map(async (query) => {
             const started = performance.now();

@@ -26,6 +26,9 @@ export const postgresDriver: SqlDriver = {
 // Long enough for a TLS handshake over a slow link; a server that does not answer fails the query as `connection`.
 const CONNECT_TIMEOUT_MS = 10_000;
 
+// How long a cancelled query may take to end before its connection is closed under it.
+const CANCEL_GRACE_MS = 5_000;
+
 // SQLSTATE classes and codes that mean the connection, not the query, failed
 // (https://www.postgresql.org/docs/15/errcodes-appendix.html).
 const CONNECTION_STATES = /^(08|28|3D|53|57P0[1-4])/;
@@ -59,25 +62,52 @@ class PostgresPool implements SqlConnection {
     const ignore = () => {};
     client.on('error', ignore);
     let discard = false;
-    const cancel = () => {
-      discard = true;
-      void this.#cancel(client);
-    };
-    signal.addEventListener('abort', cancel, { once: true });
-    try {
+    let onAbort = () => {};
+    // At the deadline the caller gets its answer at once, whatever the server or the network does next.
+    const deadline = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        discard = true;
+        void this.#cancel(client);
+        reject(new SqlTimeoutError('cancelled at the collection deadline'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const work = (async () => {
       await client.query('BEGIN READ ONLY');
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.ceil(options.timeoutMs))}`);
-      const result = await readRows(client, sql, options, () => cancel());
+      const result = await readRows(client, sql, options, () => {
+        discard = true;
+        void this.#cancel(client);
+      });
       await client.query('ROLLBACK');
       return result;
+    })();
+    // Settled later when the deadline won: the connection is discarded then.
+    work.catch(() => {});
+    deadline.catch(() => {});
+    try {
+      return await Promise.race([work, deadline]);
     } catch (err) {
       discard = true;
-      if (signal.aborted) throw new SqlTimeoutError('cancelled at the collection deadline', { cause: err });
       throw classify(err);
     } finally {
-      signal.removeEventListener('abort', cancel);
-      client.off('error', ignore);
-      client.release(discard);
+      signal.removeEventListener('abort', onAbort);
+      // A discarded connection is closed once its query has settled, so the cancel can still name its backend; one
+      // whose query never settles (an unreachable server) is closed after a grace period, freeing its pool slot.
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        clearTimeout(grace);
+        client.off('error', ignore);
+        client.release(discard);
+      };
+      const grace = setTimeout(() => {
+        discard = true;
+        release();
+      }, CANCEL_GRACE_MS);
+      grace.unref();
+      void work.catch(() => {}).finally(release);
     }
   }
 
