@@ -265,6 +265,37 @@ ${queries}
     });
   });
 
+  test('a query with interval is polled in the background; collections read its latest poll', async (t) => {
+    const exporter = await startTestExporter(
+      config(`
+      - { name: hourly, sql: "SELECT extract(epoch FROM clock_timestamp()) AS now", interval: 1h, metrics: [{ name: hourly_now, value: now }] }
+      - { name: polled, sql: "SELECT extract(epoch FROM clock_timestamp()) AS now", interval: 1s, metrics: [{ name: polled_now, value: now }] }
+      - { name: fresh, sql: "SELECT extract(epoch FROM clock_timestamp()) AS now", metrics: [{ name: fresh_now, value: now }] }`),
+    );
+    t.after(() => exporter.stop());
+    const value = (body: string, metric: string) => {
+      const [sample] = family(body, metric);
+      assert.ok(sample, `no ${metric} yet`);
+      return sample[1];
+    };
+    const first = await eventually(async () => {
+      const { body } = await scrape(exporter.url);
+      return { hourly: value(body, 'hourly_now'), polled: value(body, 'polled_now') };
+    });
+    // Scrapes read the hourly query's one poll, while the fresh query runs at each of them.
+    const a = (await scrape(exporter.url)).body;
+    const b = (await scrape(exporter.url)).body;
+    assert.equal(value(a, 'hourly_now'), first.hourly);
+    assert.equal(value(b, 'hourly_now'), first.hourly);
+    assert.ok(value(b, 'fresh_now') > value(a, 'fresh_now'));
+    const later = await eventually(async () => {
+      const polled = value((await scrape(exporter.url)).body, 'polled_now');
+      assert.ok(polled > first.polled, 'not polled again yet');
+      return polled;
+    });
+    assert.ok(later - first.polled >= 0.9, `polled again after ${later - first.polled} s, not after its 1 s interval`);
+  });
+
   test('a query with minInterval reuses its latest result', async (t) => {
     const exporter = await startTestExporter(
       config(`

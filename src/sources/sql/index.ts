@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { BatchObservableResult, Observable } from '@opentelemetry/api';
 import { z } from 'zod';
 import { instrumentOptions, SELF_METRICS } from '../../telemetry/self-metrics.ts';
@@ -52,6 +53,8 @@ function sqlOptions(configDir: string) {
       if (options.pool.min > options.pool.max) ctx.addIssue({ code: 'custom', path: ['pool', 'min'], message: 'is more than pool.max' });
       const seen = new Map<string, string>();
       options.queries.forEach((query, q) => {
+        if (query.minInterval !== undefined && query.interval !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['queries', q, 'interval'], message: 'give either minInterval or interval' });
         if (options.queries.findIndex((other) => other.name === query.name) < q)
           ctx.addIssue({ code: 'custom', path: ['queries', q, 'name'], message: `another query is named "${query.name}"` });
         query.metrics.forEach((metric, m) => {
@@ -74,6 +77,18 @@ type SqlOptions = z.output<ReturnType<typeof sqlOptions>>;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 8_000;
 
+// A background poll's client deadline, past its statement timeout, so the server's own timeout is what ends it.
+const POLL_GRACE_MS = 1_000;
+
+/** One run of a query: its series, or why it failed. */
+interface QueryRun {
+  readonly at: number;
+  readonly seconds: number;
+  readonly rows?: number;
+  readonly series?: readonly Series[];
+  readonly failure?: CollectionError;
+}
+
 /**
  * `kind: sql`: runs each query (read-only, bounded) per collection and maps its rows to series, one per row. A
  * failing query drops only its own series (counted in custom_exporter_sql_query_errors_total); the source fails
@@ -94,14 +109,21 @@ export const sqlSource = defineSource({
     const rows = meter.createObservableGauge(sqlQueryRows.name, instrumentOptions(sqlQueryRows));
     const errors = meter.createObservableCounter(sqlQueryErrors.name, instrumentOptions(sqlQueryErrors));
     const errorCounts = new Map<string, { query: string; reason: FailureReason; count: number }>();
-    const cached = new Map<string, { at: number; series: Series[] }>();
+    // Each query's latest run: reused within its minInterval, and the only source of an interval query's series.
+    const latest = new Map<string, QueryRun>();
+    const logged = new Map<string, string | undefined>();
 
-    // The pool, reopened when a secret (password, dsn) changes; connecting waits `retryMs` after a failure.
+    // The pool, reopened when a secret (password, dsn) changes; after a connection failure, no new attempt before `retry.at`.
     let pool: { key: string; connection: SqlConnection } | undefined;
     let retry = { at: 0, ms: 0 };
     signal.addEventListener('abort', () => void pool?.connection.close().catch(() => {}), { once: true });
     const connection = async (): Promise<SqlConnection> => {
-      const current = await settings();
+      let current: ConnectionSettings;
+      try {
+        current = await settings();
+      } catch (err) {
+        throw new CollectionError('error', (err as Error).message);
+      }
       const key = JSON.stringify(current);
       if (pool?.key !== key) {
         void pool?.connection.close().catch(() => {});
@@ -110,58 +132,92 @@ export const sqlSource = defineSource({
       return pool.connection;
     };
 
-    meter.addBatchObservableCallback(
-      redactor.guard(async (result) => {
+    /** Runs `query` once (cut when `deadline` aborts), counts its failure, and keeps it as the query's latest run. */
+    const run = async (query: SqlQuery, deadline: AbortSignal): Promise<QueryRun> => {
+      const started = performance.now();
+      let outcome: Pick<QueryRun, 'rows' | 'series' | 'failure'>;
+      try {
         const now = Date.now();
         if (now < retry.at)
           throw new CollectionError(
             'connection',
             `the database was unreachable: connecting again in ${Math.ceil((retry.at - now) / 1000)}s`,
           );
-        const deadline = collectionSignal();
         const db = await connection();
+        const answer = await db.query(query.sql, {
+          params: query.params,
+          timeoutMs: query.timeout,
+          maxRows: query.maxRows,
+          signal: deadline,
+        });
+        retry = { at: 0, ms: 0 };
+        outcome = { rows: answer.rows.length, series: toSeries(query, answer, seriesLimit) };
+      } catch (err) {
+        const failure = asCollectionError(err, query);
+        if (failure.reason === 'connection' && !failure.message.includes('connecting again in')) {
+          const ms = Math.min(MAX_RETRY_MS, Math.max(FIRST_RETRY_MS, retry.ms * 2));
+          retry = { ms, at: Date.now() + ms };
+        }
+        const key = `${query.name}\0${failure.reason}`;
+        const counted = errorCounts.get(key) ?? { query: query.name, reason: failure.reason, count: 0 };
+        counted.count++;
+        errorCounts.set(key, counted);
+        outcome = { failure };
+      }
+      const done = { ...outcome, at: Date.now(), seconds: (performance.now() - started) / 1000 };
+      latest.set(query.name, done);
+      return done;
+    };
+
+    // A query with `interval` is polled in the background, one run at a time; collections read its latest run.
+    for (const query of options.queries) {
+      if (query.interval === undefined) continue;
+      const interval = query.interval;
+      void (async () => {
+        while (!signal.aborted) {
+          await run(query, AbortSignal.any([signal, AbortSignal.timeout(query.timeout + POLL_GRACE_MS)]));
+          await delay(interval, undefined, { signal }).catch(() => {});
+        }
+      })();
+    }
+    /** The latest poll of an interval query, or a `stale` failure when there is none recent enough. */
+    const polled = (query: SqlQuery & { interval: number }): QueryRun => {
+      const last = latest.get(query.name);
+      const staleAfter = 2 * query.interval + query.timeout;
+      if (last && Date.now() - last.at <= staleAfter) return last;
+      const why = last ? `its latest poll is older than ${staleAfter / 1000}s` : 'it has not been polled yet';
+      return { at: 0, seconds: 0, failure: new CollectionError('stale', `query "${query.name}": ${why}`) };
+    };
+
+    meter.addBatchObservableCallback(
+      redactor.guard(async (result) => {
+        const deadline = collectionSignal();
         const outcomes = await Promise.all(
-          options.queries.map(async (query) => {
-            const started = performance.now();
-            const attributes = { source: name, query: query.name };
-            try {
-              const reuse = cached.get(query.name);
-              if (query.minInterval !== undefined && reuse && Date.now() - reuse.at < query.minInterval)
-                return { query, series: reuse.series };
-              const answer = await db.query(query.sql, {
-                params: query.params,
-                timeoutMs: query.timeout,
-                maxRows: query.maxRows,
-                signal: deadline,
-              });
-              result.observe(rows, answer.rows.length, attributes);
-              const series = toSeries(query, answer, seriesLimit);
-              cached.set(query.name, { at: Date.now(), series });
-              return { query, series };
-            } catch (err) {
-              cached.delete(query.name);
-              const failure = asCollectionError(err, query);
-              const key = `${query.name}\0${failure.reason}`;
-              const counted = errorCounts.get(key) ?? { query: query.name, reason: failure.reason, count: 0 };
-              counted.count++;
-              errorCounts.set(key, counted);
-              return { query, failure };
-            } finally {
-              result.observe(duration, (performance.now() - started) / 1000, attributes);
-            }
+          options.queries.map(async (query): Promise<QueryRun> => {
+            if (query.interval !== undefined) return polled({ ...query, interval: query.interval });
+            const last = latest.get(query.name);
+            if (query.minInterval !== undefined && last?.series && Date.now() - last.at < query.minInterval) return last;
+            return run(query, deadline);
           }),
         );
+        options.queries.forEach((query, i) => {
+          const { seconds, rows: count } = outcomes[i]!;
+          const attributes = { source: name, query: query.name };
+          if (seconds > 0) result.observe(duration, seconds, attributes);
+          if (count !== undefined) result.observe(rows, count, attributes);
+        });
         for (const { query, reason, count } of errorCounts.values()) result.observe(errors, count, { source: name, query, reason });
         const failures = outcomes.flatMap((outcome) => (outcome.failure ? [outcome.failure] : []));
         const unreachable = failures.find((failure) => failure.reason === 'connection');
-        if (unreachable) {
-          retry = { ms: Math.min(MAX_RETRY_MS, Math.max(FIRST_RETRY_MS, retry.ms * 2)), at: 0 };
-          retry.at = Date.now() + retry.ms;
-          throw unreachable;
-        }
-        retry = { at: 0, ms: 0 };
+        if (unreachable) throw unreachable;
         if (failures.length === outcomes.length) throw failures[0]!;
-        for (const failure of failures) logger.warn({ source: name, reason: failure.reason }, redactor.text(failure.message));
+        // Logged when a query starts failing or fails differently, not at every collection (as the source's own failures).
+        options.queries.forEach((query, i) => {
+          const message = outcomes[i]!.failure?.message;
+          if (message !== undefined && message !== logged.get(query.name))
+            logger.warn({ source: name, query: query.name, reason: outcomes[i]!.failure!.reason }, redactor.text(message));
+          logged.set(query.name, message);
+        });
         for (const outcome of outcomes)
           for (const { metric, value, attributes } of outcome.series ?? []) observe(result, instruments.get(metric)!, value, attributes);
       }),

@@ -34,6 +34,8 @@ export const querySchema = z.strictObject({
   params: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).default([]),
   /** A successful result younger than this is reused instead of running the query again. */
   minInterval: durationMs.optional(),
+  /** Run in the background every `interval` instead of at each collection, which reads its latest run. */
+  interval: durationMs.optional(),
   /** The statement timeout on the server, and the longest the exporter waits. */
   timeout: timeoutMs.prefault('10s'),
   /** More rows fail the query with reason `too_large` (the driver stops reading). */
