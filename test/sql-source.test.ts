@@ -364,6 +364,26 @@ describe('kind: sql config', () => {
     );
   });
 
+  test('a dsn that is not a URL is refused at load without quoting it', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sql-config-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'config.yaml');
+    await writeFile(
+      file,
+      `sources:
+  - name: db
+    kind: sql
+    driver: postgres
+    dsn: "host=db user=reader password=hunter2secret"
+    queries:
+      - { name: ok, sql: SELECT 1 AS v, metrics: [{ name: ok_v, value: v }] }
+`,
+    );
+    const run = await runCli(['check-config', file]);
+    assert.equal(run.code, 2);
+    assert.equal(run.stderr, `${file}:5:5: sources[0].dsn: is not a URL such as postgres://user:password@host:5432/database\n`);
+  });
+
   test("the README's PostgreSQL example is a valid config", async (t) => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const marker = readme.indexOf('<!-- sql: postgres -->\n```yaml\n');

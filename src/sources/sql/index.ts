@@ -20,6 +20,10 @@ import { SQL_DRIVERS, type SqlDriverName } from './drivers.ts';
 import { querySchema, type SqlMetric, type SqlQuery } from './query-schema.ts';
 import { labelText, metricValue } from './values.ts';
 
+// The reason never quotes the text: it may hold a password.
+const DSN_PROBLEM = 'is not a URL such as postgres://user:password@host:5432/database';
+const checkDsn = (text: string) => (URL.canParse(text) ? undefined : DSN_PROBLEM);
+
 const driverNames = Object.keys(SQL_DRIVERS) as [SqlDriverName, ...SqlDriverName[]];
 
 function sqlOptions(configDir: string) {
@@ -27,7 +31,11 @@ function sqlOptions(configDir: string) {
     .strictObject({
       driver: z.enum(driverNames),
       /** A URL such as postgres://user:password@host:5432/db?sslmode=require; a secret, never logged. */
-      dsn: textOrSecret(configDir, z.string().min(1)).optional(),
+      dsn: textOrSecret(
+        configDir,
+        z.string().refine((text) => checkDsn(text) === undefined, DSN_PROBLEM),
+        checkDsn,
+      ).optional(),
       host: z.string().min(1).optional(),
       port: z.int().min(1).max(65535).optional(),
       /** A Unix socket directory or file, instead of host and port. */
@@ -329,7 +337,7 @@ function parseDsn(text: string, redactor: Redactor): ConnectionSettings {
   try {
     url = new URL(text);
   } catch {
-    throw new CollectionError('error', 'dsn: not a URL such as postgres://user:password@host:5432/database');
+    throw new CollectionError('error', `dsn: the secret's text ${DSN_PROBLEM}`);
   }
   redactor.hideUrl('dsn', text, url, { secret: true });
   const decode = (part: string) => (part === '' ? undefined : decodeURIComponent(part));
