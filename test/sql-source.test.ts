@@ -103,6 +103,29 @@ ${queries}
     await db.admin(`UPDATE queues SET name = 'sms' WHERE name = 'gone'; UPDATE queues SET processed = 1234567890123 WHERE name = 'mail'`);
   });
 
+  test('a timestamp without time zone and a date are read as UTC, whatever the time zone of the exporter', async (t) => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    t.after(() => {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
+    const exporter = await startTestExporter(
+      config(`
+      - name: times
+        sql: "SELECT '2026-01-02 03:04:05.25'::timestamp AS ts, '2026-01-02'::date AS d, 'infinity'::timestamp AS forever"
+        metrics:
+          - { name: at_timestamp, value: ts }
+          - { name: at_date, value: d }
+          - { name: at_infinity, value: forever }`),
+    );
+    t.after(() => exporter.stop());
+    const { body } = await scrape(exporter.url);
+    assert.deepEqual(family(body, 'at_timestamp'), [['at_timestamp', 1767323045.25]]);
+    assert.deepEqual(family(body, 'at_date'), [['at_date', 1767312000]]);
+    assert.match(body, /^at_infinity \+Inf$/m);
+  });
+
   test('a NULL label is the empty label', async (t) => {
     const exporter = await startTestExporter(
       config(`

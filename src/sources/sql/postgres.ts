@@ -48,6 +48,7 @@ class PostgresPool implements SqlConnection {
       ssl: sslOptions(settings),
       application_name: settings.options?.application_name ?? 'custom-exporter',
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      types: { getTypeParser: typeParser as pg.CustomTypesConfig['getTypeParser'] },
     };
     this.#pool = new pg.Pool({ ...this.#config, min, max });
     // An idle connection that the server closes (a restart) emits `error`: the pool drops it and connects anew.
@@ -222,6 +223,19 @@ function sqlValue(value: unknown): SqlValue {
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return value;
   if (value instanceof Date || Buffer.isBuffer(value)) return value;
   return JSON.stringify(value);
+}
+
+// A `timestamp` (without time zone) and a `date` name no zone: read as UTC, as PostgreSQL stores them, rather than in
+// the exporter's local zone (pg's default). `infinity` stays text, which the kind reads as ±Inf.
+const TIMESTAMP = 1114;
+const DATE = 1082;
+
+function typeParser(oid: number, format?: 'text' | 'binary'): (text: string) => unknown {
+  if (oid !== TIMESTAMP && oid !== DATE) return pg.types.getTypeParser(oid, format ?? 'text');
+  return (text) => {
+    const date = new Date(oid === DATE ? `${text}T00:00:00Z` : `${text.replace(' ', 'T')}Z`);
+    return Number.isNaN(date.getTime()) ? text : date;
+  };
 }
 
 function sslOptions(settings: ConnectionSettings): pg.PoolConfig['ssl'] {
