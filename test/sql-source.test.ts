@@ -223,6 +223,25 @@ ${queries}
     assert.equal(lastError(exporter), 'query "many": the query returned more than maxRows (10) rows');
   });
 
+  test('a query with more series than global.seriesLimit fails with reason series_limit; the others keep theirs', async (t) => {
+    const exporter = await startTestExporter(
+      `global: { seriesLimit: 5 }\n${config(`
+      - { name: wide, sql: "SELECT g FROM generate_series(1, 6) g", metrics: [{ name: wide_row, value: g, labels: { g: g } }] }
+      - { name: narrow, sql: "SELECT g FROM generate_series(1, 5) g", metrics: [{ name: narrow_row, value: g, labels: { g: g } }] }`)}`,
+    );
+    t.after(() => exporter.stop());
+    const { body } = await scrape(exporter.url);
+    assert.equal(family(body, 'narrow_row').length, 5);
+    assert.deepEqual(family(body, 'wide_row'), []);
+    assert.deepEqual(family(body, 'custom_exporter_sql_query_errors_total'), [
+      ['custom_exporter_sql_query_errors_total{source="db",query="wide",reason="series_limit"}', 1],
+    ]);
+    assert.deepEqual(family(body, 'custom_exporter_sql_query_rows'), [
+      ['custom_exporter_sql_query_rows{source="db",query="wide"}', 6],
+      ['custom_exporter_sql_query_rows{source="db",query="narrow"}', 5],
+    ]);
+  });
+
   /** The backends still running `text` (not this very query; an idle backend shows its last query too). */
   const running = async (text: string) =>
     (await db.admin(`SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()`, [`%${text}%`]))

@@ -135,7 +135,7 @@ export const SELF_METRICS = {
   sqlQueryRows: {
     name: 'custom_exporter_sql_query_rows',
     kind: 'gauge',
-    description: 'Rows the latest successful run of each query of an sql source returned',
+    description: 'Rows the latest run of each query of an sql source returned (also when they could not be exported)',
     unit: '',
     valueType: ValueType.DOUBLE,
     labels: ['source', 'query'],

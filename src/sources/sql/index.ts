@@ -144,6 +144,7 @@ export const sqlSource = defineSource({
     const run = async (query: SqlQuery, deadline: AbortSignal): Promise<QueryRun> => {
       const started = performance.now();
       let outcome: Pick<QueryRun, 'rows' | 'series' | 'failure'>;
+      let returned: number | undefined;
       try {
         const now = Date.now();
         if (now < retry.at)
@@ -159,7 +160,8 @@ export const sqlSource = defineSource({
           signal: deadline,
         });
         retry = { at: 0, ms: 0 };
-        outcome = { rows: answer.rows.length, series: toSeries(query, answer, seriesLimit) };
+        returned = answer.rows.length;
+        outcome = { rows: returned, series: toSeries(query, answer, seriesLimit) };
       } catch (err) {
         const failure = asCollectionError(err, query);
         if (failure.reason === 'connection' && !failure.message.includes('connecting again in')) {
@@ -170,7 +172,7 @@ export const sqlSource = defineSource({
         const counted = errorCounts.get(key) ?? { query: query.name, reason: failure.reason, count: 0 };
         counted.count++;
         errorCounts.set(key, counted);
-        outcome = { failure };
+        outcome = { rows: returned, failure };
       }
       const done = { ...outcome, at: Date.now(), seconds: (performance.now() - started) / 1000 };
       latest.set(query.name, done);
