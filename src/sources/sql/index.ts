@@ -164,7 +164,8 @@ export const sqlSource = defineSource({
         outcome = { rows: returned, series: toSeries(query, answer, seriesLimit) };
       } catch (err) {
         const failure = asCollectionError(err, query);
-        if (failure.reason === 'connection' && !failure.message.includes('connecting again in')) {
+        // Once per outage step: the queries of one collection that all fail together double the wait once.
+        if (failure.reason === 'connection' && Date.now() >= retry.at) {
           const ms = Math.min(MAX_RETRY_MS, Math.max(FIRST_RETRY_MS, retry.ms * 2));
           retry = { ms, at: Date.now() + ms };
         }
