@@ -1,7 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -39,7 +39,7 @@ export interface TestPostgres {
  * `postgres` in the foreground, as the `postgres` user when the tests run as root (PostgreSQL refuses root).
  * Start one per test file: initdb takes seconds.
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: { tls?: { certFile: string; keyFile: string } } = {}): Promise<TestPostgres> {
   const dir = await mkdtemp(join(tmpdir(), 'postgres-'));
   const data = join(dir, 'data');
   const asUser = process.getuid?.() === 0 ? unprivileged() : undefined;
@@ -62,6 +62,19 @@ export async function startPostgres(): Promise<TestPostgres> {
   ]);
   execFileSync(initdb, initArgs, { stdio: 'pipe' });
   const port = await freePort();
+  // TLS: the server's own copies of the files, which PostgreSQL wants owned by its user (and the key private).
+  const tlsFlags: string[] = [];
+  if (options.tls) {
+    for (const [name, from] of [
+      ['server.crt', options.tls.certFile],
+      ['server.key', options.tls.keyFile],
+    ] as const) {
+      await copyFile(from, join(dir, name));
+      await chmod(join(dir, name), 0o600);
+      if (asUser) await chown(join(dir, name), asUser.uid, asUser.gid);
+    }
+    tlsFlags.push('-c', 'ssl=on', '-c', `ssl_cert_file=${join(dir, 'server.crt')}`, '-c', `ssl_key_file=${join(dir, 'server.key')}`);
+  }
   let server: { child: ChildProcess; exited: Promise<void>; log: () => string } | undefined;
 
   const superuser = async <T>(use: (client: pg.Client) => Promise<T>, database = 'postgres'): Promise<T> => {
@@ -86,6 +99,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       'listen_addresses=127.0.0.1',
       '-c',
       'fsync=off',
+      ...tlsFlags,
     ]);
     const child = spawn(postgres, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
