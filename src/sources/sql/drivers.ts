@@ -6,7 +6,6 @@ import type { SqlDriver } from './driver.ts';
  */
 export const SQL_DRIVERS = {
   postgres: async () => (await import('./postgres.ts')).postgresDriver,
-  // <!-- sql: other drivers -->
 } as const satisfies Record<string, () => Promise<SqlDriver>>;
 
 export type SqlDriverName = keyof typeof SQL_DRIVERS;

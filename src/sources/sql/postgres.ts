@@ -74,8 +74,8 @@ class PostgresPool implements SqlConnection {
       signal.addEventListener('abort', onAbort, { once: true });
     });
     const work = (async () => {
-      await client.query('BEGIN READ ONLY');
-      await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.ceil(options.timeoutMs))}`);
+      // One round trip: a simple query may hold several statements (no parameters here; the number is ours).
+      await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.ceil(options.timeoutMs))}`);
       const result = await readRows(client, sql, options, () => {
         discard = true;
         void this.#cancel(client);
