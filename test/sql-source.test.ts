@@ -242,6 +242,18 @@ ${queries}
     ]);
   });
 
+  test('two rows that give one metric the same labels fail the query with reason duplicate', async (t) => {
+    const exporter = await startTestExporter(
+      config(
+        `      - { name: twice, sql: "SELECT 1 AS v, 'a:' AS l, 'b' AS m UNION ALL SELECT 2, 'a', ':b' UNION ALL SELECT 3, 'a:', 'b'", metrics: [{ name: twice_v, value: v, labels: { l: l, m: m } }] }`,
+      ),
+    );
+    t.after(() => exporter.stop());
+    const { body } = await scrape(exporter.url);
+    assert.match(body, /custom_exporter_source_errors_total\{source="db",reason="duplicate"\} 1/);
+    assert.equal(lastError(exporter), 'query "twice": two rows give twice_v the same labels {"l":"a:","m":"b"} (add a label column)');
+  });
+
   /** The backends still running `text` (not this very query; an idle backend shows its last query too). */
   const running = async (text: string) =>
     (await db.admin(`SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()`, [`%${text}%`]))

@@ -285,12 +285,17 @@ function toSeries(query: SqlQuery, answer: SqlResult, seriesLimit: number): Seri
       if (value === undefined) continue;
       if (typeof value === 'object')
         throw new CollectionError('value', `query "${query.name}", column "${metric.value}": ${value.problem}`);
-      const attributes = Object.fromEntries(labelsAt.map(([label, i]) => [label, labelText(row[i] ?? null)]));
-      const key = JSON.stringify(attributes);
+      const attributes: Record<string, string> = {};
+      let key = '';
+      for (const [label, i] of labelsAt) {
+        const text = labelText(row[i] ?? null);
+        attributes[label] = text;
+        key += `${text.length}:${text}`; // length-prefixed: no two label sets give one key
+      }
       if (seen.has(key))
         throw new CollectionError(
           'duplicate',
-          `query "${query.name}": two rows give ${metric.name} the same labels ${key} (add a label column)`,
+          `query "${query.name}": two rows give ${metric.name} the same labels ${JSON.stringify(attributes)} (add a label column)`,
         );
       seen.add(key);
       if (seen.size > seriesLimit)
