@@ -1,6 +1,7 @@
 // npm run bench [-- --quick] [--sizes=1000,10000] [--peers=custom-exporter,prom-client] [--out=FILE]
 // npm run bench -- --formats [--quick] [--sizes=10000,100000] [--out=FILE]
 // npm run bench -- --probe [--quick] [--out=FILE]: /probe against the same fetch as a plain source (bench/probe.ts).
+// npm run bench -- --sql [--quick]: a PostgreSQL source against a bare pg script (bench/sql.ts)
 //
 // Starts each peer in its own process for each N, scrapes them interleaved over loopback, and prints a
 // markdown table of figures and ratios to prom-client. bench/RESULTS.md describes the method and a recorded run.
@@ -433,7 +434,13 @@ const load = () =>
     .join(' ');
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes('--sql')) {
+    const { sqlBench } = await import('./sql.ts');
+    process.stdout.write(await sqlBench({ quick: argv.includes('--quick') }));
+    return;
+  }
+  const options = parseArgs(argv);
   const began = performance.now();
   const header = [`machine: ${machine()}`, `load average before: ${load()}`, `mode: ${options.quick ? 'quick' : 'full'}`];
   process.stderr.write(`${header.join('\n')}\n`);

@@ -128,6 +128,8 @@ async function loadStartupConfig(
 ): Promise<{ config: ResolvedConfig; telemetry: TelemetrySettings }> {
   const config = file === undefined ? defaultConfig() : await loadConfigFile(file, builtinSources);
   if (file !== undefined) for (const warning of closedModuleWarnings(file, config.modules)) warn(warning);
+  for (const source of config.sources)
+    for (const message of source.definition.warnings?.(source.options) ?? []) warn(`source ${source.name}: ${message}`);
   return { config, telemetry: resolveTelemetrySettings(process.env, config.telemetry, warn) };
 }
 

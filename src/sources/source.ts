@@ -65,6 +65,8 @@ export interface SourceDefinition<Options extends z.ZodObject = z.ZodObject> {
    * parameters the module's `probe.params` names. Throw to refuse the target (the prober answers 400).
    */
   probe?(target: string, params: Readonly<Record<string, string>>, options: z.output<Options>): z.output<Options>;
+  /** Valid options that are likely a mistake: shown by check-config and logged at startup, without failing either. */
+  warnings?(options: z.output<Options>): string[];
 }
 
 /** The options schema of `definition` for one config file. */
