@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type QueryOptions, RowLimitError, type SqlConnection, SqlConnectionError, SqlTimeoutError } from '../../src/sources/sql/driver.ts';
+import { mysqlDriver } from '../../src/sources/sql/mysql-driver.ts';
+import { eventually } from '../support/eventually.ts';
+import { type MariaDb, startMariaDb } from '../support/mariadb.ts';
+
+const options = (overrides: Partial<QueryOptions> = {}): QueryOptions => ({
+  params: [],
+  timeoutMs: 5000,
+  maxRows: 1000,
+  signal: new AbortController().signal,
+  ...overrides,
+});
+
+describe('mysql driver against a real MariaDB 10.11', () => {
+  let db: MariaDb | undefined;
+  let connection: SqlConnection;
+
+  before(async (t) => {
+    db = await startMariaDb(t);
+    if (!db) return;
+    await db.admin(`CREATE TABLE app.jobs (name VARCHAR(20), pending INT, big BIGINT, ubig BIGINT UNSIGNED, amount DECIMAL(30,10),
+      ratio DOUBLE, done BOOLEAN, at DATETIME, stamp TIMESTAMP NULL, raw VARBINARY(4))`);
+    await db.admin(`INSERT INTO app.jobs VALUES
+      ('mail', 3, 9223372036854775807, 18446744073709551615, 12345678901234567890.0123456789, 0.5, TRUE, '2026-01-02 03:04:05', '2026-01-02 03:04:05', 0x01ff),
+      ('sms', NULL, -9223372036854775808, 0, NULL, NULL, FALSE, NULL, NULL, NULL)`);
+    const { host, port, user, password, database } = db;
+    connection = mysqlDriver.open({ host, port, user, password, database }, { min: 1, max: 2 });
+  });
+  after(async () => {
+    await connection?.close();
+    await db?.stop();
+  });
+
+  // The server's own view of running statements, from another (root) connection.
+  const running = async (pattern: string) =>
+    (await db?.admin("SELECT id, info FROM information_schema.PROCESSLIST WHERE info LIKE ? AND info NOT LIKE '%PROCESSLIST%'", [
+      `%${pattern}%`,
+    ])) ?? [];
+
+  it('returns values, NULLs, exact BIGINT and DECIMAL, booleans and timestamps with their column types', async (t) => {
+    if (!db) return t.skip();
+    const result = await connection.query(
+      'SELECT name, pending, big, ubig, amount, ratio, done, at, stamp, raw FROM jobs ORDER BY name',
+      options(),
+    );
+    assert.deepEqual(
+      result.columns.map((column) => [column.name, column.type]),
+      [
+        ['name', 'text'],
+        ['pending', 'integer'],
+        ['big', 'integer'],
+        ['ubig', 'integer'],
+        ['amount', 'decimal'],
+        ['ratio', 'float'],
+        ['done', 'boolean'],
+        ['at', 'time'],
+        ['stamp', 'time'],
+        ['raw', 'other'],
+      ],
+    );
+    assert.deepEqual(result.rows, [
+      [
+        'mail',
+        3,
+        2n ** 63n - 1n,
+        2n ** 64n - 1n,
+        '12345678901234567890.0123456789',
+        0.5,
+        true,
+        new Date('2026-01-02T03:04:05Z'),
+        new Date('2026-01-02T03:04:05Z'),
+        Buffer.from([0x01, 0xff]),
+      ],
+      ['sms', null, -(2n ** 63n), 0, null, null, false, null, null, null],
+    ]);
+  });
+
+  it('binds parameters, never interpolates them', async (t) => {
+    if (!db) return t.skip();
+    const result = await connection.query(
+      'SELECT count(*) AS n, ? AS label FROM jobs WHERE name = ?',
+      options({ params: ["x'); --", 'mail'] }),
+    );
+    assert.deepEqual(result.rows, [[1, "x'); --"]]);
+  });
+
+  it('refuses writes and DDL: the transaction and the session are read-only', async (t) => {
+    if (!db) return t.skip();
+    await assert.rejects(connection.query("INSERT INTO jobs (name) VALUES ('x')", options()), /read.only/i);
+    await assert.rejects(connection.query('CREATE TABLE sneaky (i INT)', options()), /read.only/i);
+    await assert.rejects(connection.query('DELETE FROM jobs', options()), /read.only/i);
+    assert.deepEqual(await db.admin('SELECT count(*) AS n FROM app.jobs'), [{ n: '2' }]);
+    assert.deepEqual(await db.admin("SELECT count(*) AS n FROM information_schema.TABLES WHERE table_name = 'sneaky'"), [{ n: '0' }]);
+    // The connection given back after a query error still works.
+    assert.deepEqual((await connection.query('SELECT 1 AS one', options())).rows, [[1]]);
+  });
+
+  it('stops reading at maxRows and rejects with a RowLimitError', async (t) => {
+    if (!db) return t.skip();
+    await assert.rejects(
+      connection.query('SELECT seq FROM seq_1_to_10000000', options({ maxRows: 10 })),
+      (err: Error) => err instanceof RowLimitError && /more than 10 rows/.test(err.message),
+    );
+    await eventually(async () => assert.deepEqual(await running('seq_1_to_10000000'), []));
+  });
+
+  it('cuts SELECT SLEEP(10) at the statement timeout on the server', async (t) => {
+    if (!db) return t.skip();
+    const started = performance.now();
+    await assert.rejects(
+      connection.query('SELECT SLEEP(10) AS slept', options({ timeoutMs: 1000 })),
+      // The server's max_statement_time fired, not only the client's deadline.
+      (err: Error) => err instanceof SqlTimeoutError && /longer than 1000 ms: .*max_statement_time/.test(err.message),
+    );
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 900 && elapsed < 4000, `cut after ${elapsed} ms`);
+    await eventually(async () => assert.deepEqual(await running('SLEEP(10)'), []));
+  });
+
+  it('kills the query on the server when the collection aborts', async (t) => {
+    if (!db) return t.skip();
+    const controller = new AbortController();
+    const query = connection.query('SELECT SLEEP(30) AS slept', { ...options({ timeoutMs: 60_000 }), signal: controller.signal });
+    // Positive control: the query is seen running on the server before the abort.
+    await eventually(async () => assert.equal((await running('SLEEP(30)')).length, 1));
+    controller.abort(new Error('deadline'));
+    await assert.rejects(query, (err: Error) => err instanceof SqlTimeoutError && /cancelled/.test(err.message));
+    await eventually(async () => assert.deepEqual(await running('SLEEP(30)'), []));
+    assert.deepEqual((await connection.query('SELECT 2 AS two', options())).rows, [[2]]);
+  });
+
+  it('reports a wrong password as a connection error', async (t) => {
+    if (!db) return t.skip();
+    const wrong = mysqlDriver.open(
+      { host: db.host, port: db.port, user: db.user, password: 'wrong', database: db.database },
+      { min: 0, max: 1 },
+    );
+    try {
+      await assert.rejects(
+        wrong.query('SELECT 1', options()),
+        (err: Error) => err instanceof SqlConnectionError && /Access denied/.test(err.message) && !err.message.includes('wrong'),
+      );
+    } finally {
+      await wrong.close();
+    }
+  });
+
+  it('reports a stopped server as a connection error and reconnects once it is back', async (t) => {
+    if (!db) return t.skip();
+    assert.deepEqual((await connection.query('SELECT 3 AS three', options())).rows, [[3]]);
+    await db.stopServer();
+    await assert.rejects(connection.query('SELECT 4 AS four', options()), (err: Error) => err instanceof SqlConnectionError);
+    await db.startServer();
+    await eventually(async () => assert.deepEqual((await connection.query('SELECT 5 AS five', options())).rows, [[5]]));
+  });
+});
