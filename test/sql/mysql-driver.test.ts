@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { type QueryOptions, RowLimitError, type SqlConnection, SqlConnectionError, SqlTimeoutError } from '../../src/sources/sql/driver.ts';
 import { mysqlDriver } from '../../src/sources/sql/mysql-driver.ts';
 import { eventually } from '../support/eventually.ts';
-import { type MariaDb, startMariaDb } from '../support/mariadb.ts';
+import { MARIADB_MISSING, type MariaDb, startMariaDb } from '../support/mariadb.ts';
 
 const options = (overrides: Partial<QueryOptions> = {}): QueryOptions => ({
   params: [],
@@ -17,8 +17,8 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   let db: MariaDb | undefined;
   let connection: SqlConnection;
 
-  before(async (t) => {
-    db = await startMariaDb(t);
+  before(async () => {
+    db = await startMariaDb();
     if (!db) return;
     await db.admin(`CREATE TABLE app.jobs (name VARCHAR(20), pending INT, big BIGINT, ubig BIGINT UNSIGNED, amount DECIMAL(30,10),
       ratio DOUBLE, done BOOLEAN, at DATETIME, stamp TIMESTAMP NULL, raw VARBINARY(4))`);
@@ -40,7 +40,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
     ])) ?? [];
 
   it('returns values, NULLs, exact BIGINT and DECIMAL, booleans and timestamps with their column types', async (t) => {
-    if (!db) return t.skip();
+    if (!db) return t.skip(MARIADB_MISSING);
     const result = await connection.query(
       'SELECT name, pending, big, ubig, amount, ratio, done, at, stamp, raw FROM jobs ORDER BY name',
       options(),
@@ -78,7 +78,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   });
 
   it('binds parameters, never interpolates them', async (t) => {
-    if (!db) return t.skip();
+    if (!db) return t.skip(MARIADB_MISSING);
     const result = await connection.query(
       'SELECT count(*) AS n, ? AS label FROM jobs WHERE name = ?',
       options({ params: ["x'); --", 'mail'] }),
@@ -87,7 +87,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   });
 
   it('refuses writes and DDL: the transaction and the session are read-only', async (t) => {
-    if (!db) return t.skip();
+    if (!db) return t.skip(MARIADB_MISSING);
     await assert.rejects(connection.query("INSERT INTO jobs (name) VALUES ('x')", options()), /read.only/i);
     await assert.rejects(connection.query('CREATE TABLE sneaky (i INT)', options()), /read.only/i);
     await assert.rejects(connection.query('DELETE FROM jobs', options()), /read.only/i);
@@ -98,7 +98,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   });
 
   it('stops reading at maxRows and rejects with a RowLimitError', async (t) => {
-    if (!db) return t.skip();
+    if (!db) return t.skip(MARIADB_MISSING);
     await assert.rejects(
       connection.query('SELECT seq FROM seq_1_to_10000000', options({ maxRows: 10 })),
       (err: Error) => err instanceof RowLimitError && /more than 10 rows/.test(err.message),
@@ -107,7 +107,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   });
 
   it('cuts SELECT SLEEP(10) at the statement timeout on the server', async (t) => {
-    if (!db) return t.skip();
+    if (!db) return t.skip(MARIADB_MISSING);
     const started = performance.now();
     await assert.rejects(
       connection.query('SELECT SLEEP(10) AS slept', options({ timeoutMs: 1000 })),
@@ -120,7 +120,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   });
 
   it('kills the query on the server when the collection aborts', async (t) => {
-    if (!db) return t.skip();
+    if (!db) return t.skip(MARIADB_MISSING);
     const controller = new AbortController();
     const query = connection.query('SELECT SLEEP(30) AS slept', { ...options({ timeoutMs: 60_000 }), signal: controller.signal });
     // Positive control: the query is seen running on the server before the abort.
@@ -132,7 +132,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   });
 
   it('reports a wrong password as a connection error', async (t) => {
-    if (!db) return t.skip();
+    if (!db) return t.skip(MARIADB_MISSING);
     const wrong = mysqlDriver.open(
       { host: db.host, port: db.port, user: db.user, password: 'wrong', database: db.database },
       { min: 0, max: 1 },
@@ -148,7 +148,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   });
 
   it('reports a stopped server as a connection error and reconnects once it is back', async (t) => {
-    if (!db) return t.skip();
+    if (!db) return t.skip(MARIADB_MISSING);
     assert.deepEqual((await connection.query('SELECT 3 AS three', options())).rows, [[3]]);
     await db.stopServer();
     await assert.rejects(connection.query('SELECT 4 AS four', options()), (err: Error) => err instanceof SqlConnectionError);

@@ -118,7 +118,7 @@ describe('sqlite driver', () => {
 
   it('refuses a FIFO without opening it', async () => {
     const fifo = join(dir, 'fifo.db');
-    execFileSync('mkfifo', [fifo]);
+    execFileSync('/usr/bin/mkfifo', [fifo]);
     const fifoConnection = sqliteDriver.open({ file: fifo }, { min: 0, max: 1 });
     await assert.rejects(
       fifoConnection.query('SELECT 1', options()),
