@@ -317,7 +317,9 @@ describe('http client: OAuth2 client credentials', () => {
 
   test("the README's http example is valid with its oauth2 alternative in place of basic", async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-    const example = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((y) => /kind: http\n/.test(y) && /# oauth2: /.test(y));
+    const example = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .find((y) => /kind: http\n/.test(y) && /# oauth2: /.test(y));
     const oauth2 = /^(\s*)# (oauth2: .*)$/m.exec(example ?? '');
     assert.ok(example && oauth2, 'the example and its oauth2 line');
     const yaml = example.replace(/^\s*basic: .*$/m, `${oauth2[1]}${oauth2[2]}`);

@@ -15,6 +15,7 @@ export const FAILURE_REASONS = [
   'duplicate', // the same series twice: two of one mapped metric with the same labels, or one name and labels twice in Prometheus text
   'exit_code', // a command exited with a non-zero code
   'too_large', // an answer, output or file over its size cap, or a document too large to map within the worker's memory
+  'query', // the database refused a query (a syntax error, a missing table, a write in a read-only transaction)
 ] as const;
 
 export type FailureReason = (typeof FAILURE_REASONS)[number];

@@ -1,29 +1,39 @@
-// The interface between `kind: sql` and its database drivers (issue 15). Owned by the sql branch, which replaces
-// this copy at merge; the drivers on the sqldrivers branch are built against it.
+/**
+ * What `kind: sql` needs from a database driver (postgres.ts, and the MySQL and SQLite drivers): a small pool that
+ * runs one read-only, bounded query at a time per connection. Each driver module is imported by the first sql source
+ * that names it, so no database client is loaded when no sql source is configured.
+ */
+
 export type SqlValue = string | number | bigint | boolean | Date | Buffer | null;
+
 export interface SqlColumn {
   readonly name: string;
   readonly type: 'integer' | 'decimal' | 'float' | 'text' | 'boolean' | 'time' | 'other';
 }
+
 export interface SqlResult {
   readonly columns: readonly SqlColumn[];
   readonly rows: readonly (readonly SqlValue[])[];
 }
+
 export interface QueryOptions {
-  readonly params: readonly (string | number | boolean | null)[]; // bound, never interpolated
-  readonly timeoutMs: number; // server-side statement timeout AND client deadline
-  readonly maxRows: number; // more rows → the driver stops reading and rejects with a RowLimitError
-  readonly signal: AbortSignal; // the collection's deadline: cancel the query server-side, recycle the connection
+  /** Bound by the driver, never interpolated into the statement. */
+  readonly params: readonly (string | number | boolean | null)[];
+  /** The server-side statement timeout, and the client's deadline. */
+  readonly timeoutMs: number;
+  /** More rows: the driver stops reading and rejects with a RowLimitError. */
+  readonly maxRows: number;
+  /** The collection's deadline: the driver cancels the query on the server and discards the connection. */
+  readonly signal: AbortSignal;
 }
+
 export interface SqlConnection {
-  /** Runs one read-only query (a read-only transaction where the database has one). */
+  /** Runs one read-only query (in a read-only transaction where the database has one). */
   query(sql: string, options: QueryOptions): Promise<SqlResult>;
   close(): Promise<void>;
 }
-export interface SqlDriver {
-  /** Opens a small pool (min/max connections) from already-resolved connection settings (secrets read by the caller). */
-  open(settings: ConnectionSettings, pool: { readonly min: number; readonly max: number }): SqlConnection;
-}
+
+/** Connection settings with every secret already read by the caller. */
 export interface ConnectionSettings {
   readonly host?: string;
   readonly port?: number;
@@ -35,7 +45,23 @@ export interface ConnectionSettings {
   readonly tls?: { readonly caFile?: string; readonly insecureSkipVerify?: boolean };
   readonly options?: Readonly<Record<string, string>>;
 }
-export class RowLimitError extends Error {}
-export class SqlConnectionError extends Error {} // could not connect / connection lost (reason `connection`)
-export class SqlTimeoutError extends Error {} // statement timeout or cancelled at the deadline (reason `timeout`)
-// Any other error from the server is a query error (reason `query`).
+
+export interface SqlDriver {
+  /** Opens a small pool (min/max connections); connections are made when first needed. */
+  open(settings: ConnectionSettings, pool: { readonly min: number; readonly max: number }): SqlConnection;
+}
+
+/** The query returned more than `maxRows` rows. */
+export class RowLimitError extends Error {
+  override name = 'RowLimitError';
+}
+
+/** Could not connect, or the connection was lost (reason `connection`). */
+export class SqlConnectionError extends Error {
+  override name = 'SqlConnectionError';
+}
+
+/** The statement timeout passed, or the query was cancelled at the collection's deadline (reason `timeout`). */
+export class SqlTimeoutError extends Error {
+  override name = 'SqlTimeoutError';
+}

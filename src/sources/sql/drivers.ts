@@ -1,0 +1,12 @@
+import type { SqlDriver } from './driver.ts';
+
+/**
+ * The databases `driver:` may name, each imported by the first sql source that uses it (no database client is
+ * loaded otherwise: idle memory, bench/). To add one: write its module and list it here.
+ */
+export const SQL_DRIVERS = {
+  postgres: async () => (await import('./postgres.ts')).postgresDriver,
+  // <!-- sql: other drivers -->
+} as const satisfies Record<string, () => Promise<SqlDriver>>;
+
+export type SqlDriverName = keyof typeof SQL_DRIVERS;

@@ -1,0 +1,278 @@
+// kind: sql against a real PostgreSQL 15 (test/support/postgres.ts, one server for the whole file): values, labels,
+// counters, NULLs, exact numerics, booleans, times, the read-only transaction, timeouts cut on the server, failing
+// queries, a dropped table and a rotated password. The exporter runs in process (startTestExporter).
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { eventually } from './support/eventually.ts';
+import { startTestExporter, type TestExporter } from './support/exporter.ts';
+import { POSTGRES_INSTALL, postgresInstalled, startPostgres, type TestPostgres, writeSecret } from './support/postgres.ts';
+import { family, scrape } from './support/scrape.ts';
+
+const installed = postgresInstalled();
+if (!installed && process.env.CI === 'true') throw new Error(`PostgreSQL 15 not found (install it with: ${POSTGRES_INSTALL})`);
+
+describe('kind: sql (PostgreSQL)', { skip: installed ? false : `PostgreSQL 15 not found (install it with: ${POSTGRES_INSTALL})` }, () => {
+  let db: TestPostgres;
+  let dir: string;
+  let passwordFile: string;
+  before(async () => {
+    db = await startPostgres();
+    dir = await mkdtemp(join(tmpdir(), 'sql-source-'));
+    passwordFile = join(dir, 'password');
+    await writeSecret(passwordFile, db.password);
+    await db.admin(`
+      CREATE TABLE queues (name text, depth bigint, processed numeric, paused boolean, updated timestamptz, owner text);
+      INSERT INTO queues VALUES
+        ('mail', 3, 1234567890123, false, '2026-01-02T03:04:05.5Z', 'ops'),
+        ('sms', NULL, 10.25, true, '1970-01-01T00:00:10Z', NULL);
+      CREATE TABLE huge (v numeric);
+      INSERT INTO huge VALUES (9007199254740993);
+      ALTER TABLE queues OWNER TO exporter;
+      ALTER TABLE huge OWNER TO exporter;
+    `);
+  });
+  after(async () => {
+    await db?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A config with one sql source named `db` logging in with the password file, its queries given as YAML. */
+  const config = (queries: string, extra = '') => `
+sources:
+  - name: db
+    kind: sql
+    driver: postgres
+    host: 127.0.0.1
+    port: ${db.port}
+    database: ${db.database}
+    user: ${db.user}
+    password: { file: ${passwordFile} }
+${extra}
+    queries:
+${queries}
+`;
+  const lastError = (exporter: TestExporter) => exporter.status().find((s) => s.name === 'db')?.lastError;
+
+  test('one series per row: values, labels, counters as totals, NULLs, exact numerics, booleans, times', async (t) => {
+    const exporter = await startTestExporter(
+      config(`
+      - name: queues
+        sql: SELECT name, depth, processed, paused, updated, owner FROM queues WHERE name <> $1
+        params: [nobody]
+        metrics:
+          - { name: queue_depth, value: depth, labels: { queue: name, owner: owner } }
+          - { name: queue_processed, type: counter, value: processed, labels: { queue: name } }
+          - { name: queue_paused, value: paused, labels: { queue: name } }
+          - { name: queue_updated_seconds, value: updated, labels: { queue: name } }`),
+    );
+    t.after(() => exporter.stop());
+    const { body } = await scrape(exporter.url);
+    // depth NULL for sms: no series; owner NULL for sms would be an empty label.
+    assert.deepEqual(family(body, 'queue_depth'), [['queue_depth{queue="mail",owner="ops"}', 3]]);
+    assert.deepEqual(family(body, 'queue_processed_total'), [
+      ['queue_processed_total{queue="mail"}', 1234567890123],
+      ['queue_processed_total{queue="sms"}', 10.25],
+    ]);
+    assert.deepEqual(family(body, 'queue_paused'), [
+      ['queue_paused{queue="mail"}', 0],
+      ['queue_paused{queue="sms"}', 1],
+    ]);
+    assert.deepEqual(family(body, 'queue_updated_seconds'), [
+      ['queue_updated_seconds{queue="mail"}', 1767323045.5],
+      ['queue_updated_seconds{queue="sms"}', 10],
+    ]);
+    assert.deepEqual(family(body, 'custom_exporter_sql_query_rows'), [['custom_exporter_sql_query_rows{source="db",query="queues"}', 2]]);
+    assert.equal(family(body, 'custom_exporter_sql_query_duration_seconds').length, 1);
+    assert.deepEqual(family(body, 'custom_exporter_source_up'), [['custom_exporter_source_up{source="db"}', 1]]);
+
+    // A counter's value is the column's total as it is now (never added up), and a row that goes away goes at once.
+    await db.admin(`UPDATE queues SET processed = 1234567890200 WHERE name = 'mail'; UPDATE queues SET name = 'gone' WHERE name = 'sms'`);
+    const next = await scrape(exporter.url);
+    assert.deepEqual(family(next.body, 'queue_processed_total'), [
+      ['queue_processed_total{queue="mail"}', 1234567890200],
+      ['queue_processed_total{queue="gone"}', 10.25],
+    ]);
+    await db.admin(`UPDATE queues SET name = 'sms' WHERE name = 'gone'; UPDATE queues SET processed = 1234567890123 WHERE name = 'mail'`);
+  });
+
+  test('a NULL label is the empty label', async (t) => {
+    const exporter = await startTestExporter(
+      config(`
+      - name: owners
+        sql: SELECT name, owner, 1 AS one FROM queues ORDER BY name
+        metrics:
+          - { name: queue_owner, value: one, labels: { queue: name, owner: owner } }`),
+    );
+    t.after(() => exporter.stop());
+    const { body } = await scrape(exporter.url);
+    assert.deepEqual(family(body, 'queue_owner'), [
+      ['queue_owner{queue="mail",owner="ops"}', 1],
+      ['queue_owner{queue="sms",owner=""}', 1],
+    ]);
+  });
+
+  test('a number not exactly a float64 beyond ±2^53 fails with reason value, naming the query and the column', async (t) => {
+    const exporter = await startTestExporter(
+      config(`
+      - name: big
+        sql: SELECT v FROM huge
+        metrics:
+          - { name: huge_value, value: v }
+      - name: exact
+        sql: SELECT 9007199254740992::bigint AS b, 123456789012345678901234567890::numeric * 0 + 9007199254740994 AS n
+        metrics:
+          - { name: exact_bigint, value: b }
+          - { name: exact_numeric, value: n }`),
+    );
+    t.after(() => exporter.stop());
+    const { body } = await scrape(exporter.url);
+    // The other query's series survive.
+    assert.deepEqual(family(body, 'exact_bigint'), [['exact_bigint', 9007199254740992]]);
+    assert.deepEqual(family(body, 'exact_numeric'), [['exact_numeric', 9007199254740994]]);
+    assert.deepEqual(family(body, 'huge_value'), []);
+    assert.deepEqual(family(body, 'custom_exporter_sql_query_errors_total'), [
+      ['custom_exporter_sql_query_errors_total{source="db",query="big",reason="value"}', 1],
+    ]);
+    assert.deepEqual(family(body, 'custom_exporter_source_up'), [['custom_exporter_source_up{source="db"}', 1]]);
+
+    const alone = await startTestExporter(
+      config(`      - { name: big, sql: SELECT v FROM huge, metrics: [{ name: huge_value, value: v }] }`),
+    );
+    t.after(() => alone.stop());
+    const failed = await scrape(alone.url);
+    assert.deepEqual(family(failed.body, 'custom_exporter_source_up'), [['custom_exporter_source_up{source="db"}', 0]]);
+    assert.match(failed.body, /custom_exporter_source_errors_total\{source="db",reason="value"\} 1/);
+    assert.equal(lastError(alone), 'query "big", column "v": 9007199254740993 is not exactly representable as a float64 (beyond ±2^53)');
+  });
+
+  test('a failing query and a dropped table fail with reason query; the other queries keep their series', async (t) => {
+    await db.admin('CREATE TABLE doomed (v int); INSERT INTO doomed VALUES (7); ALTER TABLE doomed OWNER TO exporter');
+    const exporter = await startTestExporter(
+      config(`
+      - { name: broken, sql: SELEC 1, metrics: [{ name: never, value: x }] }
+      - { name: doomed, sql: SELECT v FROM doomed, metrics: [{ name: doomed_value, value: v }] }
+      - { name: fine, sql: SELECT 42 AS answer, metrics: [{ name: answer, value: answer }] }`),
+    );
+    t.after(() => exporter.stop());
+    const first = await scrape(exporter.url);
+    assert.deepEqual(family(first.body, 'doomed_value'), [['doomed_value', 7]]);
+    assert.deepEqual(family(first.body, 'answer'), [['answer', 42]]);
+    await db.admin('DROP TABLE doomed');
+    const second = await scrape(exporter.url);
+    assert.deepEqual(family(second.body, 'doomed_value'), []);
+    assert.deepEqual(family(second.body, 'answer'), [['answer', 42]]);
+    assert.deepEqual(family(second.body, 'custom_exporter_sql_query_errors_total'), [
+      ['custom_exporter_sql_query_errors_total{source="db",query="broken",reason="query"}', 2],
+      ['custom_exporter_sql_query_errors_total{source="db",query="doomed",reason="query"}', 1],
+    ]);
+    assert.deepEqual(family(second.body, 'custom_exporter_source_up'), [['custom_exporter_source_up{source="db"}', 1]]);
+  });
+
+  test('a write is refused by the read-only transaction', async (t) => {
+    await db.admin('CREATE TABLE written (v int); ALTER TABLE written OWNER TO exporter');
+    const exporter = await startTestExporter(
+      config(`      - { name: write, sql: "INSERT INTO written VALUES (1) RETURNING v", metrics: [{ name: written_value, value: v }] }`),
+    );
+    t.after(() => exporter.stop());
+    const { body } = await scrape(exporter.url);
+    assert.match(body, /custom_exporter_source_errors_total\{source="db",reason="query"\} 1/);
+    assert.match(lastError(exporter) ?? '', /^query "write": cannot execute INSERT in a read-only transaction$/);
+    assert.deepEqual((await db.admin('SELECT count(*)::int AS n FROM written')).rows, [{ n: 0 }]);
+  });
+
+  test('more rows than maxRows fail with reason too_large', async (t) => {
+    const exporter = await startTestExporter(
+      config(
+        `      - { name: many, sql: "SELECT g FROM generate_series(1, 50) g", maxRows: 10, metrics: [{ name: row, value: g, labels: { g: g } }] }`,
+      ),
+    );
+    t.after(() => exporter.stop());
+    const { body } = await scrape(exporter.url);
+    assert.match(body, /custom_exporter_source_errors_total\{source="db",reason="too_large"\} 1/);
+    assert.equal(lastError(exporter), 'query "many": the query returned more than maxRows (10) rows');
+  });
+
+  /** The backends still running `text` (not this very query; an idle backend shows its last query too). */
+  const running = async (text: string) =>
+    (await db.admin(`SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()`, [`%${text}%`]))
+      .rows;
+
+  test('a slow query is cut on the server at its timeout (statement_timeout)', async (t) => {
+    const exporter = await startTestExporter(
+      config(
+        `      - { name: slow, sql: "SELECT 1 AS v FROM pg_sleep(30) -- statement", timeout: 1s, metrics: [{ name: slow_value, value: v }] }`,
+        '    timeout: 20s',
+      ),
+    );
+    t.after(() => exporter.stop());
+    const started = performance.now();
+    const { body } = await scrape(exporter.url, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '25' } });
+    assert.ok(performance.now() - started < 10_000, 'the query ran past its 1 s timeout');
+    assert.match(body, /custom_exporter_source_errors_total\{source="db",reason="timeout"\} 1/);
+    assert.match(lastError(exporter) ?? '', /^query "slow": canceling statement due to statement timeout$/);
+    assert.deepEqual(await running('pg_sleep(30) -- statement'), []);
+  });
+
+  test('a query still running at the collection deadline is cancelled on the server', async (t) => {
+    const exporter = await startTestExporter(
+      config(
+        `      - { name: slow, sql: "SELECT 1 AS v FROM pg_sleep(30) -- deadline", timeout: 60s, metrics: [{ name: slow_value, value: v }] }`,
+        '    timeout: 1s',
+      ),
+    );
+    t.after(() => exporter.stop());
+    const scraping = scrape(exporter.url);
+    // Positive control: it does run on the server; then pg_cancel_backend ends it long before its 30 s.
+    await eventually(async () => assert.equal((await running('pg_sleep(30) -- deadline')).length, 1));
+    const { body } = await scraping;
+    assert.match(body, /custom_exporter_source_errors_total\{source="db",reason="timeout"\} 1/);
+    assert.equal(lastError(exporter), 'collection timed out after 1000 ms');
+    await eventually(async () => assert.deepEqual(await running('pg_sleep(30) -- deadline'), []), { timeoutMs: 10_000 });
+    const next = await scrape(exporter.url);
+    assert.match(next.body, /custom_exporter_source_errors_total\{source="db",reason="timeout"\} 2/);
+  });
+
+  test('a password rotated on the server and then in the secret file is picked up without a restart', async (t) => {
+    const rotated = randomBytes(12).toString('hex');
+    const exporter = await startTestExporter(
+      config(`      - { name: who, sql: "SELECT 1 AS v", metrics: [{ name: logged_in, value: v }] }`),
+    );
+    t.after(async () => {
+      await exporter.stop();
+      await db.admin(`ALTER ROLE ${db.user} PASSWORD '${db.password}'`);
+      await writeSecret(passwordFile, db.password);
+    });
+    assert.deepEqual(family((await scrape(exporter.url)).body, 'logged_in'), [['logged_in', 1]]);
+    await db.admin(`ALTER ROLE ${db.user} PASSWORD '${rotated}'`);
+    // New connections with the old password now fail.
+    await db.admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${db.user}'`);
+    await eventually(async () => {
+      const { body } = await scrape(exporter.url);
+      assert.match(body, /custom_exporter_source_up\{source="db"\} 0/);
+    });
+    assert.match(lastError(exporter) ?? '', /^query "who": cannot connect: password authentication failed for user "exporter"$/);
+    await writeSecret(passwordFile, rotated);
+    await eventually(async () => assert.deepEqual(family((await scrape(exporter.url)).body, 'logged_in'), [['logged_in', 1]]), {
+      timeoutMs: 20_000,
+    });
+  });
+
+  test('a query with minInterval reuses its latest result', async (t) => {
+    const exporter = await startTestExporter(
+      config(`
+      - { name: cached, sql: "SELECT count(*) AS n FROM pg_stat_activity WHERE pid < 0 OR random() >= 0", minInterval: 1h, metrics: [{ name: cached_n, value: n }] }
+      - { name: fresh, sql: "SELECT extract(epoch FROM clock_timestamp()) AS now", metrics: [{ name: fresh_now, value: now }] }`),
+    );
+    t.after(() => exporter.stop());
+    const first = await scrape(exporter.url);
+    const second = await scrape(exporter.url);
+    const rows = (body: string) => family(body, 'custom_exporter_sql_query_duration_seconds').length;
+    assert.equal(rows(first.body), 2);
+    assert.notDeepEqual(family(first.body, 'fresh_now'), family(second.body, 'fresh_now'));
+    assert.deepEqual(family(first.body, 'cached_n'), family(second.body, 'cached_n'));
+  });
+});
