@@ -126,6 +126,8 @@ async function loadStartupConfig(
   warn: (message: string) => void,
 ): Promise<{ config: ResolvedConfig; telemetry: TelemetrySettings }> {
   const config = file === undefined ? defaultConfig() : await loadConfigFile(file, builtinSources);
+  for (const source of config.sources)
+    for (const message of source.definition.warnings?.(source.options) ?? []) warn(`source ${source.name}: ${message}`);
   return { config, telemetry: resolveTelemetrySettings(process.env, config.telemetry, warn) };
 }
 

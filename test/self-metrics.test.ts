@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { PROCESS_METRICS, SELF_METRICS, type SelfMetric } from '../src/telemetry/self-metrics.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestExporter } from './support/exporter.ts';
+import { startPostgres } from './support/postgres.ts';
 
 const CATALOG: readonly SelfMetric[] = Object.values(SELF_METRICS);
 const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -36,6 +37,9 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
   const dir = await mkdtemp(join(tmpdir(), 'self-metrics-'));
   await writeFile(join(dir, 'report.json'), '{"ok": 1}');
   await writeFile(join(dir, 'cron.prom'), 'cron_ok 1\n');
+  // One query that works and one that fails, for every custom_exporter_sql_* series.
+  const db = await startPostgres();
+  const dsn = `postgres://${db.user}:${db.password}@127.0.0.1:${db.port}/${db.database}`;
   const exporter = await startTestExporter(
     [
       'sources:',
@@ -44,6 +48,7 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
       `  - { kind: file, name: report, path: ${join(dir, 'report.json')}, metrics: [{ name: report_ok, path: $.ok }] }`,
       `  - { kind: file, name: absent, path: ${join(dir, 'absent.json')}, metrics: [{ name: absent_ok }] }`,
       `  - { kind: textfile, name: cron, path: ${join(dir, '*.prom')} }`,
+      `  - { kind: sql, name: db, driver: postgres, dsn: "${dsn}", queries: [{ name: ok, sql: SELECT 1 AS v, metrics: [{ name: db_ok, value: v }] }, { name: broken, sql: SELEC, metrics: [{ name: db_broken, value: v }] }] }`,
     ].join('\n'),
     // A push exporter that cannot reach its collector, so custom_exporter_exports_total has series too.
     {
@@ -73,6 +78,7 @@ test('every custom_exporter_*, process_* and nodejs_* metric on /metrics is one 
     }
   } finally {
     await exporter.stop();
+    await db.stop();
     target.close();
   }
 });

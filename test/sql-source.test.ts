@@ -3,10 +3,14 @@
 // queries, a dropped table and a rotated password. The exporter runs in process (startTestExporter).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parseConfig } from '../src/config/load.ts';
+import { builtinSources } from '../src/sources/registry.ts';
+import { runCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
 import { POSTGRES_INSTALL, postgresInstalled, startPostgres, type TestPostgres, writeSecret } from './support/postgres.ts';
@@ -274,5 +278,79 @@ ${queries}
     assert.equal(rows(first.body), 2);
     assert.notDeepEqual(family(first.body, 'fresh_now'), family(second.body, 'fresh_now'));
     assert.deepEqual(family(first.body, 'cached_n'), family(second.body, 'cached_n'));
+  });
+});
+
+describe('kind: sql config', () => {
+  test('check-config warns about a query that is not a SELECT or WITH, and still accepts the file', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sql-config-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'config.yaml');
+    await writeFile(
+      file,
+      `sources:
+  - name: db
+    kind: sql
+    driver: postgres
+    dsn: postgres://reader@127.0.0.1/app
+    queries:
+      - { name: ok, sql: "  -- counts\\n  WITH x AS (SELECT 1 AS v) SELECT v FROM x", metrics: [{ name: ok_v, value: v }] }
+      - { name: purge, sql: "DELETE FROM jobs RETURNING 1 AS v", metrics: [{ name: purged, value: v }] }
+`,
+    );
+    const run = await runCli(['check-config', file]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(
+      run.stderr,
+      'warning: source db: queries[1] (purge): not a SELECT or WITH: it runs in a read-only transaction, where a write fails\n',
+    );
+  });
+
+  test('a config that gives both dsn and connection fields is refused with exit code 2, naming the field', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sql-config-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'config.yaml');
+    await writeFile(
+      file,
+      `sources:
+  - name: db
+    kind: sql
+    driver: postgres
+    dsn: postgres://reader@127.0.0.1/app
+    host: db.internal
+    queries:
+      - { name: ok, sql: SELECT 1 AS v, metrics: [{ name: ok_v, value: v }] }
+`,
+    );
+    const run = await runCli(['check-config', file]);
+    assert.equal(run.code, 2);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:5: sources\\[0\\]\\.host: give either dsn or the connection fields`,
+        'm',
+      ),
+    );
+  });
+
+  test("the README's PostgreSQL example is a valid config", async (t) => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const marker = readme.indexOf('<!-- sql: postgres -->\n```yaml\n');
+    assert.ok(marker >= 0, 'no <!-- sql: postgres --> example');
+    const start = readme.indexOf('\n', readme.indexOf('```yaml', marker)) + 1;
+    const yaml = readme.slice(start, readme.indexOf('```', start));
+    const dir = await mkdtemp(join(tmpdir(), 'sql-readme-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    // The files it names must exist when it is loaded: its absolute paths, under a temp dir.
+    const local = yaml.replaceAll(
+      /(file|caFile): \/([\w./-]+)/g,
+      (_, field: string, path: string) => `${field}: ${join(dir, path.replaceAll('/', '_'))}`,
+    );
+    for (const [, path] of local.matchAll(/(?:file|caFile): ([\w./-]+)/g)) await writeFile(path!, 'x\n');
+    const config = parseConfig(local, join(dir, 'README.md'), builtinSources);
+    assert.deepEqual(
+      config.sources.map((s) => [s.name, s.definition.kind]),
+      [['app-db', 'sql']],
+    );
   });
 });

@@ -47,6 +47,8 @@ export interface SourceDefinition<Options extends z.ZodObject = z.ZodObject> {
   readonly description: string;
   readonly options: Options | ((context: OptionsContext) => Options);
   setup(context: SourceContext<z.output<Options>>): void | Promise<void>;
+  /** Valid options that are likely a mistake: shown by check-config and logged at startup, without failing either. */
+  warnings?(options: z.output<Options>): string[];
 }
 
 /** The options schema of `definition` for one config file. */

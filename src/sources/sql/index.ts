@@ -97,7 +97,6 @@ export const sqlSource = defineSource({
     const errors = meter.createObservableCounter(sqlQueryErrors.name, instrumentOptions(sqlQueryErrors));
     const errorCounts = new Map<string, { query: string; reason: FailureReason; count: number }>();
     const cached = new Map<string, { at: number; series: Series[] }>();
-    for (const query of options.queries) if (!readsOnly(query.sql)) logger.warn({ source: name, query: query.name }, WRITE_WARNING);
 
     // The pool, reopened when a secret (password, dsn) changes; connecting waits `retryMs` after a failure.
     let pool: { key: string; connection: SqlConnection } | undefined;
@@ -171,9 +170,13 @@ export const sqlSource = defineSource({
       [...instruments.values(), duration, rows, errors],
     );
   },
+  warnings: (options) =>
+    options.queries.flatMap((query, i) =>
+      readsOnly(query.sql)
+        ? []
+        : [`queries[${i}] (${query.name}): not a SELECT or WITH: it runs in a read-only transaction, where a write fails`],
+    ),
 });
-
-const WRITE_WARNING = 'the query is not a SELECT or WITH: it runs in a read-only transaction, where a write fails';
 
 /** The first word of a statement, past comments: a query that is not SELECT/WITH is warned about. */
 function readsOnly(sql: string): boolean {
