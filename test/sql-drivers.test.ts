@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
 import { runCli, type ServingCli, serveCli } from './support/cli.ts';
@@ -16,6 +16,15 @@ import { MARIADB_MISSING, type MariaDb, startMariaDb } from './support/mariadb.t
 import { family, scrape } from './support/scrape.ts';
 
 const RUNAWAY = 'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) AS c FROM n';
+
+/** The YAML block the README marks with `<!-- sql: name -->`. */
+function readmeExample(name: string): string {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const marker = readme.indexOf(`<!-- sql: ${name} -->\n\`\`\`yaml\n`);
+  assert.ok(marker >= 0, `no <!-- sql: ${name} --> example`);
+  const start = readme.indexOf('\n', readme.indexOf('```yaml', marker)) + 1;
+  return readme.slice(start, readme.indexOf('```', start));
+}
 
 /** The exporter's child processes running the SQLite query runner, and whether each is on a CPU now. */
 function sqliteChildren(pid: number): { pid: number; running: boolean }[] {
@@ -159,6 +168,33 @@ describe('kind: sql with driver mysql (MariaDB) and sqlite, through the real CLI
     const fifoFailure = exporter.logs().find((line) => line.source === 'fifo' && line.msg === 'source collection failed');
     assert.equal(fifoFailure?.err, `query "one": cannot open ${join(dir, 'fifo.db')}: not a regular file (a FIFO)`);
     assert.ok(!exporter.stderr().includes(db.password), 'the password was logged');
+  });
+
+  test("the README's SQLite example runs as it is, beside the database file", async (t) => {
+    await writeFile(join(dir, 'readme-sqlite.yaml'), readmeExample('sqlite'));
+    const readme = await serveCli(['--config.file', join(dir, 'readme-sqlite.yaml')], { cwd: tmpdir() });
+    t.after(() => readme.kill());
+    const { body } = await scrape(readme.url);
+    assert.deepEqual(family(body, 'app_queue_depth'), [['app_queue_depth{queue="mail"}', 3]]);
+    assert.deepEqual(family(body, 'app_queue_paused'), [
+      ['app_queue_paused{queue="mail"}', 0],
+      ['app_queue_paused{queue="sms"}', 1],
+    ]);
+    assert.equal(family(body, 'app_queue_updated_seconds').length, 2);
+  });
+
+  test("the README's MySQL example is a valid config", async () => {
+    // Its absolute secret and CA paths moved into the test's directory, where they exist.
+    const yaml = readmeExample('mysql').replaceAll(/ \/(run|etc)\//g, ` ${dir}/$1/`);
+    for (const [, path] of yaml.matchAll(/(?:file|caFile): ([\w./-]+)/g)) {
+      await mkdir(dirname(path!), { recursive: true });
+      await writeFile(path!, 'x\n');
+    }
+    await writeFile(join(dir, 'readme-mysql.yaml'), yaml);
+    const run = await runCli(['check-config', join(dir, 'readme-mysql.yaml')]);
+    assert.equal(run.stderr, '');
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /valid \(1 source: shop-db\)/);
   });
 
   test('check-config: driver sqlite without file names the field', async () => {
