@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { type QueryOptions, RowLimitError, type SqlConnection, SqlConnectionError, SqlTimeoutError } from '../../src/sources/sql/driver.ts';
 import { mysqlDriver } from '../../src/sources/sql/mysql-driver.ts';
+import { makeTestPki, type TestPki } from '../support/certs.ts';
 import { eventually } from '../support/eventually.ts';
 import { MARIADB_MISSING, type MariaDb, startMariaDb } from '../support/mariadb.ts';
+import { toolPath } from '../support/tools.ts';
 
 const options = (overrides: Partial<QueryOptions> = {}): QueryOptions => ({
   params: [],
@@ -17,8 +20,13 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   let db: MariaDb | undefined;
   let connection: SqlConnection;
 
+  let pki: TestPki | undefined;
+
   before(async () => {
-    db = await startMariaDb();
+    const openssl = toolPath('openssl');
+    if (!openssl && process.env.CI === 'true') throw new Error('openssl not found (install it with: apt-get install openssl)');
+    pki = openssl ? makeTestPki(openssl) : undefined;
+    db = await startMariaDb(pki && { tls: { cert: pki.serverCert, key: pki.serverKey } });
     if (!db) return;
     await db.admin(`CREATE TABLE app.jobs (name VARCHAR(20), pending INT, big BIGINT, ubig BIGINT UNSIGNED, amount DECIMAL(30,10),
       ratio DOUBLE, done BOOLEAN, at DATETIME, stamp TIMESTAMP NULL, raw VARBINARY(4))`);
@@ -31,6 +39,7 @@ describe('mysql driver against a real MariaDB 10.11', () => {
   after(async () => {
     await connection?.close();
     await db?.stop();
+    if (pki) rmSync(pki.dir, { recursive: true, force: true });
   });
 
   // The server's own view of running statements, from another (root) connection.
@@ -129,6 +138,38 @@ describe('mysql driver against a real MariaDB 10.11', () => {
     await assert.rejects(query, (err: Error) => err instanceof SqlTimeoutError && /cancelled/.test(err.message));
     await eventually(async () => assert.deepEqual(await running('SLEEP(30)'), []));
     assert.deepEqual((await connection.query('SELECT 2 AS two', options())).rows, [[2]]);
+  });
+
+  it('connects over TLS, checking the server certificate against tls.caFile', async (t) => {
+    if (!db) return t.skip(MARIADB_MISSING);
+    if (!pki) return t.skip('openssl not found (install it with: apt-get install openssl)');
+    const { host, port, user, password, database } = db;
+    const trusted = mysqlDriver.open({ host, port, user, password, database, tls: { caFile: pki.caCert } }, { min: 0, max: 1 });
+    const stranger = mysqlDriver.open({ host, port, user, password, database, tls: { caFile: pki.otherCaCert } }, { min: 0, max: 1 });
+    try {
+      const result = await trusted.query(
+        "SELECT variable_value AS cipher FROM information_schema.SESSION_STATUS WHERE variable_name = 'Ssl_cipher'",
+        options(),
+      );
+      assert.match(String(result.rows[0]?.[0]), /^(TLS_|ECDHE)/);
+      await assert.rejects(
+        stranger.query('SELECT 1', options()),
+        (err: Error) => err instanceof SqlConnectionError && /certificate/i.test(err.message),
+      );
+      // A plain connection sees no cipher: the positive control for the TLS one above.
+      assert.deepEqual(
+        (
+          await connection.query(
+            "SELECT variable_value AS cipher FROM information_schema.SESSION_STATUS WHERE variable_name = 'Ssl_cipher'",
+            options(),
+          )
+        ).rows,
+        [['']],
+      );
+    } finally {
+      await trusted.close();
+      await stranger.close();
+    }
   });
 
   it('reports a wrong password as a connection error', async (t) => {

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -32,7 +32,7 @@ export interface MariaDb {
  * Independent of the packaged service and of /etc/mysql (--no-defaults). Missing binaries: undefined (the
  * tests skip themselves with MARIADB_MISSING), or an error under CI=true, where .ci/run installs them.
  */
-export async function startMariaDb(): Promise<MariaDb | undefined> {
+export async function startMariaDb(options: { tls?: { cert: string; key: string } } = {}): Promise<MariaDb | undefined> {
   if (!existsSync(MARIADBD) || !existsSync(INSTALL_DB)) {
     if (process.env.CI === 'true') throw new Error(MARIADB_MISSING);
     return undefined;
@@ -42,6 +42,18 @@ export async function startMariaDb(): Promise<MariaDb | undefined> {
   const socket = join(dir, 'mysqld.sock');
   const errorLog = join(dir, 'error.log');
   chownSync(dir, uid('mysql'), gid('mysql'));
+  // TLS offered beside plain connections; the server (user mysql) reads its own copies of the certificate and key.
+  const tlsArgs: string[] = [];
+  if (options.tls) {
+    for (const [name, from] of [
+      ['server.crt', options.tls.cert],
+      ['server.key', options.tls.key],
+    ] as const) {
+      copyFileSync(from, join(dir, name));
+      chownSync(join(dir, name), uid('mysql'), gid('mysql'));
+    }
+    tlsArgs.push(`--ssl-cert=${join(dir, 'server.crt')}`, `--ssl-key=${join(dir, 'server.key')}`);
+  }
   execFileSync(
     INSTALL_DB,
     ['--no-defaults', `--datadir=${data}`, '--auth-root-authentication-method=normal', '--user=mysql', '--skip-test-db'],
@@ -67,6 +79,7 @@ export async function startMariaDb(): Promise<MariaDb | undefined> {
         // Small buffers: several test servers may run at once on a 2-core, shared machine.
         '--innodb-buffer-pool-size=16M',
         '--skip-name-resolve',
+        ...tlsArgs,
       ],
       { stdio: 'ignore' },
     );
