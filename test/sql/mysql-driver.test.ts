@@ -140,6 +140,31 @@ describe('mysql driver against a real MariaDB 10.11', () => {
     assert.deepEqual((await connection.query('SELECT 2 AS two', options())).rows, [[2]]);
   });
 
+  it('gives up waiting for a pool connection at the deadline, and the query never runs', async (t) => {
+    if (!db) return t.skip(MARIADB_MISSING);
+    const { host, port, user, password, database } = db;
+    const single = mysqlDriver.open({ host, port, user, password, database }, { min: 0, max: 1 });
+    const busy = new AbortController();
+    try {
+      const holding = single.query('SELECT SLEEP(20) AS held', { ...options({ timeoutMs: 60_000 }), signal: busy.signal });
+      await eventually(async () => assert.equal((await running('SLEEP(20)')).length, 1));
+      const waiting = new AbortController();
+      const queued = single.query('SELECT SLEEP(21) AS queued', { ...options({ timeoutMs: 60_000 }), signal: waiting.signal });
+      const started = performance.now();
+      waiting.abort(new Error('deadline'));
+      await assert.rejects(queued, (err: Error) => err instanceof SqlTimeoutError && /waiting for a connection/.test(err.message));
+      assert.ok(performance.now() - started < 1_000);
+      busy.abort(new Error('deadline'));
+      await assert.rejects(holding, SqlTimeoutError);
+      // The pool's only connection is free again and the abandoned query was never sent.
+      assert.deepEqual((await single.query('SELECT 6 AS six', options())).rows, [[6]]);
+      assert.deepEqual(await running('SLEEP(21)'), []);
+    } finally {
+      busy.abort();
+      await single.close();
+    }
+  });
+
   it('connects over TLS, checking the server certificate against tls.caFile', async (t) => {
     if (!db) return t.skip(MARIADB_MISSING);
     if (!pki) return t.skip('openssl not found (install it with: apt-get install openssl)');

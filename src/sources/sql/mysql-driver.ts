@@ -132,7 +132,7 @@ class MysqlConnection implements SqlConnection {
 
   async query(sql: string, options: QueryOptions): Promise<SqlResult> {
     options.signal.throwIfAborted();
-    const connection = await this.#connect();
+    const connection = await this.#connect(options.signal);
     let flavour: Flavour;
     try {
       if (!this.#prepared.has(connection)) {
@@ -182,10 +182,16 @@ class MysqlConnection implements SqlConnection {
     return this.#flavour;
   }
 
-  #connect(): Promise<PoolConnection> {
+  // mysql2's pool queues a request until a connection is free, without a deadline: at the collection's end the wait
+  // is given up, and the connection that comes later goes straight back to the pool, its query never sent.
+  #connect(signal: AbortSignal): Promise<PoolConnection> {
     return new Promise((resolve, reject) => {
+      const onAbort = () => reject(new SqlTimeoutError(`gave up waiting for a connection to ${this.#where} at the collection's deadline`));
+      signal.addEventListener('abort', onAbort, { once: true });
       this.#pool.getConnection((err, connection) => {
+        signal.removeEventListener('abort', onAbort);
         if (err) reject(new SqlConnectionError(`cannot connect to ${this.#where}: ${err.message}`));
+        else if (signal.aborted) connection.release();
         else resolve(connection);
       });
     });
