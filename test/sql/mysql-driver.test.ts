@@ -197,6 +197,19 @@ describe('mysql driver against a real MariaDB 10.11', () => {
     }
   });
 
+  it('connects over a Unix socket', async (t) => {
+    if (!db) return t.skip(MARIADB_MISSING);
+    const { socket, user, password, database } = db;
+    const local = mysqlDriver.open({ socket, user, password, database }, { min: 0, max: 1 });
+    try {
+      // A TCP connection's host would be 127.0.0.1:<port>.
+      const result = await local.query('SELECT host FROM information_schema.PROCESSLIST WHERE id = CONNECTION_ID()', options());
+      assert.deepEqual(result.rows, [['localhost']]);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('reports a wrong password as a connection error', async (t) => {
     if (!db) return t.skip(MARIADB_MISSING);
     const wrong = mysqlDriver.open(

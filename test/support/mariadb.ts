@@ -16,6 +16,8 @@ export interface MariaDb {
   readonly user: string;
   readonly password: string;
   readonly database: string;
+  /** The server's Unix socket. */
+  readonly socket: string;
   /** Runs statements as root over the server's socket (setup, and looking at PROCESSLIST from outside). */
   admin(sql: string, params?: unknown[]): Promise<unknown[]>;
   /** Stops the server, keeping its data (an outage). */
@@ -130,6 +132,7 @@ export async function startMariaDb(options: { tls?: { cert: string; key: string 
     user: 'exporter',
     password,
     database: 'app',
+    socket,
     admin,
     stopServer,
     startServer,
