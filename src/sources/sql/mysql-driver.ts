@@ -112,7 +112,7 @@ class MysqlConnection implements SqlConnection {
       password: settings.password,
       database: settings.database,
       ssl: settings.tls && {
-        ca: settings.tls.caFile ? readFileSync(settings.tls.caFile) : undefined,
+        ca: settings.tls.caFile === undefined ? undefined : readCa(settings.tls.caFile),
         rejectUnauthorized: !settings.tls.insecureSkipVerify,
       },
       // Exact numbers (issue 15): BIGINT and DECIMAL as strings, never through a float64.
@@ -286,6 +286,14 @@ class MysqlConnection implements SqlConnection {
     if (TIMEOUT_ERRORS.has(err.errno ?? 0))
       return new SqlTimeoutError(`the query on ${this.#where} ran longer than ${timeoutMs} ms: ${err.message}`);
     return new Error(err.message);
+  }
+}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new SqlConnectionError(`cannot read tls.caFile ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }
 
