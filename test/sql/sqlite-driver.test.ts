@@ -1,12 +1,25 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { type QueryOptions, RowLimitError, type SqlConnection, SqlConnectionError, SqlTimeoutError } from '../../src/sources/sql/driver.ts';
 import { sqliteDriver } from '../../src/sources/sql/sqlite-driver.ts';
+import { eventually } from '../support/eventually.ts';
+
+/** This process's children running the SQLite query runner. */
+function sqliteChildren(): number[] {
+  const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+  return children.map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sqlite-child');
+    } catch {
+      return false;
+    }
+  });
+}
 
 const options = (overrides: Partial<QueryOptions> = {}): QueryOptions => ({
   params: [],
@@ -99,7 +112,8 @@ describe('sqlite driver', () => {
       clearInterval(timer);
     }
     const elapsed = performance.now() - started;
-    assert.ok(elapsed >= 1000 && elapsed < 3000, `cut after ${elapsed} ms`);
+    // Node rounds timers to whole milliseconds: one may fire a fraction of a millisecond early by this clock.
+    assert.ok(elapsed >= 990 && elapsed < 3000, `cut after ${elapsed} ms`);
     assert.ok(ticks >= 20, `the event loop ticked ${ticks} times in ${elapsed} ms`);
     assert.ok(longestGap < 500, `the event loop was blocked for ${longestGap} ms`);
     // The terminated worker is replaced: the next query works.
@@ -114,6 +128,19 @@ describe('sqlite driver', () => {
     });
     setTimeout(() => controller.abort(new Error('deadline')), 200);
     await assert.rejects(running, (err: Error) => err instanceof SqlTimeoutError && /deadline/.test(err.message));
+  });
+
+  it('close() kills a query still running, and no SQLite process is left', async () => {
+    const closing = sqliteDriver.open({ file }, { min: 0, max: 1 });
+    const running = closing.query(
+      'WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n',
+      options({ timeoutMs: 60_000 }),
+    );
+    const failed = assert.rejects(running, /SQLite process exited with SIGKILL/);
+    await eventually(() => assert.equal(sqliteChildren().length, 1));
+    await closing.close();
+    await failed;
+    await eventually(() => assert.deepEqual(sqliteChildren(), []));
   });
 
   it('refuses a FIFO without opening it', async () => {

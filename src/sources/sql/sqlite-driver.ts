@@ -74,6 +74,8 @@ class SqliteConnection implements SqlConnection {
   readonly #file: string;
   readonly #maxIdle: number;
   readonly #idle: { child: ChildProcess; timer: NodeJS.Timeout }[] = [];
+  // Children running a query: close() kills them too, rather than leave a runaway query to its deadline.
+  readonly #busy = new Set<ChildProcess>();
 
   constructor(file: string, maxIdle: number) {
     this.#file = file;
@@ -94,6 +96,7 @@ class SqliteConnection implements SqlConnection {
     const job: SqliteJob = { file: this.#file, sql, params: options.params, maxRows: options.maxRows };
     const reply = await new Promise<SqliteReply>((resolve, reject) => {
       const settle = () => {
+        this.#busy.delete(child);
         clearTimeout(deadline);
         options.signal.removeEventListener('abort', onAbort);
         child.off('message', resolveReply).off('error', onError).off('exit', onExit);
@@ -116,6 +119,7 @@ class SqliteConnection implements SqlConnection {
         options.timeoutMs,
       );
       child.on('message', resolveReply).on('error', onError).on('exit', onExit);
+      this.#busy.add(child);
       options.signal.addEventListener('abort', onAbort, { once: true });
       // Only while a query runs does the child keep the exporter's event loop (and a test) alive.
       child.ref();
@@ -135,12 +139,8 @@ class SqliteConnection implements SqlConnection {
 
   async close(): Promise<void> {
     const idle = this.#idle.splice(0);
-    await Promise.all(
-      idle.map(({ child, timer }) => {
-        clearTimeout(timer);
-        return stopChild(child);
-      }),
-    );
+    for (const { timer } of idle) clearTimeout(timer);
+    await Promise.all([...idle.map(({ child }) => child), ...this.#busy].map(stopChild));
   }
 
   #take(): ChildProcess {
@@ -163,14 +163,21 @@ class SqliteConnection implements SqlConnection {
       void stopChild(child);
       return;
     }
+    const forget = () => {
+      const at = this.#idle.indexOf(entry);
+      if (at >= 0) this.#idle.splice(at, 1);
+      clearTimeout(entry.timer);
+    };
     const entry = {
       child,
       timer: setTimeout(() => {
-        this.#idle.splice(this.#idle.indexOf(entry), 1);
+        forget();
         void stopChild(child);
       }, IDLE_MS).unref(),
     };
     this.#idle.push(entry);
+    // One that dies while idle (killed from outside) is not handed to the next query.
+    child.once('exit', forget);
   }
 }
 
