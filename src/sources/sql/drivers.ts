@@ -6,6 +6,8 @@ import type { SqlDriver } from './driver.ts';
  */
 export const SQL_DRIVERS = {
   postgres: async () => (await import('./postgres.ts')).postgresDriver,
+  mysql: async () => (await import('./mysql-driver.ts')).mysqlDriver,
+  sqlite: async () => (await import('./sqlite-driver.ts')).sqliteDriver,
 } as const satisfies Record<string, () => Promise<SqlDriver>>;
 
 export type SqlDriverName = keyof typeof SQL_DRIVERS;

@@ -58,6 +58,8 @@ function sqlOptions(configDir: string) {
           if (options[field] !== undefined)
             ctx.addIssue({ code: 'custom', path: [field], message: 'give either dsn or the connection fields' });
       }
+      if (options.driver === 'sqlite' && options.file === undefined)
+        ctx.addIssue({ code: 'custom', path: ['file'], message: 'is required by driver sqlite' });
       if (options.pool.min > options.pool.max) ctx.addIssue({ code: 'custom', path: ['pool', 'min'], message: 'is more than pool.max' });
       const seen = new Map<string, string>();
       options.queries.forEach((query, q) => {
