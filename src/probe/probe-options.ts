@@ -29,6 +29,15 @@ export function probeOptions(module: ResolvedModule, target: string, params: Rea
   return { ...filled, url: targetUrl(url, target, module.probe.target) };
 }
 
+/**
+ * Whether `target` has the shape its module takes (a host for `target: host`, an http(s) URL for `target: url`),
+ * before the allowlist judges it: a malformed target is a bad request (400), not a refused one (403).
+ */
+export function checkTargetShape(module: ResolvedModule, target: string): void {
+  const { definition, options } = module.source;
+  if (definition.kind === 'http' && !definition.probe) targetUrl(options.url as string, target, module.probe.target);
+}
+
 /** `target: url`: the target is the URL; `target: host`: it replaces the host[:port] of the configured URL. */
 function targetUrl(configured: string, target: string, mode: 'host' | 'url'): string {
   if (mode === 'url') {

@@ -18,7 +18,7 @@ import { createWriter } from '../exposition/writers.ts';
 import type { Logger } from '../logging.ts';
 import { NAME, VERSION } from '../version.ts';
 import { Allowlist, type RefusalReason } from './allowlist.ts';
-import { BadProbeError, probeOptions } from './probe-options.ts';
+import { BadProbeError, checkTargetShape, probeOptions } from './probe-options.ts';
 import { describeAllowlist, type ModuleStatus, RecentProbes } from './recent-probes.ts';
 
 export interface ProbesOptions {
@@ -86,6 +86,12 @@ export class Probes {
   ): Promise<ProbeAnswer> {
     const module = this.#modules.get(name);
     if (!module) return { status: 400, reason: `unknown module ${JSON.stringify(name)}` };
+    try {
+      checkTargetShape(module.config, target);
+    } catch (err) {
+      if (err instanceof BadProbeError) return { status: 400, reason: err.message };
+      throw err;
+    }
     const verdict = module.allowlist.checkTarget(target);
     if (!verdict.allowed) {
       this.#options.countProbeRefused(name, 'target');
