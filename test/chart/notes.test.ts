@@ -93,3 +93,10 @@ for (const variant of variants) {
     assert.match(await notesWithOperator(values), /is installed as/);
   });
 }
+
+test('NOTES name the PodMonitor, not a missing ServiceMonitor, when podMonitor is on', async () => {
+  const text = await notesWithOperator(['--set', 'serviceMonitor.enabled=false', '--set', 'podMonitor.enabled=true']);
+  assert.match(text, /A PodMonitor observability\/metrics-custom-exporter asks the Prometheus Operator/);
+  assert.match(text, /podMonitorSelector does not match these labels: \{"release":"prometheus"\}/);
+  assert.doesNotMatch(text, /No ServiceMonitor was created/);
+});
