@@ -47,7 +47,20 @@ test('a rendered Probe probes each static target through the exporter: probe_suc
   const targetsFile = join(dir, 'targets.yaml');
   await writeFile(
     targetsFile,
-    stringify({ probes: [{ name: 'apps', module: 'app_status', interval: '2s', scrapeTimeout: '2s', labels: { team: 'shop' }, targets }] }),
+    stringify({
+      probes: [
+        {
+          name: 'apps',
+          module: 'app_status',
+          interval: '2s',
+          scrapeTimeout: '2s',
+          labels: { team: 'shop' },
+          targets,
+          relabelings: [{ targetLabel: 'env', replacement: 'ci' }],
+          metricRelabelings: [{ sourceLabels: ['__name__'], regex: 'probe_duration_seconds', action: 'drop' }],
+        },
+      ],
+    }),
   );
   const manifests = await render({
     releaseName: 'probing',
@@ -70,9 +83,13 @@ test('a rendered Probe probes each static target through the exporter: probe_suc
     [targets[1], 1],
     [down, 0],
   ] as const) {
-    await prometheus.waitFor(`probe_success{job="apps", instance="${instance}", team="shop"}`, (v) => v === success, 30_000);
+    await prometheus.waitFor(`probe_success{job="apps", instance="${instance}", team="shop", env="ci"}`, (v) => v === success, 30_000);
   }
   await prometheus.waitFor(`app_queue_depth{instance="${targets[1]}"}`, (v) => v === 7, 10_000);
+  // metricRelabelings dropped a series the probe answers carry (positive control: the exporter sends it).
+  assert.deepEqual(await prometheus.query('probe_duration_seconds'), []);
+  const direct = await fetch(`${exporter.url}/probe?module=app_status&target=${encodeURIComponent(targets[0] ?? '')}`);
+  assert.match(await direct.text(), /^probe_duration_seconds /m);
   const series = await prometheus.query('probe_success');
   assert.deepEqual(series.map((s) => s.metric.instance).sort(), [...targets].sort(), 'one series set per target, no more');
   // The exporter's own /metrics is not a probe: it still serves the demo source and no probe_success.
