@@ -96,3 +96,12 @@ test('a Probe is labelled like the ServiceMonitor and probes through the chart S
   assert.deepEqual(probe.spec.prober, { url: 'edge-custom-exporter.observability.svc:9000', path: '/probe', scheme: 'http' });
   assert.deepEqual([probe.spec.jobName, probe.spec.module], ['sites', 'page']);
 });
+
+test('autoscaling without a CPU request, or with minReplicas above maxReplicas, fails the render with the reason', async () => {
+  const noRequest = await helm([...templateArgs(), '--set', 'autoscaling.enabled=true', '--set', 'resources.requests=null']);
+  assert.notEqual(noRequest.code, 0);
+  assert.match(noRequest.stderr, /autoscaling.enabled needs resources.requests.cpu/);
+  const inverted = await helm([...templateArgs(), '--set', 'autoscaling.enabled=true', '--set', 'autoscaling.minReplicas=6']);
+  assert.notEqual(inverted.code, 0);
+  assert.match(inverted.stderr, /autoscaling.minReplicas \(6\) must not exceed autoscaling.maxReplicas \(5\)/);
+});
