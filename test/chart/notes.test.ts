@@ -93,3 +93,17 @@ for (const variant of variants) {
     assert.match(await notesWithOperator(values), /is installed as/);
   });
 }
+
+test('NOTES name the PodMonitor, not a missing ServiceMonitor, when podMonitor is on', async () => {
+  const text = await notesWithOperator(['--set', 'serviceMonitor.enabled=false', '--set', 'podMonitor.enabled=true']);
+  assert.match(text, /A PodMonitor observability\/metrics-custom-exporter asks the Prometheus Operator/);
+  assert.match(text, /podMonitorSelector does not match these labels: \{"release":"prometheus"\}/);
+  assert.doesNotMatch(text, /No ServiceMonitor was created/);
+});
+
+test('without the Prometheus Operator CRDs, NOTES warn that the probes were not created', async () => {
+  const text = await installNotes(['--values', join(chartDir, 'ci', 'probes-values.yaml')]);
+  assert.match(text, /WARNING: no Probe or PodMonitor was created: probes or podMonitor.enabled are set/);
+  const withOperator = await notesWithOperator(['--values', join(chartDir, 'ci', 'probes-values.yaml')]);
+  assert.doesNotMatch(withOperator, /no Probe or PodMonitor was created/);
+});

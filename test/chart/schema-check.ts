@@ -6,8 +6,9 @@
 // free-form maps (labels, annotations, ConfigMap data). Running a validator over a Proxy that records
 // those reads leaves the misspelled keys as the ones it never looked at.
 import type { Model } from '@kubernetes-models/base';
-import { PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { PodMonitor, Probe, PrometheusRule, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
@@ -24,9 +25,12 @@ export const models: readonly ModelClass[] = [
   ConfigMap,
   Secret,
   Deployment,
+  HorizontalPodAutoscaler,
   NetworkPolicy,
   Pod,
   PodDisruptionBudget,
+  PodMonitor,
+  Probe,
   PrometheusRule,
   Service,
   ServiceAccount,

@@ -15,6 +15,7 @@ interface Endpoint {
   interval?: string;
   scrapeTimeout?: string;
   honorLabels?: boolean;
+  params?: Record<string, string[]>;
   relabelings?: Relabeling[];
   metricRelabelings?: Relabeling[];
 }
@@ -87,6 +88,7 @@ export function scrapeConfigFor(manifests: Manifest[], target: string, index = 0
     honor_labels: endpoint.honorLabels ?? false,
     metrics_path: endpoint.path ?? '/metrics',
     scheme: endpoint.scheme ?? 'http',
+    ...(endpoint.params ? { params: endpoint.params } : {}),
     ...(endpoint.interval ? { scrape_interval: endpoint.interval } : {}),
     ...(endpoint.scrapeTimeout ? { scrape_timeout: endpoint.scrapeTimeout } : {}),
     ...(monitor.spec.sampleLimit ? { sample_limit: monitor.spec.sampleLimit } : {}),

@@ -227,3 +227,49 @@ SIGKILL the exporter before its final push.
 {{- $value -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The scrape endpoints of the ServiceMonitor or PodMonitor (same fields in both): one plain endpoint, or one per
+serviceMonitor.endpoints entry, each asking /metrics?source=… for its sources at its own interval (issue 13).
+Each named endpoint sets the `endpoint` label to its name: both scrape the same port, so without it the targets
+(and their `up`) of two endpoints would carry identical labels.
+*/}}
+{{- define "custom-exporter.monitorEndpoints" -}}
+{{- $monitor := .Values.serviceMonitor -}}
+{{- $endpoints := $monitor.endpoints | default (list dict) -}}
+{{- range $endpoints }}
+- port: web
+  path: {{ $.Values.web.telemetryPath }}
+  scheme: {{ $monitor.scheme }}
+  interval: {{ .interval | default $monitor.interval }}
+  {{- with .scrapeTimeout | default $monitor.scrapeTimeout }}
+  scrapeTimeout: {{ . }}
+  {{- end }}
+  honorLabels: {{ $monitor.honorLabels }}
+  {{- with .sources }}
+  params:
+    source:
+      {{- toYaml . | nindent 6 }}
+  {{- end }}
+  {{- with $monitor.tlsConfig }}
+  tlsConfig:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $monitor.basicAuth }}
+  basicAuth:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- $relabelings := $monitor.relabelings }}
+  {{- with .name }}
+  {{- $relabelings = prepend $relabelings (dict "targetLabel" "endpoint" "replacement" .) }}
+  {{- end }}
+  {{- with $relabelings }}
+  relabelings:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with concat $monitor.metricRelabelings (.metricRelabelings | default list) }}
+  metricRelabelings:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
