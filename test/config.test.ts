@@ -65,14 +65,14 @@ describe('config file', () => {
   test('an unknown kind lists the known ones', () => {
     assertConfigRejects(
       'sources:\n  - kind: nope\n',
-      'sources.yaml:2:5: sources[0].kind: unknown source kind "nope" (expected one of: demo, http, command, file, textfile, module)',
+      'sources.yaml:2:5: sources[0].kind: unknown source kind "nope" (expected one of: demo, http, command, file, textfile, sql, module)',
     );
   });
 
   test('a missing kind is reported as missing', () => {
     assertConfigRejects(
       'sources:\n  - name: x\n',
-      'sources.yaml:2:5: sources[0].kind: required field is missing (one of: demo, http, command, file, textfile, module)',
+      'sources.yaml:2:5: sources[0].kind: required field is missing (one of: demo, http, command, file, textfile, sql, module)',
     );
   });
 
