@@ -314,7 +314,7 @@ test('conflicting families are dropped as in text, with one warning per episode;
     });
     assert.equal(warnings.length, 3, warnings.join('\n'));
     assert.match(warnings[0]!, /Conflicting TYPE for metric "mixed": gauge, histogram; dropping the metric/);
-    assert.match(warnings[1]!, /"h_count" clashes with histogram "h"/);
+    assert.match(warnings[1]!, /Conflicting TYPE for metric "h_count": histogram h, gauge; dropping the metric/);
     assert.match(warnings[2]!, /"coarse" has scale -5, below the smallest native histogram schema/);
     writer.serialize(metrics);
     assert.equal(warnings.length, 3, 'a lasting condition is reported once');

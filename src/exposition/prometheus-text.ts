@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { escapeLabelName, escapeMetricName, isClassicLabelName, isClassicMetricName, quotedName } from './escaping.ts';
 import { explicitBuckets } from './exponential-buckets.ts';
+import { type FamilyType, groupFamilies, type Family as TextFamily } from './families.ts';
 import type { Escaping, ExpositionFormat, ExpositionWriter, ScrapeProtocol } from './format.ts';
 import {
   DEFAULT_TRANSLATION_STRATEGY,
@@ -70,17 +71,10 @@ export type TextProtocol = Exclude<ScrapeProtocol, 'PrometheusProto'>;
 
 const TEXT_0_0_4: ExpositionFormat & { readonly protocol: TextProtocol } = { protocol: 'PrometheusText0.0.4', escaping: 'underscores' };
 
-type PromType = 'counter' | 'gauge' | 'histogram' | 'untyped';
-
-interface Family {
+type Family = TextFamily<string> & {
   /** The family's name in OpenMetrics: a counter's without `_total`, `target` for `target_info`. */
   omName?: string;
-  help: string;
-  unit: string;
-  type: PromType;
-  dropped: boolean;
-  readonly members: { readonly metric: MetricData; readonly scopeLabels: string; readonly scopeKey: string }[];
-}
+};
 
 const NO_METRICS = '# no registered metrics';
 const EOF = '# EOF\n';
@@ -137,8 +131,8 @@ export class PrometheusText implements ExpositionWriter {
     for (const [name, family] of families) {
       if (family.dropped) continue;
       let writeHeader = !(name === 'target_info' && this.#options.targetInfo);
-      for (const { metric, scopeLabels, scopeKey } of family.members) {
-        if (this.#metric(name, family, metric, scopeLabels, `${scopeKey}\u0000${metric.descriptor.name}`, writeHeader)) writeHeader = false;
+      for (const { metric, scopeLabels, key } of family.members) {
+        if (this.#metric(name, family, metric, scopeLabels, key, writeHeader)) writeHeader = false;
       }
     }
     for (const [key, positions] of this.#positions) if (positions.used !== this.#generation) this.#positions.delete(key);
@@ -152,72 +146,24 @@ export class PrometheusText implements ExpositionWriter {
   }
 
   #families(resourceMetrics: ResourceMetrics): Map<string, Family> {
-    const families = new Map<string, Family>();
     const conflicts = new Set<string>();
-    if (this.#options.targetInfo)
-      families.set('target_info', { help: 'Target metadata', unit: '', type: 'gauge', dropped: false, members: [] });
-    for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
-      const scopeKey = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`;
-      let scopeLabels = '';
-      if (this.#options.scopeLabels) {
-        scopeLabels = `otel_scope_name="${escapeLabelValue(scope.name)}"`;
-        if (scope.schemaUrl) scopeLabels += `,otel_scope_schema_url="${escapeLabelValue(scope.schemaUrl)}"`;
-        if (scope.version) scopeLabels += `,otel_scope_version="${escapeLabelValue(scope.version)}"`;
-      }
-      const ownScope = this.#options.ownScope;
-      const own = ownScope !== undefined && scope.name === ownScope.name && scope.version === ownScope.version;
-      for (const metric of metrics) {
-        const name = this.#metricName(metric, own ? DEFAULT_TRANSLATION_STRATEGY : this.#strategy);
-        if (name === undefined) continue;
-        const type = promType(metric);
-        const family = families.get(name);
-        if (family === undefined) {
-          families.set(name, {
-            help: metric.descriptor.description,
-            unit: metric.descriptor.unit,
-            type,
-            dropped: false,
-            members: [{ metric, scopeLabels, scopeKey }],
-          });
-        } else if (!family.dropped) {
-          if (family.type !== type) {
-            this.#conflict(conflicts, 'TYPE', name, family.type, type, undefined);
-            family.dropped = true;
-            family.members.length = 0;
-          } else {
-            family.members.push({ metric, scopeLabels, scopeKey });
-          }
-        }
-      }
-    }
-    // A histogram family h writes h_count, h_sum and h_bucket lines: a family of one of those names would make the
-    // page unparseable ("second TYPE line for metric name h"), so that family is dropped.
-    for (const [name, family] of families) {
-      if (family.dropped || family.type !== 'histogram') continue;
-      for (const suffix of HISTOGRAM_SUFFIXES) {
-        const other = families.get(name + suffix);
-        if (other === undefined || other.dropped) continue;
-        this.#conflict(conflicts, 'TYPE', name + suffix, `histogram ${name}`, other.type, undefined);
-        other.dropped = true;
-        other.members.length = 0;
-      }
-    }
-    if (this.#openMetrics) this.#openMetricsClashes(families, conflicts);
-    // HELP and UNIT: the first non-empty one wins; the first family member's counts as seen already.
-    for (const [name, family] of families) {
-      if (family.dropped) continue;
-      for (const { metric } of family.members) {
-        const { description: help, unit } = metric.descriptor;
-        if (help) {
-          if (!family.help) family.help = help;
-          else if (family.help !== help) this.#conflict(conflicts, 'HELP', name, family.help, help, family.help);
-        }
-        if (unit) {
-          if (!family.unit) family.unit = unit;
-          else if (family.unit !== unit) this.#conflict(conflicts, 'UNIT', name, family.unit, unit, family.unit);
-        }
-      }
-    }
+    const { ownScope, targetInfo } = this.#options;
+    const families: Map<string, Family> = groupFamilies(resourceMetrics, {
+      targetInfo,
+      name: (metric, scope) => {
+        const own = ownScope !== undefined && scope.name === ownScope.name && scope.version === ownScope.version;
+        return this.#metricName(metric, own ? DEFAULT_TRANSLATION_STRATEGY : this.#strategy);
+      },
+      scopeLabels: (scope) => {
+        if (!this.#options.scopeLabels) return '';
+        let labels = `otel_scope_name="${escapeLabelValue(scope.name)}"`;
+        if (scope.schemaUrl) labels += `,otel_scope_schema_url="${escapeLabelValue(scope.schemaUrl)}"`;
+        if (scope.version) labels += `,otel_scope_version="${escapeLabelValue(scope.version)}"`;
+        return labels;
+      },
+      conflict: (kind, name, first, second, kept) => this.#conflict(conflicts, kind, name, first, second, kept),
+      clashes: this.#openMetrics ? (all) => this.#openMetricsClashes(all, conflicts) : undefined,
+    });
     this.#conflicts = conflicts;
     return families;
   }
@@ -512,9 +458,8 @@ export class PrometheusText implements ExpositionWriter {
 const SHORT_TEXT = 16;
 export const SCOPE_LABELS = ['otel_scope_name', 'otel_scope_version', 'otel_scope_schema_url'];
 const NONE_RESERVED: ReservedLabels = new Set();
-export const HISTOGRAM_SUFFIXES = ['_count', '_sum', '_bucket'];
 /** The sample names a family of each type writes in OpenMetrics, on top of its name (OpenMetrics.md, "Suffixes"). */
-const OPENMETRICS_SUFFIXES: Partial<Record<PromType, readonly string[]>> = {
+const OPENMETRICS_SUFFIXES: Partial<Record<FamilyType, readonly string[]>> = {
   counter: ['', '_total', '_created'],
   histogram: ['', '_bucket', '_count', '_sum', '_created'],
 };
@@ -522,7 +467,7 @@ const OPENMETRICS_SUFFIXES: Partial<Record<PromType, readonly string[]>> = {
 const UNIT_TEXT = /^[a-zA-Z0-9_:]+$/;
 
 /** A family's OpenMetrics name: a counter's without the `_total` its samples keep. */
-function omName(name: string, type: PromType): string {
+function omName(name: string, type: FamilyType): string {
   return type === 'counter' && name.endsWith('_total') ? name.slice(0, -6) : name;
 }
 
@@ -563,20 +508,6 @@ function metricName(metric: MetricData, strategy: TranslationStrategy): string |
   }
   if (name[0]! >= '0' && name[0]! <= '9') name = `_${name}`;
   return name;
-}
-
-function promType(metric: MetricData): PromType {
-  switch (metric.dataPointType) {
-    case DataPointType.SUM:
-      return metric.isMonotonic ? 'counter' : 'gauge';
-    case DataPointType.GAUGE:
-      return 'gauge';
-    case DataPointType.HISTOGRAM:
-    case DataPointType.EXPONENTIAL_HISTOGRAM:
-      return 'histogram';
-    default:
-      return 'untyped';
-  }
 }
 
 function numberText(value: number): string {

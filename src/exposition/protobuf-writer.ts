@@ -5,14 +5,14 @@ import {
   DataPointType,
   type ExponentialHistogram,
   type Histogram,
-  type MetricData,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
+import { type Family as FamilyOf, type FamilyType, groupFamilies } from './families.ts';
 import type { Escaping, ExpositionWriter } from './format.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, type TranslationStrategy, unitWord } from './metric-names.ts';
 import { type NativeBuckets, type NativeHistogram, nativeHistogram } from './native-histogram.ts';
 import { labelPairs, type ReservedLabels } from './prometheus-names.ts';
-import { exposedLabelName, exposedName, HISTOGRAM_SUFFIXES, type PrometheusTextOptions, SCOPE_LABELS } from './prometheus-text.ts';
+import { exposedLabelName, exposedName, type PrometheusTextOptions, SCOPE_LABELS } from './prometheus-text.ts';
 import { ProtobufEncoder } from './protobuf-encoder.ts';
 
 /**
@@ -51,25 +51,10 @@ const HISTOGRAM = {
 const BUCKET = { cumulativeCount: 1, upperBound: 2 } as const;
 const SPAN = { offset: 1, length: 2 } as const;
 const TIMESTAMP = { seconds: 1, nanos: 2 } as const;
-const METRIC_TYPE = { counter: 0, gauge: 1, histogram: 4 } as const;
+const METRIC_TYPE: Record<FamilyType, number> = { counter: 0, gauge: 1, untyped: 3, histogram: 4 };
 
-type FamilyType = keyof typeof METRIC_TYPE;
-
-interface Member {
-  readonly metric: MetricData;
-  /** The metric's scope and name: where its previous labels are kept. */
-  readonly key: string;
-  /** The scope's `otel_scope_*` labels, encoded (empty without scope labels). */
-  readonly scopeLabels: Buffer;
-}
-
-interface Family {
-  help: string;
-  unit: string;
-  readonly type: FamilyType;
-  dropped: boolean;
-  readonly members: Member[];
-}
+/** A family whose members' scope labels are encoded (empty without scope labels). */
+type Family = FamilyOf<Buffer>;
 
 /** One series of a histogram family: its classic buckets, its native ones, or both. */
 interface HistogramSeries {
@@ -144,58 +129,20 @@ export class PrometheusProtobuf implements ExpositionWriter {
   }
 
   #families(resourceMetrics: ResourceMetrics): Map<string, Family> {
-    const families = new Map<string, Family>();
-    if (this.#options.targetInfo)
-      families.set('target_info', { help: 'Target metadata', unit: '', type: 'gauge', dropped: false, members: [] });
-    for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
-      const scopeLabels = this.#options.scopeLabels ? this.#scopeLabels(scope) : EMPTY;
-      const scopeKey = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}\u0000`;
-      const ownScope = this.#options.ownScope;
-      const own = ownScope !== undefined && scope.name === ownScope.name && scope.version === ownScope.version;
-      for (const metric of metrics) {
-        const name = exposedName(metric, own ? DEFAULT_TRANSLATION_STRATEGY : this.#strategy, this.#escaping);
-        if (name === undefined) continue;
-        const type = familyType(metric);
-        const family = families.get(name);
-        if (family === undefined) {
-          families.set(name, {
-            help: '',
-            unit: '',
-            type,
-            dropped: false,
-            members: [{ metric, key: scopeKey + metric.descriptor.name, scopeLabels }],
-          });
-        } else if (!family.dropped) {
-          if (family.type !== type) {
-            this.#warn(`TYPE:${name}`, `Conflicting TYPE for metric "${name}": ${family.type}, ${type}; dropping the metric.`);
-            family.dropped = true;
-            family.members.length = 0;
-          } else {
-            family.members.push({ metric, key: scopeKey + metric.descriptor.name, scopeLabels });
-          }
-        }
-      }
-    }
-    // Prometheus stores a classic histogram h as h_count, h_sum and h_bucket: a family of one of those names would
-    // write into the same series, so it is dropped, as in text.
-    for (const [name, family] of families) {
-      if (family.dropped || family.type !== 'histogram') continue;
-      for (const suffix of HISTOGRAM_SUFFIXES) {
-        const other = families.get(name + suffix);
-        if (other === undefined || other.dropped) continue;
-        this.#warn(`TYPE:${name + suffix}`, `Metric "${name + suffix}" clashes with histogram "${name}"; dropping the metric.`);
-        other.dropped = true;
-        other.members.length = 0;
-      }
-    }
-    // HELP and UNIT: the first non-empty one wins (the text writer warns about the others).
-    for (const family of families.values()) {
-      for (const { metric } of family.members) {
-        family.help ||= metric.descriptor.description;
-        family.unit ||= metric.descriptor.unit;
-      }
-    }
-    return families;
+    const { ownScope, targetInfo } = this.#options;
+    return groupFamilies(resourceMetrics, {
+      targetInfo,
+      name: (metric, scope) => {
+        const own = ownScope !== undefined && scope.name === ownScope.name && scope.version === ownScope.version;
+        return exposedName(metric, own ? DEFAULT_TRANSLATION_STRATEGY : this.#strategy, this.#escaping);
+      },
+      scopeLabels: (scope) => (this.#options.scopeLabels ? this.#scopeLabels(scope) : EMPTY),
+      // The text writer warns about HELP and UNIT conflicts in the same collection; protobuf only drops families.
+      conflict: (kind, name, first, second, kept) => {
+        if (kept === undefined)
+          this.#warn(`${kind}:${name}`, `Conflicting ${kind} for metric "${name}": ${first}, ${second}; dropping the metric.`);
+      },
+    });
   }
 
   #warn(key: string, message: string): void {
@@ -437,18 +384,6 @@ export class PrometheusProtobuf implements ExpositionWriter {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function familyType(metric: MetricData): FamilyType {
-  switch (metric.dataPointType) {
-    case DataPointType.SUM:
-      return metric.isMonotonic ? 'counter' : 'gauge';
-    case DataPointType.GAUGE:
-      return 'gauge';
-    case DataPointType.HISTOGRAM:
-    case DataPointType.EXPONENTIAL_HISTOGRAM:
-      return 'histogram';
-  }
-}
 
 /**
  * Whether a family name ends with its unit (`_seconds` for `seconds`; a counter's `_total` aside): only then is the
