@@ -1,12 +1,6 @@
 import { type Attributes, diag, type HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import {
-  type DataPoint,
-  DataPointType,
-  type ExponentialHistogram,
-  type Histogram,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
+import { type DataPoint, DataPointType, type ExponentialHistogram, type Histogram, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { type Family as FamilyOf, type FamilyType, groupFamilies } from './families.ts';
 import type { Escaping, ExpositionWriter } from './format.ts';
 import { DEFAULT_TRANSLATION_STRATEGY, type TranslationStrategy, unitWord } from './metric-names.ts';
