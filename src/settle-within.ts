@@ -1,4 +1,4 @@
-import { formatDuration } from './config/duration.ts';
+import { formatDuration } from './duration.ts';
 
 /** A step that did not finish in time (a module's setup or top-level code); what it left running is abandoned. */
 export class TimeoutExceededError extends Error {

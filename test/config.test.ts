@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { defaultConfig } from '../src/config/default.ts';
-import { parseDuration } from '../src/config/duration.ts';
 import { loadConfigFile, parseConfig } from '../src/config/load.ts';
+import { parseDuration } from '../src/duration.ts';
 import { builtinSources } from '../src/sources/registry.ts';
 import { assertConfigError, assertConfigRejects } from './support/config-error.ts';
 

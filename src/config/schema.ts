@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { durationAtMost, durationMs, MAX_STALE_AFTER_MS, timeoutMs } from '../duration.ts';
 import { TRANSLATION_STRATEGIES } from '../exposition/metric-names.ts';
 import { probeModuleFields } from '../probe/module-schema.ts';
 import { MODULE_KIND, moduleOptions } from '../sources/module.ts';
 import { type OptionsContext, optionsSchema, type SourceDefinition } from '../sources/source.ts';
-import { durationAtMost, durationMs, MAX_STALE_AFTER_MS, timeoutMs } from './duration.ts';
 
 /** OTEL_METRICS_EXPORTER's values, and telemetry.exporters'. */
 export const METRIC_EXPORTERS = ['prometheus', 'otlp', 'console', 'none'] as const;

@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { SourceSelectionError } from '../collector/source-selection-error.ts';
-import { MAX_TIMEOUT_MS } from '../config/duration.ts';
+import { MAX_TIMEOUT_MS } from '../duration.ts';
 import { contentType } from '../exposition/content-type.ts';
 import type { ExpositionFormat } from '../exposition/format.ts';
 import { negotiate } from '../exposition/negotiate.ts';

@@ -2,9 +2,9 @@ import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.ts';
 import { readConfigText, readSmallFile } from '../config/read-config-file.ts';
 import { ConfigError, type Locate, parseYaml } from '../config/yaml-document.ts';
+import { parseDuration } from '../duration.ts';
 
 // The exporter-toolkit web configuration format (prometheus/exporter-toolkit), so users can reuse their files.
 

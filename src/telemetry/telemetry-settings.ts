@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { formatDuration, MAX_INTERVAL_MS, MAX_TIMEOUT_MS } from '../config/duration.ts';
 import { METRIC_EXPORTERS, OTLP_PROTOCOLS, type TelemetryConfig } from '../config/schema.ts';
+import { formatDuration, MAX_INTERVAL_MS, MAX_TIMEOUT_MS } from '../duration.ts';
 
 type MetricExporterName = Exclude<(typeof METRIC_EXPORTERS)[number], 'none'>;
 type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];

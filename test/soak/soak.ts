@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../../src/config/duration.ts';
+import { parseDuration } from '../../src/duration.ts';
 import { spawnCli } from '../support/cli.ts';
 import { attackChecks, startAttack } from './attack-report.ts';
 import { ATTACKS, type Attack, type AttackSetup, prepareAttack } from './attack-setup.ts';

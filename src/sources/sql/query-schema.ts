@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, timeoutMs } from '../../config/duration.ts';
+import { durationMs, timeoutMs } from '../../duration.ts';
 
 const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 

@@ -6,7 +6,6 @@ import { pipeline, type Readable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { urlToHttpOptions } from 'node:url';
 import { createGunzip, createInflate } from 'node:zlib';
-import type { RefusalReason } from '../../probe/allowlist.ts';
 import { CollectionError } from '../collection-error.ts';
 import type { ConnectionCheck } from '../source.ts';
 import { formatSize } from './byte-size.ts';
@@ -46,10 +45,10 @@ export interface AnswerRequest extends Transport {
   readonly allowConnection?: ConnectionCheck | undefined;
 }
 
-/** A connection the allowlist refused; `hop` says where, for custom_exporter_probe_refused_total. */
+/** A connection the allowlist refused; `hop` says where: the target itself, what its name resolved to, a redirect. */
 export class RefusedConnection extends CollectionError {
   override name = 'RefusedConnection';
-  readonly hop: RefusalReason;
+  readonly hop: 'target' | 'dns' | 'redirect';
 
   constructor(hop: RefusedConnection['hop'], url: URL, reason: string) {
     super('connection', `${url.href}: refused: ${reason}`);
