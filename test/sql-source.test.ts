@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../src/config/load.ts';
 import { builtinSources } from '../src/sources/registry.ts';
-import { runCli } from './support/cli.ts';
+import { runCli, serveCli } from './support/cli.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestExporter, type TestExporter } from './support/exporter.ts';
+import { OtlpReceiver } from './support/otlp/receiver.ts';
 import { POSTGRES_INSTALL, postgresInstalled, startPostgres, type TestPostgres, writeSecret } from './support/postgres.ts';
 import { family, scrape } from './support/scrape.ts';
 
@@ -101,6 +102,46 @@ ${queries}
       ['queue_processed_total{queue="gone"}', 10.25],
     ]);
     await db.admin(`UPDATE queues SET name = 'sms' WHERE name = 'gone'; UPDATE queues SET processed = 1234567890123 WHERE name = 'mail'`);
+  });
+
+  test('the same numbers reach an OpenTelemetry Collector over OTLP: the counter as a monotonic sum of the total', async () => {
+    const file = join(dir, 'otlp.yaml');
+    await writeFile(
+      file,
+      config(`
+      - name: queues
+        sql: SELECT name, depth, processed FROM queues
+        metrics:
+          - { name: queue_depth, value: depth, labels: { queue: name } }
+          - { name: queue_processed, type: counter, value: processed, labels: { queue: name } }`),
+    );
+    const receiver = await (await OtlpReceiver.create('http/protobuf')).listen();
+    const cli = await serveCli([`--config.file=${file}`], {
+      env: {
+        OTEL_METRICS_EXPORTER: 'prometheus,otlp',
+        OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http/protobuf',
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_METRIC_EXPORT_TIMEOUT: '400',
+      },
+    });
+    try {
+      const { metrics } = await receiver.next((e) => e.metrics.has('queue_processed') && e.metrics.has('queue_depth'));
+      assert.equal(metrics.get('queue_processed')!.type, 'sum');
+      assert.equal(metrics.get('queue_processed')!.monotonic, true);
+      assert.deepEqual(
+        metrics.get('queue_processed')!.points.map((p) => [p.attributes.queue, p.value]),
+        [
+          ['mail', 1234567890123],
+          ['sms', 10.25],
+        ],
+      );
+      // depth is NULL for sms: no point, as no series on /metrics.
+      assert.deepEqual(metrics.get('queue_depth')!.points, [{ attributes: { queue: 'mail' }, value: 3 }]);
+    } finally {
+      await cli.kill();
+      await receiver.close();
+    }
   });
 
   test('a timestamp without time zone and a date are read as UTC, whatever the time zone of the exporter', async (t) => {
