@@ -124,38 +124,45 @@ interface MemorySample {
 
 /**
  * Scrapes `url` back to back for `durationMs`, sampling the exporter's RSS (/proc VmRSS) and V8 heap in use (its own
- * nodejs_heap_size_used_bytes, read from the scrape) at the start and every 30 s; each sample is printed when taken.
+ * nodejs_heap_size_used_bytes, read from each scrape) at the start and every 30 s; each sample is printed when taken.
  */
 async function memoryOverTime(pid: number, url: string, durationMs: number): Promise<string> {
   const samples: MemorySample[] = [];
   const started = performance.now();
   let scrapes = 0;
   let nextSample = started;
+  // Heap in use swings with the GC cycle: the lowest value seen since the previous sample is the live heap's best
+  // estimate, and what grows when something leaks.
+  let heapFloor = Number.POSITIVE_INFINITY;
   const ms: number[] = [];
   process.stdout.write(`sql memory: ${QUERIES} queries × ${ROWS} rows, scraped back to back for ${formatDuration(durationMs)}\n\n`);
-  process.stdout.write('| minutes | scrapes | RSS MiB | V8 heap used MiB |\n|---|---|---|---|\n');
+  process.stdout.write('| minutes | scrapes | RSS MiB | V8 heap used MiB (lowest since the last row) |\n|---|---|---|---|\n');
   for (;;) {
     const begun = performance.now();
     const body = await (await fetch(url)).text();
     ms.push(performance.now() - begun);
     scrapes++;
     if (!body.includes(`bench_q${QUERIES}{row="${ROWS}"}`)) throw new Error(`a scrape lacks the sql series: ${body.slice(0, 300)}`);
-    const now = performance.now();
-    if (now < nextSample && now - started < durationMs) continue;
     const heap = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(body);
     if (heap === null) throw new Error('the scrape has no nodejs_heap_size_used_bytes (exporter metrics disabled?)');
-    const sample = { minutes: (now - started) / 60_000, rssMb: (await rssKb(pid)) / 1024, heapUsedMb: Number(heap[1]) / 2 ** 20 };
+    heapFloor = Math.min(heapFloor, Number(heap[1]));
+    const now = performance.now();
+    if (now < nextSample && now - started < durationMs) continue;
+    const sample = { minutes: (now - started) / 60_000, rssMb: (await rssKb(pid)) / 1024, heapUsedMb: heapFloor / 2 ** 20 };
+    heapFloor = Number.POSITIVE_INFINITY;
     samples.push(sample);
     process.stdout.write(`| ${sample.minutes.toFixed(1)} | ${scrapes} | ${sample.rssMb.toFixed(1)} | ${sample.heapUsedMb.toFixed(1)} |\n`);
     if (now - started >= durationMs) break;
     nextSample += SAMPLE_EVERY_MS;
   }
-  // The first sample is right after the warm-up: the slope is fitted to all of them, so a one-off step shows as well.
-  const slope = (value: (s: MemorySample) => number) => leastSquaresSlope(samples.map((s) => [s.minutes, value(s)]));
+  // Over the first 30 s RSS steps up once (the heap's young generation, the pool, the answer buffers reach their working
+  // size): a leak is the slope after it.
+  const steady = samples.length > 2 ? samples.slice(1) : samples;
+  const slope = (value: (s: MemorySample) => number) => leastSquaresSlope(steady.map((s) => [s.minutes, value(s)]));
   return [
     '',
     `scrapes: ${scrapes}, p50 ${median(ms).toFixed(1)} ms`,
-    `slope (least squares over the samples): RSS ${slope((s) => s.rssMb).toFixed(2)} MiB/min, V8 heap used ${slope((s) => s.heapUsedMb).toFixed(2)} MiB/min`,
+    `slope from ${steady[0]!.minutes.toFixed(1)} min on (least squares): RSS ${slope((s) => s.rssMb).toFixed(2)} MiB/min, V8 heap used ${slope((s) => s.heapUsedMb).toFixed(2)} MiB/min`,
     '',
   ].join('\n');
 }
