@@ -145,7 +145,9 @@ modules:${pgModule('pg', '{ cidrs: [127.0.0.0/8] }')}${pgModule('pg_named', '{ h
     assert.equal(answer.samples.get('probe_success'), 0, answer.body);
     assert.equal(family(answer.body, 'shop_orders').length, 0, answer.body);
     const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
+    // Once per probe, however many queries the module has: the host is resolved and judged once per collection.
     assert.equal(samples(metrics).get('custom_exporter_probe_refused_total{module="pg_named",reason="dns"}'), 1, metrics);
+    assert.equal(samples(metrics).get('custom_exporter_probe_refused_total{module="pg_named",reason="redirect"}'), undefined, metrics);
     // The landing page's recent probes say why: the allowlist refused the address, not the database.
     const page = await (await fetch(`${exporter.url}/`)).text();
     assert.match(page, /localhost:\d+: refused: localhost resolves to (127\.0\.0\.1|::1), outside the allowed cidrs/);
