@@ -1,7 +1,7 @@
 // npm run bench [-- --quick] [--sizes=1000,10000] [--peers=custom-exporter,prom-client] [--out=FILE]
 // npm run bench -- --formats [--quick] [--sizes=10000,100000] [--out=FILE]
 // npm run bench -- --probe [--quick] [--out=FILE]: /probe against the same fetch as a plain source (bench/probe.ts).
-// npm run bench -- --sql [--quick]: a PostgreSQL source against a bare pg script (bench/sql.ts)
+// npm run bench -- --sql [--quick] [--duration=10m]: a PostgreSQL source against a bare pg script, or its memory over time (bench/sql.ts)
 //
 // Starts each peer in its own process for each N, scrapes them interleaved over loopback, and prints a
 // markdown table of figures and ratios to prom-client. bench/RESULTS.md describes the method and a recorded run.
@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
+import { parseDuration } from '../src/duration.ts';
 
 // Must match bench/workload.mjs.
 const GAUGE = 'bench_gauge';
@@ -437,7 +438,10 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--sql')) {
     const { sqlBench } = await import('./sql.ts');
-    process.stdout.write(await sqlBench({ quick: argv.includes('--quick') }));
+    const duration = argv.find((arg) => arg.startsWith('--duration='))?.slice('--duration='.length);
+    const durationMs = duration === undefined ? undefined : parseDuration(duration);
+    if (duration !== undefined && !durationMs) throw new Error(`--duration=${duration}: not a duration such as 10m or 90s`);
+    process.stdout.write(await sqlBench({ quick: argv.includes('--quick'), durationMs }));
     return;
   }
   const options = parseArgs(argv);

@@ -1,18 +1,25 @@
 // npm run bench -- --sql [--quick]: a PostgreSQL source with 10 queries of 1,000 rows each (10,000 series), scraped
 // from the built CLI, against the same queries run with `pg` in a bare script (bench/peers/sql-bare.mjs): p50 and
 // the client's CPU (exporter: per scrape; bare script: per run of the 10 queries). PostgreSQL's own CPU is not counted.
+// npm run bench -- --sql --duration=10m: instead, scrapes back to back for that long and prints the exporter's RSS and
+// V8 heap in use every 30 s, then their slopes (issue 15: "memory after 10 minutes of scrapes flat").
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { formatDuration } from '../src/duration.ts';
 import { freePort } from '../test/support/ports.ts';
 import { startPostgres } from '../test/support/postgres.ts';
 
 const QUERIES = 10;
 const ROWS = 1_000;
 
-export async function sqlBench({ quick }: { quick: boolean }): Promise<string> {
+// How often the memory run samples the exporter's memory.
+const SAMPLE_EVERY_MS = 30_000;
+
+/** `durationMs`: the memory run (printed as it goes) instead of the p50 comparison. */
+export async function sqlBench({ quick, durationMs }: { quick: boolean; durationMs?: number | undefined }): Promise<string> {
   const warmup = quick ? 5 : 20;
   const runs = quick ? 20 : 100;
   const db = await startPostgres();
@@ -71,6 +78,7 @@ ${queries.map((q) => `      - { name: ${q.name}, sql: "${q.sql}", params: [${q.p
       if (!body.includes(`bench_q${QUERIES}{row="${ROWS}"}`)) throw new Error(`a scrape lacks the sql series: ${body.slice(0, 300)}`);
     };
     for (let i = 0; i < warmup; i++) await scrape();
+    if (durationMs !== undefined) return await memoryOverTime(exporter.pid!, url, durationMs);
     const ms: number[] = [];
     const cpuBefore = await cpuMs(exporter.pid!);
     for (let i = 0; i < runs; i++) {
@@ -106,6 +114,74 @@ ${queries.map((q) => `      - { name: ${q.name}, sql: "${q.sql}", params: [${q.p
     await db.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+interface MemorySample {
+  readonly minutes: number;
+  readonly rssMb: number;
+  readonly heapUsedMb: number;
+}
+
+/**
+ * Scrapes `url` back to back for `durationMs`, sampling the exporter's RSS (/proc VmRSS) and V8 heap in use (its own
+ * nodejs_heap_size_used_bytes, read from each scrape) at the start and every 30 s; each sample is printed when taken.
+ */
+async function memoryOverTime(pid: number, url: string, durationMs: number): Promise<string> {
+  const samples: MemorySample[] = [];
+  const started = performance.now();
+  let scrapes = 0;
+  let nextSample = started;
+  // Heap in use swings with the GC cycle: the lowest value seen since the previous sample is the live heap's best
+  // estimate, and what grows when something leaks.
+  let heapFloor = Number.POSITIVE_INFINITY;
+  const ms: number[] = [];
+  process.stdout.write(`sql memory: ${QUERIES} queries × ${ROWS} rows, scraped back to back for ${formatDuration(durationMs)}\n\n`);
+  process.stdout.write('| minutes | scrapes | RSS MiB | V8 heap used MiB (lowest since the last row) |\n|---|---|---|---|\n');
+  for (;;) {
+    const begun = performance.now();
+    const body = await (await fetch(url)).text();
+    ms.push(performance.now() - begun);
+    scrapes++;
+    if (!body.includes(`bench_q${QUERIES}{row="${ROWS}"}`)) throw new Error(`a scrape lacks the sql series: ${body.slice(0, 300)}`);
+    const heap = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(body);
+    if (heap === null) throw new Error('the scrape has no nodejs_heap_size_used_bytes (exporter metrics disabled?)');
+    heapFloor = Math.min(heapFloor, Number(heap[1]));
+    const now = performance.now();
+    if (now < nextSample && now - started < durationMs) continue;
+    const sample = { minutes: (now - started) / 60_000, rssMb: (await rssKb(pid)) / 1024, heapUsedMb: heapFloor / 2 ** 20 };
+    heapFloor = Number.POSITIVE_INFINITY;
+    samples.push(sample);
+    process.stdout.write(`| ${sample.minutes.toFixed(1)} | ${scrapes} | ${sample.rssMb.toFixed(1)} | ${sample.heapUsedMb.toFixed(1)} |\n`);
+    if (now - started >= durationMs) break;
+    nextSample += SAMPLE_EVERY_MS;
+  }
+  // Over the first 30 s RSS steps up once (the heap's young generation, the pool, the answer buffers reach their working
+  // size): a leak is the slope after it.
+  const steady = samples.length > 2 ? samples.slice(1) : samples;
+  const slope = (value: (s: MemorySample) => number) => leastSquaresSlope(steady.map((s) => [s.minutes, value(s)]));
+  return [
+    '',
+    `scrapes: ${scrapes}, p50 ${median(ms).toFixed(1)} ms`,
+    `slope from ${steady[0]!.minutes.toFixed(1)} min on (least squares): RSS ${slope((s) => s.rssMb).toFixed(2)} MiB/min, V8 heap used ${slope((s) => s.heapUsedMb).toFixed(2)} MiB/min`,
+    '',
+  ].join('\n');
+}
+
+async function rssKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (match === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
+function leastSquaresSlope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+  const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+  const covariance = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+  const variance = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+  return covariance / variance;
 }
 
 async function cpuMs(pid: number): Promise<number> {

@@ -68,10 +68,10 @@ describe('modules in the config', () => {
     );
   });
 
-  test('are http, command or module sources: a target has no place in a file path', () => {
+  test('are http, command, sql or module sources: a target has no place in a file path', () => {
     assertConfigRejects(
       'sources: [{ kind: demo }]\nmodules:\n  - { name: f, kind: file, path: /etc/hostname, output: prometheus, allow: { allowAny: true } }\n',
-      /^sources\.yaml:3:\d+: modules\[0\]\.kind: a module is one of: http, command, module \(a target has no place in a file source\)$/,
+      /^sources\.yaml:3:\d+: modules\[0\]\.kind: a module is one of: http, command, sql, module \(a target has no place in a file source\)$/,
     );
   });
 
@@ -81,12 +81,14 @@ describe('modules in the config', () => {
     const example = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
     const dir = await mkdtemp(join(tmpdir(), 'probe-readme-'));
     await writeFile(join(dir, 'check-host.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    await writeFile(join(dir, 'pg-password'), 'x\n', { mode: 0o600 });
     const config = parseConfig(example, join(dir, 'exporter.yaml'), builtinSources);
     assert.deepEqual(
       config.modules.map((m) => [m.source.name, m.probe.target, m.probe.params]),
       [
         ['app_status', 'host', []],
         ['page', 'url', []],
+        ['orders_db', 'host', []],
         ['ping', 'host', ['region']],
       ],
     );

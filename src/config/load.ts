@@ -5,6 +5,7 @@ import type { ProbeSettings } from '../probe/module-schema.ts';
 import { settleWithin, TimeoutExceededError } from '../settle-within.ts';
 import { importSourceModule, MODULE_KIND } from '../sources/module.ts';
 import { type OptionsContext, optionsSchema, type SourceDefinition } from '../sources/source.ts';
+import { sqlModuleProblem } from '../sources/sql/probe-target.ts';
 import { histogramAggregations } from './histogram-aggregations.ts';
 import { readConfigText } from './read-config-file.ts';
 import type { CollectionPolicy, ResolvedConfig, ResolvedModule, ResolvedSource } from './resolved.ts';
@@ -181,8 +182,8 @@ function collectionPolicy(entry: SourceEntry, at: EntryPath, timeoutMs: number, 
   return { mode: 'interval', intervalMs: entry.interval, staleAfterMs };
 }
 
-/** The kinds a target can be given to: a URL, a command's arguments, or a module source's own hook. */
-const PROBE_KINDS = ['http', 'command', MODULE_KIND];
+/** The kinds a target can be given to: a URL, a command's arguments, a database host, or a module source's own hook. */
+const PROBE_KINDS = ['http', 'command', 'sql', MODULE_KIND];
 
 // A module is collected only for one probe, with a fresh start each time: background polling has no meaning there.
 function probeModules(entries: readonly SourceEntry[], resolved: readonly ResolvedSource[], locate: Locate): ResolvedModule[] {
@@ -198,6 +199,8 @@ function probeModules(entries: readonly SourceEntry[], resolved: readonly Resolv
     const settings = entry.probe as ProbeSettings;
     if (settings.target === 'url' && source.definition.kind !== 'http')
       fail(locate, ['modules', index, 'probe', 'target'], 'target: url applies to http modules only');
+    const sqlProblem = source.definition.kind === 'sql' ? sqlModuleProblem(source.options) : undefined;
+    if (sqlProblem) fail(locate, ['modules', index, ...sqlProblem[0]], sqlProblem[1]);
     if (source.definition.kind === 'http' && typeof source.options.url !== 'string')
       fail(locate, ['modules', index, 'url'], 'an http module needs a plain url (not a secret): the target is written into it');
     return { source, probe: settings, allow: entry.allow as AllowlistConfig };

@@ -22,6 +22,17 @@ export function probeOptions(module: ResolvedModule, target: string, params: Rea
     }
   }
   const filled = fill(options, target, params) as Record<string, unknown>;
+  if (definition.kind === 'sql') {
+    // The target is the database's host[:port]; a query's text stays as written (only its bound params are filled).
+    const { hostname, port } = targetHost(target);
+    const queries = (filled.queries as Record<string, unknown>[]).map((query, i) => ({
+      ...query,
+      sql: (options.queries as { sql: string }[])[i]!.sql,
+    }));
+    // The http: parser drops port 80 as the default: an empty port is the module's own only when none was given.
+    const given = port !== '' ? Number(port) : /:0*80$/.test(target) ? 80 : options.port;
+    return { ...filled, queries, host: hostname.replace(/^\[(.*)\]$/, '$1'), port: given };
+  }
   if (definition.kind !== 'http') return filled;
   // Parameters become part of the URL's path or query: encoded, so a value cannot add a path segment or a parameter.
   const encoded = Object.fromEntries(Object.entries(params).map(([name, value]) => [name, encodeURIComponent(value)]));
@@ -36,6 +47,7 @@ export function probeOptions(module: ResolvedModule, target: string, params: Rea
 export function checkTargetShape(module: ResolvedModule, target: string): void {
   const { definition, options } = module.source;
   if (definition.kind === 'http' && !definition.probe) targetUrl(options.url as string, target, module.probe.target);
+  if (definition.kind === 'sql') targetHost(target);
 }
 
 /** `target: url`: the target is the URL; `target: host`: it replaces the host[:port] of the configured URL. */
@@ -46,13 +58,19 @@ function targetUrl(configured: string, target: string, mode: 'host' | 'url'): st
       throw new BadProbeError('target must be an http:// or https:// URL for this module');
     return url.href;
   }
-  // Only a host, IP or [IPv6], and a port: a path, credentials or query would change more than the host.
-  const given = /^[^/?#@\s\\]+$/.test(target) ? URL.parse(`http://${target}`) : null;
-  if (given === null || given.host === '') throw new BadProbeError('target must be a host, host:port or IP for this module');
+  const given = targetHost(target);
   const url = new URL(configured);
   url.hostname = given.hostname;
   url.port = given.port;
   return url.href;
+}
+
+/** A host[:port] target as the URL parser reads it (hostname as in a URL: an IPv6 address in brackets). */
+function targetHost(target: string): URL {
+  // Only a host, IP or [IPv6], and a port: a path, credentials or query would change more than the host.
+  const given = /^[^/?#@\s\\]+$/.test(target) ? URL.parse(`http://${target}`) : null;
+  if (given === null || given.host === '') throw new BadProbeError('target must be a host, host:port or IP for this module');
+  return given;
 }
 
 // Walks plain data only (strings in arrays and objects); secrets and other class instances are left as they are.

@@ -36,6 +36,11 @@ export interface SqlConnection {
 /** Connection settings with every secret already read by the caller. */
 export interface ConnectionSettings {
   readonly host?: string;
+  /**
+   * The address `host` resolved to, connected to instead of resolving it again (a probe judged it against its
+   * module's allowlist); `host` stays the name TLS verifies the server as.
+   */
+  readonly address?: string;
   readonly port?: number;
   readonly database?: string;
   readonly user?: string;

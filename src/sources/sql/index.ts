@@ -7,7 +7,7 @@ import { CollectionError, type FailureReason } from '../collection-error.ts';
 import { configPath } from '../config-path.ts';
 import { Redactor } from '../redact.ts';
 import { type SecretReader, secretSchema, textOrSecret, textReader } from '../secret.ts';
-import { defineSource } from '../source.ts';
+import { type ConnectionCheck, defineSource } from '../source.ts';
 import {
   type ConnectionSettings,
   RowLimitError,
@@ -17,6 +17,7 @@ import {
   SqlTimeoutError,
 } from './driver.ts';
 import { SQL_DRIVERS, type SqlDriverName } from './drivers.ts';
+import { allowedAddress } from './probe-target.ts';
 import { querySchema, type SqlMetric, type SqlQuery } from './query-schema.ts';
 import { labelText, metricValue } from './values.ts';
 
@@ -108,10 +109,10 @@ export const sqlSource = defineSource({
   kind: 'sql',
   description: 'Rows of SQL queries (PostgreSQL, MySQL/MariaDB, SQLite) mapped to metrics',
   options: ({ configDir }) => sqlOptions(configDir),
-  async setup({ name, meter, options, collectionSignal, logger, signal, seriesLimit }) {
+  async setup({ name, meter, options, collectionSignal, logger, signal, seriesLimit, allowConnection }) {
     const redactor = new Redactor();
     const driver = await SQL_DRIVERS[options.driver]();
-    const settings = await settingsReader(options, redactor);
+    const settings = await settingsReader(options, redactor, allowConnection);
     const instruments = new Map<string, Observable>();
     for (const query of options.queries) for (const metric of query.metrics) instruments.set(metric.name, instrument(meter, metric));
     const { sqlQueryDuration, sqlQueryRows, sqlQueryErrors } = SELF_METRICS;
@@ -132,6 +133,7 @@ export const sqlSource = defineSource({
       try {
         current = await settings();
       } catch (err) {
+        if (err instanceof CollectionError) throw err;
         throw new CollectionError('error', (err as Error).message);
       }
       const key = JSON.stringify(current);
@@ -142,8 +144,11 @@ export const sqlSource = defineSource({
       return pool.connection;
     };
 
-    /** Runs `query` once (cut when `deadline` aborts), counts its failure, and keeps it as the query's latest run. */
-    const run = async (query: SqlQuery, deadline: AbortSignal): Promise<QueryRun> => {
+    /**
+     * Runs `query` once (cut when `deadline` aborts) on the pool `db` gives, counts its failure, and keeps it as the
+     * query's latest run.
+     */
+    const run = async (query: SqlQuery, deadline: AbortSignal, db: () => Promise<SqlConnection>): Promise<QueryRun> => {
       const started = performance.now();
       let outcome: Pick<QueryRun, 'rows' | 'series' | 'failure'>;
       let returned: number | undefined;
@@ -154,8 +159,7 @@ export const sqlSource = defineSource({
             'connection',
             `the database was unreachable: connecting again in ${Math.ceil((retry.at - now) / 1000)}s`,
           );
-        const db = await connection();
-        const answer = await db.query(query.sql, {
+        const answer = await (await db()).query(query.sql, {
           params: query.params,
           timeoutMs: query.timeout,
           maxRows: query.maxRows,
@@ -188,7 +192,7 @@ export const sqlSource = defineSource({
       const interval = query.interval;
       void (async () => {
         while (!signal.aborted) {
-          await run(query, AbortSignal.any([signal, AbortSignal.timeout(query.timeout + POLL_GRACE_MS)]));
+          await run(query, AbortSignal.any([signal, AbortSignal.timeout(query.timeout + POLL_GRACE_MS)]), connection);
           await delay(interval, undefined, { signal }).catch(() => {});
         }
       })();
@@ -205,12 +209,18 @@ export const sqlSource = defineSource({
     meter.addBatchObservableCallback(
       redactor.guard(async (result) => {
         const deadline = collectionSignal();
+        // The settings are read (secret files, a probe's DNS lookup and allowlist check) once for all the queries.
+        let opened: Promise<SqlConnection> | undefined;
+        const db = () => {
+          opened ??= connection();
+          return opened;
+        };
         const outcomes = await Promise.all(
           options.queries.map(async (query): Promise<QueryRun> => {
             if (query.interval !== undefined) return polled({ ...query, interval: query.interval });
             const last = latest.get(query.name);
             if (query.minInterval !== undefined && last?.series && Date.now() - last.at < query.minInterval) return last;
-            return run(query, deadline);
+            return run(query, deadline, db);
           }),
         );
         options.queries.forEach((query, i) => {
@@ -320,8 +330,15 @@ function asCollectionError(err: unknown, query: SqlQuery): CollectionError {
   return new CollectionError('query', message);
 }
 
-/** The connection settings as of now: secrets read again at each call (a rotated password is picked up). */
-async function settingsReader(options: SqlOptions, redactor: Redactor): Promise<() => Promise<ConnectionSettings>> {
+/**
+ * The connection settings as of now: secrets read again at each call (a rotated password is picked up); for a probe
+ * (`allow`), with the address to connect to, judged by the module's allowlist.
+ */
+async function settingsReader(
+  options: SqlOptions,
+  redactor: Redactor,
+  allow: ConnectionCheck | undefined,
+): Promise<() => Promise<ConnectionSettings>> {
   const fixed: ConnectionSettings = {
     host: options.host,
     port: options.port,
@@ -336,6 +353,7 @@ async function settingsReader(options: SqlOptions, redactor: Redactor): Promise<
   const dsn = options.dsn === undefined ? undefined : await textReader(options.dsn, 'dsn', redactor);
   return async () => {
     const settings = { ...fixed, password: await password?.() };
+    if (allow !== undefined) return allowedAddress(settings, allow, options.driver);
     if (dsn === undefined) return settings;
     return { ...settings, ...parseDsn(await dsn(), redactor) };
   };

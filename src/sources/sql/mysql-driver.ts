@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import mysql, { type FieldPacket, type Pool, type PoolConnection, type PoolOptions, type QueryError } from 'mysql2';
 import {
   type ConnectionSettings,
@@ -108,6 +109,8 @@ class MysqlConnection implements SqlConnection {
       host: settings.host,
       port: settings.port,
       socketPath: settings.socket,
+      // A resolved address: the socket goes there, while `host` stays the name TLS sends (SNI) and checks.
+      ...(settings.address !== undefined && { stream: () => connect(settings.port ?? 3306, settings.address) }),
       user: settings.user,
       password: settings.password,
       database: settings.database,

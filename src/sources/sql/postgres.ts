@@ -40,7 +40,7 @@ class PostgresPool implements SqlConnection {
 
   constructor(settings: ConnectionSettings, { min, max }: { readonly min: number; readonly max: number }) {
     this.#config = {
-      host: settings.socket ?? settings.host,
+      host: settings.socket ?? settings.address ?? settings.host,
       port: settings.port,
       database: settings.database,
       user: settings.user,
@@ -242,6 +242,8 @@ function sslOptions(settings: ConnectionSettings): pg.PoolConfig['ssl'] {
   const { tls } = settings;
   const mode = settings.options?.sslmode;
   if (tls === undefined && (mode === undefined || mode === 'disable')) return undefined;
-  if (tls?.insecureSkipVerify || mode === 'require') return { rejectUnauthorized: false };
-  return { rejectUnauthorized: true, ca: tls?.caFile === undefined ? undefined : readFileSync(tls.caFile, 'utf8') };
+  // Connected to a resolved address: the certificate is still checked against (and SNI still names) the host name.
+  const servername = settings.address !== undefined && settings.host !== undefined ? { servername: settings.host } : {};
+  if (tls?.insecureSkipVerify || mode === 'require') return { rejectUnauthorized: false, ...servername };
+  return { rejectUnauthorized: true, ca: tls?.caFile === undefined ? undefined : readFileSync(tls.caFile, 'utf8'), ...servername };
 }
