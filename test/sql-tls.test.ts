@@ -1,7 +1,10 @@
 // kind: sql over TLS to a real PostgreSQL 15 with an openssl-made certificate: `tls.caFile` verifies the server
 // (the session is encrypted, as pg_stat_ssl shows), and a server the CA did not sign is refused (reason connection).
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeTestPki } from './support/certs.ts';
 import { startTestExporter } from './support/exporter.ts';
@@ -44,4 +47,31 @@ sources:
   assert.deepEqual(family(body, 'session_encrypted'), []);
   assert.match(body, /custom_exporter_source_errors_total\{source="db",reason="connection"\} 1/);
   assert.match(stranger.status().find((s) => s.name === 'db')?.lastError ?? '', /^query "tls": cannot connect: .*certificate/);
+});
+
+test('tls.caFile that is a FIFO fails the collection with reason connection at once, never blocking an I/O thread', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sql-tls-fifo-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const fifo = join(dir, 'ca.pem');
+  execFileSync('/usr/bin/mkfifo', [fifo]);
+  // No server is needed: the CA is read before connecting. 192.0.2.1 (TEST-NET-1) would only be reached after it.
+  const exporter = await startTestExporter(`
+sources:
+  - name: db
+    kind: sql
+    driver: postgres
+    host: 192.0.2.1
+    user: exporter
+    tls: { caFile: ${fifo} }
+    timeout: 5s
+    queries:
+      - { name: one, sql: SELECT 1 AS v, metrics: [{ name: one, value: v }] }
+`);
+  t.after(() => exporter.stop());
+  const { body } = await scrape(exporter.url);
+  assert.match(body, /custom_exporter_source_errors_total\{source="db",reason="connection"\} 1/);
+  assert.match(
+    exporter.status().find((s) => s.name === 'db')?.lastError ?? '',
+    /tls\.caFile: cannot read .*ca\.pem: not a regular file \(a FIFO\)/,
+  );
 });

@@ -47,7 +47,8 @@ export interface ConnectionSettings {
   readonly password?: string;
   readonly socket?: string;
   readonly file?: string;
-  readonly tls?: { readonly caFile?: string; readonly insecureSkipVerify?: boolean };
+  /** `ca`: the PEM text the server's certificate is checked against (read by the kind, not on the event loop). */
+  readonly tls?: { readonly ca?: string; readonly insecureSkipVerify?: boolean };
   readonly options?: Readonly<Record<string, string>>;
 }
 

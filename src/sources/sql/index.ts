@@ -8,6 +8,7 @@ import { configPath } from '../config-path.ts';
 import { Redactor } from '../redact.ts';
 import { type SecretReader, secretSchema, textOrSecret, textReader } from '../secret.ts';
 import { type ConnectionCheck, defineSource } from '../source.ts';
+import { readRegularFile } from '../untrusted/bounded-read.ts';
 import {
   type ConnectionSettings,
   RowLimitError,
@@ -346,13 +347,15 @@ async function settingsReader(
     file: options.file,
     database: options.database,
     user: options.user,
-    tls: options.tls,
     options: options.options,
   };
+  const { tls } = options;
   const password: SecretReader | undefined = options.password && (await textReader(options.password, 'password', redactor));
   const dsn = options.dsn === undefined ? undefined : await textReader(options.dsn, 'dsn', redactor);
   return async () => {
-    const settings = { ...fixed, password: await password?.() };
+    // The CA file is read with the other settings, like a secret file: bounded, and a FIFO fails at once (issue 11).
+    const ca = tls?.caFile === undefined ? undefined : await readCaFile(tls.caFile);
+    const settings = { ...fixed, password: await password?.(), tls: tls && { ca, insecureSkipVerify: tls.insecureSkipVerify } };
     if (allow !== undefined) return allowedAddress(settings, allow, options.driver);
     if (dsn === undefined) return settings;
     return { ...settings, ...parseDsn(await dsn(), redactor) };
@@ -377,4 +380,15 @@ function parseDsn(text: string, redactor: Redactor): ConnectionSettings {
     password: decode(url.password),
     options: Object.fromEntries(url.searchParams),
   };
+}
+
+// A CA bundle is a few KiB; a larger file is a mistake.
+const MAX_CA_BYTES = 1024 * 1024;
+
+async function readCaFile(file: string): Promise<string> {
+  try {
+    return new TextDecoder().decode(await readRegularFile(file, { maxBytes: MAX_CA_BYTES, field: 'the limit for certificate files' }));
+  } catch (err) {
+    throw new CollectionError('connection', `tls.caFile: ${(err as Error).message}`);
+  }
 }

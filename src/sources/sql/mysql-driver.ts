@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import mysql, { type FieldPacket, type Pool, type PoolConnection, type PoolOptions, type QueryError } from 'mysql2';
 import {
@@ -115,7 +114,7 @@ class MysqlConnection implements SqlConnection {
       password: settings.password,
       database: settings.database,
       ssl: settings.tls && {
-        ca: settings.tls.caFile === undefined ? undefined : readCa(settings.tls.caFile),
+        ca: settings.tls.ca,
         rejectUnauthorized: !settings.tls.insecureSkipVerify,
       },
       // Exact numbers (issue 15): BIGINT and DECIMAL as strings, never through a float64.
@@ -289,14 +288,6 @@ class MysqlConnection implements SqlConnection {
     if (TIMEOUT_ERRORS.has(err.errno ?? 0))
       return new SqlTimeoutError(`the query on ${this.#where} ran longer than ${timeoutMs} ms: ${err.message}`);
     return new Error(err.message);
-  }
-}
-
-function readCa(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new SqlConnectionError(`cannot read tls.caFile ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }
 

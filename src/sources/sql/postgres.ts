@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import {
   type ConnectionSettings,
@@ -245,5 +244,5 @@ function sslOptions(settings: ConnectionSettings): pg.PoolConfig['ssl'] {
   // Connected to a resolved address: the certificate is still checked against (and SNI still names) the host name.
   const servername = settings.address !== undefined && settings.host !== undefined ? { servername: settings.host } : {};
   if (tls?.insecureSkipVerify || mode === 'require') return { rejectUnauthorized: false, ...servername };
-  return { rejectUnauthorized: true, ca: tls?.caFile === undefined ? undefined : readFileSync(tls.caFile, 'utf8'), ...servername };
+  return { rejectUnauthorized: true, ca: tls?.ca, ...servername };
 }
