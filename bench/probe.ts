@@ -149,7 +149,14 @@ export async function probeBench(quick: boolean): Promise<string> {
         await load(exporter.port, path, expect, 1); // warm-up
         const before = counter.fetches;
         const { rate, errors } = await load(exporter.port, path, expect, seconds);
-        rows.push({ name, answers: rate, fetches: (counter.fetches - before) / seconds, errors, idleMiB: idle, rssMiB: rssMiB(exporter.pid) });
+        rows.push({
+          name,
+          answers: rate,
+          fetches: (counter.fetches - before) / seconds,
+          errors,
+          idleMiB: idle,
+          rssMiB: rssMiB(exporter.pid),
+        });
       } finally {
         await exporter.stop();
       }
@@ -175,12 +182,17 @@ export async function probeBench(quick: boolean): Promise<string> {
 
 const SAMPLE_SECONDS = 10;
 
-/** The exporter's own V8 heap used, from its /metrics. */
-async function heapUsedMiB(port: number): Promise<number> {
+/** The exporter's own V8 heap (used and total) and external memory in MiB, from its /metrics. */
+async function heapMiB(port: number): Promise<{ used: number; total: number; external: number }> {
   const agent = new Agent();
   try {
     const { body } = await get(agent, port, '/metrics');
-    return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(body)?.[1] ?? Number.NaN) / 2 ** 20;
+    const mib = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? Number.NaN) / 2 ** 20;
+    return {
+      used: mib('nodejs_heap_size_used_bytes'),
+      total: mib('nodejs_heap_size_total_bytes'),
+      external: mib('nodejs_external_memory_bytes'),
+    };
   } finally {
     agent.destroy();
   }
@@ -206,11 +218,13 @@ export async function probeSoak(seconds: number, snapshotDir: string | undefined
   const lines = [
     `soak: ${seconds} s of /probe?module=web from ${CONCURRENCY} scrapers, one exporter, sampled every ${SAMPLE_SECONDS} s`,
     '',
-    '| t (s) | probes | RSS (MiB) | heap used (MiB) |',
-    '|---:|---:|---:|---:|',
+    '| t (s) | target fetches | RSS (MiB) | heap used (MiB) | heap total (MiB) | external (MiB) |',
+    '|---:|---:|---:|---:|---:|---:|',
   ];
   const sample = async (t: number) => {
-    lines.push(`| ${t} | ${counter.fetches} | ${rssMiB(exporter.pid).toFixed(1)} | ${(await heapUsedMiB(exporter.port)).toFixed(1)} |`);
+    const heap = await heapMiB(exporter.port);
+    const columns = [t, counter.fetches, rssMiB(exporter.pid), heap.used, heap.total, heap.external];
+    lines.push(`| ${columns.map((c, i) => (i < 2 ? c : c.toFixed(1))).join(' | ')} |`);
     process.stderr.write(`${lines.at(-1)}\n`);
   };
   try {

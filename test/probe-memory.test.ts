@@ -39,7 +39,10 @@ before(async () => {
     config,
     `sources: [{ kind: demo }]\nmodules:\n  - { name: web, kind: http, url: 'http://t.invalid/', metrics: [{ name: app_up, path: $.up }], allow: { cidrs: [127.0.0.1/32] } }\n`,
   );
-  exporter = await serveCli([`--config.file=${config}`], { cwd: dir, env: { NODE_OPTIONS: '--heapsnapshot-signal=SIGUSR2' } });
+  exporter = await serveCli([`--config.file=${config}`], {
+    cwd: dir,
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2` },
+  });
   baseline = await perProbeObjects();
 });
 
