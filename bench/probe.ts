@@ -211,7 +211,7 @@ async function heapSnapshot(pid: number, dir: string): Promise<string> {
 }
 
 /** Probes for `seconds` from 8 scrapers, sampling RSS and heap used every 10 s. */
-export async function probeSoak(seconds: number, snapshotDir: string | undefined): Promise<string> {
+async function probeSoak(seconds: number, snapshotDir: string | undefined): Promise<string> {
   const { counter, targetHost, config, close } = await benchSetup();
   const flags = snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2'];
   const exporter = await startExporter(config, flags, snapshotDir);
