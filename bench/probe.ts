@@ -1,17 +1,24 @@
 // npm run bench -- --probe [--quick] [--out=FILE]
+// node bench/probe.ts --soak=SECONDS [--snapshots=DIR] (after npm run build)
 //
 // Issue 13: what /probe costs against the same fetch declared once as a plain http source. One built exporter
 // (dist/main.js, the flags the image uses) has both; a local HTTP target answers a small JSON document. 8 concurrent
 // scrapers hit GET /probe?module=web&target=… for a window, then GET /metrics?source=plain for the same window:
 // answers/s, target fetches/s (a plain source shares one collection among concurrent scrapes; each probe fetches on
 // its own), the exporter's RSS after each window, and the ratios probe/plain.
+//
+// --soak: is the RSS after a probe window a leak or a plateau? One exporter answers probes from 8 scrapers for
+// SECONDS; every 10 s its RSS (/proc) and V8 heap used (nodejs_heap_size_used_bytes from its own /metrics) are
+// sampled. With --snapshots=DIR it runs with --heapsnapshot-signal=SIGUSR2 and writes a heap snapshot to DIR after
+// the first and the last sample, to compare retained objects by constructor.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 
 const CONCURRENCY = 8;
 const MAIN = new URL('../dist/main.js', import.meta.url).pathname;
@@ -67,11 +74,15 @@ async function load(port: number, path: string, expect: RegExp, seconds: number)
 }
 
 /** The built CLI with `config`, as the image runs it; resolves once it logs `listening`. */
-async function startExporter(config: string): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
+async function startExporter(
+  config: string,
+  extraNodeFlags: readonly string[] = [],
+  cwd?: string,
+): Promise<{ port: number; pid: number; stop: () => Promise<void> }> {
   const child = spawn(
     process.execPath,
-    [...NODE_FLAGS, MAIN, `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json'],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...RUNTIME_ENV } },
+    [...NODE_FLAGS, ...extraNodeFlags, MAIN, `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.format=json'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...RUNTIME_ENV }, cwd },
   );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const port = await new Promise<number>((resolve, reject) => {
@@ -91,10 +102,11 @@ async function startExporter(config: string): Promise<{ port: number; pid: numbe
   };
 }
 
-export async function probeBench(quick: boolean): Promise<string> {
-  let fetches = 0;
+/** A local JSON target and a config with the same fetch as a plain source and as a module. */
+async function benchSetup() {
+  const counter = { fetches: 0 };
   const target = createServer((_req, res) => {
-    fetches++;
+    counter.fetches++;
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"up": 1, "queue": {"depth": 42}}');
   });
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
@@ -110,6 +122,19 @@ modules:
   - { name: web, kind: http, url: 'http://target.invalid/status', metrics: ${metrics}, allow: { cidrs: [127.0.0.1/32] } }
 `,
   );
+  return {
+    counter,
+    targetHost,
+    config,
+    close: () => {
+      target.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function probeBench(quick: boolean): Promise<string> {
+  const { counter, targetHost, config, close } = await benchSetup();
   try {
     const seconds = quick ? 3 : 10;
     const rows: Row[] = [];
@@ -122,9 +147,16 @@ modules:
       try {
         const idle = rssMiB(exporter.pid);
         await load(exporter.port, path, expect, 1); // warm-up
-        const before = fetches;
+        const before = counter.fetches;
         const { rate, errors } = await load(exporter.port, path, expect, seconds);
-        rows.push({ name, answers: rate, fetches: (fetches - before) / seconds, errors, idleMiB: idle, rssMiB: rssMiB(exporter.pid) });
+        rows.push({
+          name,
+          answers: rate,
+          fetches: (counter.fetches - before) / seconds,
+          errors,
+          idleMiB: idle,
+          rssMiB: rssMiB(exporter.pid),
+        });
       } finally {
         await exporter.stop();
       }
@@ -144,7 +176,75 @@ modules:
       '',
     ].join('\n');
   } finally {
-    target.close();
-    rmSync(dir, { recursive: true, force: true });
+    close();
   }
+}
+
+const SAMPLE_SECONDS = 10;
+
+/** The exporter's own V8 heap (used and total) and external memory in MiB, from its /metrics. */
+async function heapMiB(port: number): Promise<{ used: number; total: number; external: number }> {
+  const agent = new Agent();
+  try {
+    const { body } = await get(agent, port, '/metrics');
+    const mib = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(body)?.[1] ?? Number.NaN) / 2 ** 20;
+    return {
+      used: mib('nodejs_heap_size_used_bytes'),
+      total: mib('nodejs_heap_size_total_bytes'),
+      external: mib('nodejs_external_memory_bytes'),
+    };
+  } finally {
+    agent.destroy();
+  }
+}
+
+/** Writes a heap snapshot through --heapsnapshot-signal and waits until the file is complete. */
+async function heapSnapshot(pid: number, dir: string): Promise<string> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    // The file is written in one go by the main thread; a complete snapshot is a JSON document.
+    if (file && readFileSync(join(dir, file), 'utf8').trimEnd().endsWith('}')) return join(dir, file);
+  }
+}
+
+/** Probes for `seconds` from 8 scrapers, sampling RSS and heap used every 10 s. */
+async function probeSoak(seconds: number, snapshotDir: string | undefined): Promise<string> {
+  const { counter, targetHost, config, close } = await benchSetup();
+  const flags = snapshotDir === undefined ? [] : ['--heapsnapshot-signal=SIGUSR2'];
+  const exporter = await startExporter(config, flags, snapshotDir);
+  const lines = [
+    `soak: ${seconds} s of /probe?module=web from ${CONCURRENCY} scrapers, one exporter, sampled every ${SAMPLE_SECONDS} s`,
+    '',
+    '| t (s) | target fetches | RSS (MiB) | heap used (MiB) | heap total (MiB) | external (MiB) |',
+    '|---:|---:|---:|---:|---:|---:|',
+  ];
+  const sample = async (t: number) => {
+    const heap = await heapMiB(exporter.port);
+    const columns = [t, counter.fetches, rssMiB(exporter.pid), heap.used, heap.total, heap.external];
+    lines.push(`| ${columns.map((c, i) => (i < 2 ? c : c.toFixed(1))).join(' | ')} |`);
+    process.stderr.write(`${lines.at(-1)}\n`);
+  };
+  try {
+    await sample(0);
+    const path = `/probe?module=web&target=${targetHost}`;
+    for (let t = SAMPLE_SECONDS; t <= seconds; t += SAMPLE_SECONDS) {
+      await load(exporter.port, path, /^probe_success 1$/m, SAMPLE_SECONDS);
+      await sample(t);
+      if (snapshotDir !== undefined && (t === SAMPLE_SECONDS || t + SAMPLE_SECONDS > seconds))
+        lines.push(`snapshot after ${t} s: ${await heapSnapshot(exporter.pid, snapshotDir)}`);
+    }
+    return `${lines.join('\n')}\n`;
+  } finally {
+    await exporter.stop();
+    close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const seconds = Number(option('soak') ?? 300);
+  process.stdout.write(await probeSoak(seconds, option('snapshots')));
 }

@@ -74,7 +74,10 @@ function targetHost(target: string): URL {
 }
 
 // Walks plain data only (strings in arrays and objects); secrets and other class instances are left as they are.
+// What holds no placeholder (an http module's metric mappings, most of a config) is the module's own object, not a
+// copy made for every probe (issue 13: per-probe allocations).
 function fill(value: unknown, target: string, params: Readonly<Record<string, string>>): unknown {
+  if (!hasPlaceholder(value)) return value;
   if (typeof value === 'string') {
     return value.replace(PLACEHOLDER, (_match, _name: string, param: string | undefined) => {
       if (param === undefined) return target;
@@ -88,4 +91,13 @@ function fill(value: unknown, target: string, params: Readonly<Record<string, st
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, target, params)]));
   }
   return value;
+}
+
+function hasPlaceholder(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{');
+  if (Array.isArray(value)) return value.some(hasPlaceholder);
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.values(value).some(hasPlaceholder);
+  }
+  return false;
 }
