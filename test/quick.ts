@@ -1,5 +1,5 @@
-// `npm run test:quick`: every test file except those listed in SLOW, which need a Prometheus server, helm, Chromium or
-// the container image, or fuzz for minutes. `npm test` runs them all. A new test file is quick unless added here.
+// `npm run test:quick`: every test file except those listed in SLOW, which need a Prometheus server, a database
+// server, helm, Chromium or the container image, or fuzz for minutes. `npm test` runs them all. A new test file is quick unless added here.
 import { glob } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { run } from 'node:test';
@@ -11,6 +11,12 @@ const SLOW = [
   'test/prometheus-e2e.test.ts', // a Prometheus server
   'test/prometheus-tls-e2e.test.ts', // a Prometheus server
   'test/protobuf-prometheus-e2e.test.ts', // a Prometheus server
+  'test/openmetrics-e2e.test.ts', // a Prometheus server
+  'test/probe-prometheus-e2e.test.ts', // a Prometheus server
+  'test/sql-*.test.ts', // PostgreSQL or MariaDB servers
+  'test/sql/**', // PostgreSQL or MariaDB servers
+  'test/probe-status.test.ts', // Chromium
+  'test/probe-memory.test.ts', // heap snapshots of the exporter
   'test/landing-page-browser.test.ts', // Chromium
   'test/fuzz-http.test.ts', // 20,000 hostile requests
 ];
