@@ -110,7 +110,7 @@ ${queries}
       file,
       config(`
       - name: queues
-        sql: SELECT name, depth, processed FROM queues
+        sql: SELECT name, depth, processed FROM queues ORDER BY name
         metrics:
           - { name: queue_depth, value: depth, labels: { queue: name } }
           - { name: queue_processed, type: counter, value: processed, labels: { queue: name } }`),
