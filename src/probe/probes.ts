@@ -12,9 +12,9 @@ import {
 import { RunningSource } from '../collector/running-source.ts';
 import { SourceCollector } from '../collector/source-collector.ts';
 import type { ResolvedModule } from '../config/resolved.ts';
-import type { ExpositionFormat, ExpositionWriter } from '../exposition/format.ts';
+import type { ExpositionFormat } from '../exposition/format.ts';
 import type { PrometheusTextOptions } from '../exposition/prometheus-text.ts';
-import { createWriter } from '../exposition/writers.ts';
+import { Writers } from '../exposition/writers.ts';
 import type { Logger } from '../logging.ts';
 import { NAME, VERSION } from '../version.ts';
 import { Allowlist, type RefusalReason } from './allowlist.ts';
@@ -50,7 +50,7 @@ interface Module {
 export class Probes {
   #modules = new Map<string, Module>();
   readonly #options: ProbesOptions;
-  readonly #writers = new Map<string, Promise<ExpositionWriter>>();
+  readonly #writers: Writers;
   readonly #recent = new RecentProbes();
 
   constructor(modules: readonly ResolvedModule[], options: ProbesOptions) {
@@ -58,6 +58,7 @@ export class Probes {
     // at warn on every probe, would flood the log. They are logged at --log.level=debug.
     const { logger } = options;
     this.#options = { ...options, logger: logger.child({}, { level: logger.level === 'debug' ? 'debug' : 'error' }) };
+    this.#writers = new Writers(options.text);
     this.setModules(modules);
   }
 
@@ -107,7 +108,7 @@ export class Probes {
       throw err;
     }
     const metrics = await this.#probe(module, target, options, timeoutMs);
-    const writer = await this.#writer(format);
+    const writer = await this.#writers.get(format);
     return { status: 200, format, body: writer.serialize(metrics) };
   }
 
@@ -165,17 +166,6 @@ export class Probes {
       metrics: [probeGauge(PROBE_SUCCESS, success ? 1 : 0, now), probeGauge(PROBE_DURATION, seconds, now)],
     };
     return { resource: emptyResource(), scopeMetrics: [...scopeMetrics, probeScope] };
-  }
-
-  #writer(format: ExpositionFormat): Promise<ExpositionWriter> {
-    const key = `${format.protocol};${format.escaping}`;
-    let writer = this.#writers.get(key);
-    if (!writer) {
-      writer = createWriter(format, this.#options.text);
-      this.#writers.set(key, writer);
-      writer.catch(() => this.#writers.delete(key));
-    }
-    return writer;
   }
 }
 

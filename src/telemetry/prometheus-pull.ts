@@ -7,7 +7,7 @@ import type { CollectionResult, MetricProducer, ResourceMetrics } from '@opentel
 import type { ExpositionFormat, ExpositionWriter } from '../exposition/format.ts';
 import { DEFAULT_FORMAT } from '../exposition/negotiate.ts';
 import type { PrometheusTextOptions } from '../exposition/prometheus-text.ts';
-import { createWriter } from '../exposition/writers.ts';
+import { formatKey, Writers } from '../exposition/writers.ts';
 import type { Logger } from '../logging.ts';
 
 /** Raised when a collection does not finish within the scrape's budget. */
@@ -45,8 +45,6 @@ export class Exposition {
     return this.#gzipped;
   }
 }
-
-const formatKey = (format: ExpositionFormat) => `${format.protocol};${format.escaping}`;
 
 /** One collection's metrics, written at most once per format, when a scrape first asks for that format. */
 class CollectedMetrics {
@@ -106,10 +104,9 @@ interface Collection {
  */
 export class PrometheusPull {
   readonly reader: PrometheusExporter;
-  readonly #text: PrometheusTextOptions;
-  readonly #writers = new Map<string, Promise<ExpositionWriter>>();
+  readonly #writers: Writers;
   // Selections' bodies have writers of their own: their caches then never evict those of the full collection.
-  readonly #selectionWriters = new Map<string, Promise<ExpositionWriter>>();
+  readonly #selectionWriters: Writers;
   readonly #logger: Logger;
   readonly #selection: Selection | undefined;
   /** The collection of every source in flight, and those of selections by selectionKey (while in flight). */
@@ -118,7 +115,8 @@ export class PrometheusPull {
 
   constructor(producers: MetricProducer[], logger: Logger, text: PrometheusTextOptions = DEFAULT_TEXT_OPTIONS, selection?: Selection) {
     this.reader = new PrometheusExporter({ preventServerStart: true, metricProducers: producers });
-    this.#text = text;
+    this.#writers = new Writers(text);
+    this.#selectionWriters = new Writers(text);
     this.#logger = logger;
     this.#selection = selection;
   }
@@ -175,21 +173,9 @@ export class PrometheusPull {
     return this.#collected({ resource: selection.resource, scopeMetrics: resourceMetrics.scopeMetrics }, errors, this.#selectionWriters);
   }
 
-  #collected(resourceMetrics: ResourceMetrics, errors: unknown[], writers: Map<string, Promise<ExpositionWriter>>): CollectedMetrics {
+  #collected(resourceMetrics: ResourceMetrics, errors: unknown[], writers: Writers): CollectedMetrics {
     for (const err of errors) this.#logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'collection error');
-    return new CollectedMetrics(resourceMetrics, (format) => this.#writer(format, writers));
-  }
-
-  /** The writer of a format, made on first use; a failure to make it (a module that did not load) is not kept. */
-  #writer(format: ExpositionFormat, writers: Map<string, Promise<ExpositionWriter>>): Promise<ExpositionWriter> {
-    const key = formatKey(format);
-    let writer = writers.get(key);
-    if (!writer) {
-      writer = createWriter(format, this.#text);
-      writers.set(key, writer);
-      writer.catch(() => writers.delete(key));
-    }
-    return writer;
+    return new CollectedMetrics(resourceMetrics, (format) => writers.get(format));
   }
 }
 
