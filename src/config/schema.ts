@@ -54,7 +54,7 @@ const instrumentHistogram = z
     'maxSize and maxScale only apply to aggregation: exponential',
   );
 
-const globalSchema = z.strictObject({
+export const globalSchema = z.strictObject({
   /** Collection budget when the scraper sends no X-Prometheus-Scrape-Timeout-Seconds header. */
   scrapeTimeout: timeoutMs.prefault('10s'),
   /** Subtracted from the scraper's own timeout so the answer arrives before it gives up. */

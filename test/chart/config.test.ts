@@ -1,7 +1,9 @@
 // The exporter's config file: rendered from `config`, mounted, passed with --config.file, rolled on change.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { globalSchema } from '../../src/config/schema.ts';
 import { only, render } from '../support/helm.ts';
 import { exporterContainer, flag, podTemplate } from './k8s.ts';
 
@@ -46,4 +48,12 @@ test('existingConfigMap mounts that ConfigMap instead of rendering one', async (
   const deployment = only(manifests, 'Deployment');
   assert.equal(podTemplate(deployment).spec.volumes?.[0]?.configMap?.name, 'team-config');
   assert.equal(flag(exporterContainer(deployment).args ?? [], '--config.file'), '/etc/custom-exporter/config.yaml');
+});
+
+test("the chart's schema for config.global takes every global field the exporter knows, and no other", async () => {
+  const schema = JSON.parse(await readFile(new URL('../../helm/custom-exporter/values.schema.json', import.meta.url), 'utf8')) as {
+    properties: { config: { properties: { global: { properties: Record<string, unknown> } } } };
+  };
+  const chart = Object.keys(schema.properties.config.properties.global.properties).sort();
+  assert.deepEqual(chart, Object.keys(globalSchema.shape).sort());
 });
